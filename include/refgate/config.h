@@ -1,0 +1,83 @@
+// Config: every key of configs/refgate.toml, with its default (SPEC §1).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "refgate/status.h"
+
+namespace refgate {
+
+struct HostPort {
+  std::string host;  // literal IPv4 or IPv6 address, or "localhost"
+  uint16_t port = 0;
+
+  std::string ToString() const;  // "127.0.0.1:8080", "[::1]:8080"
+};
+
+struct Config {
+  struct Server {
+    HostPort listen{"127.0.0.1", 8080};
+    HostPort admin_listen{"127.0.0.1", 8081};
+    int threads = 0;  // 0: one per core
+    std::vector<std::string> trusted_proxies;
+    std::string public_url;  // base of short_url; "": http://<listen>
+    int header_timeout_ms = 10000;
+    int idle_timeout_ms = 60000;
+  } server;
+  struct Storage {
+    std::string data_dir = "data";
+    int64_t cache_entries = 1000000;
+  } storage;
+  struct Redirect {
+    int status = 302;
+    std::string default_target = "https://example.com/";
+    std::vector<std::string> allowed_hosts = {"example.com", "*.example.com"};
+    bool forward_query = true;
+    std::string ref_param = "ref";
+    std::string click_param = "rg_click";
+    std::string not_found_url;
+    std::string expired_url;
+  } redirect;
+  struct Cookie {
+    std::string name = "rg_vid";
+    std::string domain;
+    int max_age_days = 90;
+    bool secure = true;
+  } cookie;
+  struct ClickLog {
+    std::string durability = "sync";
+    int interval_ms = 50;
+    int64_t segment_bytes = 64 << 20;
+    int max_wait_ms = 1000;
+    int retention_days = 30;
+  } clicklog;
+  struct Rollup {
+    int interval_s = 60;
+  } rollup;
+  struct Admin {
+    std::string token;
+  } admin;
+  struct Privacy {
+    bool anonymize_ip = true;
+    std::string no_track_param = "rg_notrack";
+  } privacy;
+};
+
+// Reads a TOML file over the values already in *cfg. An unknown key, a value
+// of the wrong type or an invalid value is an InvalidArgument whose message
+// names the key ("redirect.status: must be 301, 302, 307 or 308").
+Status LoadConfigFile(const std::string& path, Config* cfg);
+
+// Same, from TOML text (for tests and the embedded defaults).
+Status LoadConfigText(std::string_view toml, Config* cfg);
+
+// Checks the cross-key rules; run once flags have been applied.
+Status ValidateConfig(const Config& cfg);
+
+// "HOST:PORT" or "[V6]:PORT"; the host must be a literal address or localhost.
+Status ParseHostPort(std::string_view s, HostPort* out);
+
+}  // namespace refgate

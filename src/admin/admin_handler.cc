@@ -1,0 +1,302 @@
+#include "admin/admin_handler.h"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse_query.hpp>
+#include <charconv>
+#include <cstdio>
+
+#include "util/random.h"
+#include "util/time.h"
+
+namespace refgate {
+namespace json = boost::json;
+
+namespace {
+
+constexpr std::string_view kCodesPrefix = "/api/v1/codes/";
+constexpr std::string_view kReferrersPrefix = "/api/v1/referrers/";
+constexpr std::string_view kJson = "application/json";
+constexpr size_t kCodeLength = 7;
+
+void Json(HttpResponse* res, int status, std::string body) {
+  res->status = status;
+  res->content_type = kJson;
+  res->body = std::move(body);
+}
+
+void Error(HttpResponse* res, const ApiError& e) { Json(res, e.status, ErrorToJson(e)); }
+
+void Error(HttpResponse* res, int status, std::string type, std::string message) {
+  Error(res, ApiError{status, std::move(type), std::move(message), ""});
+}
+
+void InternalError(HttpResponse* res, const Status& s) {
+  std::fprintf(stderr, "refgate: admin store error: %s\n", s.ToString().c_str());
+  Error(res, 500, "internal", "storage error");
+}
+
+bool IsJson(std::string_view content_type) {
+  std::string_view base = content_type.substr(0, content_type.find(';'));
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  if (base.size() != kJson.size()) return false;
+  for (size_t i = 0; i < base.size(); ++i) {
+    if ((base[i] | 0x20) != kJson[i]) return false;
+  }
+  return true;
+}
+
+// Parses a JSON object body, or says why not.
+std::optional<ApiError> ParseObject(std::string_view body, json::object* out) {
+  boost::system::error_code ec;
+  json::value v = json::parse(body, ec);
+  if (ec) return ApiError{400, "invalid_json", "request body is not valid JSON: " + ec.message(), ""};
+  if (!v.is_object()) return ApiError{400, "invalid_json", "request body must be a JSON object", ""};
+  *out = std::move(v.get_object());
+  return std::nullopt;
+}
+
+void MethodNotAllowed(HttpResponse* res, std::string_view allow) {
+  res->extra_headers = "Allow: " + std::string(allow) + "\r\n";
+  Error(res, 405, "method_not_allowed", "method not allowed; use " + std::string(allow));
+}
+
+}  // namespace
+
+size_t AdminHandler::BodyLimit(std::string_view target) const {
+  std::string_view path = target.substr(0, target.find('?'));
+  return path == "/api/v1/codes/batch" ? kMaxBatchBody : kMaxAdminBody;
+}
+
+bool AdminHandler::Handle(const HttpRequest& req, HttpResponse* res, Completion*) {
+  Dispatch(req, res);
+  return true;
+}
+
+void AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res) {
+  std::string_view path = req.target.substr(0, req.target.find('?'));
+  std::string_view query = path.size() < req.target.size() ? req.target.substr(path.size() + 1) : "";
+  res->cache_control = "no-store";
+  if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
+    if (req.method != Method::kGet && req.method != Method::kHead) {
+      return MethodNotAllowed(res, "GET, HEAD");
+    }
+    if (path == "/healthz") {
+      res->route = Route::kHealthz;
+      return Json(res, 200, R"({"status":"ok"})");
+    }
+    if (path == "/readyz") {
+      res->route = Route::kReadyz;
+      bool ready = store_->Healthy() && sink_->Healthy();
+      return Json(res, ready ? 200 : 503,
+                  ready ? R"({"status":"ready"})" : R"({"status":"unavailable"})");
+    }
+    res->route = Route::kMetrics;
+    res->status = 200;
+    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    res->body = GlobalMetrics().RenderPrometheus();
+    return;
+  }
+  if (!path.starts_with("/api/")) return Error(res, 404, "not_found", "no such route");
+  std::string_view auth = req.authorization;
+  if (!auth.starts_with("Bearer ") || !ConstantTimeEquals(auth.substr(7), token_)) {
+    res->extra_headers = "WWW-Authenticate: Bearer\r\n";
+    return Error(res, 401, "unauthorized", "missing or wrong bearer token");
+  }
+  if ((req.method == Method::kPost || req.method == Method::kPatch) && !IsJson(req.content_type)) {
+    return Error(res, 415, "unsupported_media_type", "Content-Type must be application/json");
+  }
+  if (path == "/api/v1/codes") {
+    if (req.method == Method::kPost) return Create(req, res);
+    if (req.method == Method::kGet) return List(query, res);
+    return MethodNotAllowed(res, "GET, POST");
+  }
+  if (path == "/api/v1/codes/batch" && req.method == Method::kPost) return Batch(req, res);
+  if (path.starts_with(kCodesPrefix)) {
+    std::string_view code = path.substr(kCodesPrefix.size());
+    if (!IsWellFormedCode(code)) return Error(res, 404, "not_found", "no such code");
+    if (req.method == Method::kGet) return GetCode(code, res);
+    if (req.method == Method::kPatch) return Patch(code, req, res);
+    if (req.method == Method::kDelete) return Delete(code, res);
+    return MethodNotAllowed(res, "GET, PATCH, DELETE");
+  }
+  if (path.starts_with(kReferrersPrefix) && path.ends_with("/stats")) {
+    res->route = Route::kStats;
+    return Error(res, 501, "not_implemented",
+                 "referrer statistics come from the rollups, which this build does not have yet");
+  }
+  Error(res, 404, "not_found", "no such route");
+}
+
+Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,
+                                       const std::vector<bool>& generated,
+                                       std::vector<Status>* results) {
+  Status s = store_->Insert(*recs, results);
+  for (int attempt = 0; s.ok() && attempt < 8; ++attempt) {
+    std::vector<CodeRecord> retry;
+    std::vector<size_t> where;
+    for (size_t i = 0; i < recs->size(); ++i) {
+      if (generated[i] && (*results)[i].IsAlreadyExists()) {
+        (*recs)[i].code = RandomBase62(kCodeLength);
+        retry.push_back((*recs)[i]);
+        where.push_back(i);
+      }
+    }
+    if (retry.empty()) break;
+    std::vector<Status> again;
+    s = store_->Insert(retry, &again);
+    for (size_t j = 0; s.ok() && j < where.size(); ++j) (*results)[where[j]] = again[j];
+  }
+  return s;
+}
+
+void AdminHandler::Create(const HttpRequest& req, HttpResponse* res) {
+  res->route = Route::kCodesCreate;
+  json::object body;
+  if (auto e = ParseObject(req.body, &body)) return Error(res, *e);
+  std::vector<CodeRecord> recs(1);
+  if (auto e = ApplyCodeFields(body, CodeFields::kCreate, policy_, &recs[0])) return Error(res, *e);
+  std::vector<bool> generated{recs[0].code.empty()};
+  if (generated[0]) recs[0].code = RandomBase62(kCodeLength);
+  recs[0].created_at = NowMicros() / 1000000;
+  std::vector<Status> results;
+  if (Status s = InsertWithRetries(&recs, generated, &results); !s.ok()) {
+    return InternalError(res, s);
+  }
+  if (!results[0].ok()) {
+    return Error(res, {409, "conflict", "code exists or existed: " + recs[0].code, "code"});
+  }
+  res->location = "/api/v1/codes/" + recs[0].code;
+  Json(res, 201, json::serialize(CodeToJson(recs[0], policy_)));
+}
+
+void AdminHandler::Batch(const HttpRequest& req, HttpResponse* res) {
+  res->route = Route::kCodesBatch;
+  json::object body;
+  if (auto e = ParseObject(req.body, &body)) return Error(res, *e);
+  const json::value* items = body.if_contains("codes");
+  if (body.size() != 1 || !items || !items->is_array()) {
+    return Error(res, FieldError("codes", "body must be {\"codes\": [...]}"));
+  }
+  const json::array& arr = items->get_array();
+  if (arr.size() > kMaxBatchItems) return Error(res, FieldError("codes", "at most 10000 items"));
+  std::vector<std::optional<ApiError>> errors(arr.size());
+  std::vector<CodeRecord> recs;
+  std::vector<size_t> index;  // recs[j] is item index[j]
+  std::vector<bool> generated;
+  const int64_t now = NowMicros() / 1000000;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    CodeRecord rec;
+    if (!arr[i].is_object()) {
+      errors[i] = FieldError("codes", "each item must be an object");
+    } else if (auto e = ApplyCodeFields(arr[i].get_object(), CodeFields::kCreate, policy_, &rec)) {
+      errors[i] = std::move(e);
+    } else {
+      generated.push_back(rec.code.empty());
+      if (rec.code.empty()) rec.code = RandomBase62(kCodeLength);
+      rec.created_at = now;
+      recs.push_back(std::move(rec));
+      index.push_back(i);
+    }
+  }
+  std::vector<Status> results;
+  if (Status s = InsertWithRetries(&recs, generated, &results); !s.ok()) {
+    return InternalError(res, s);
+  }
+  json::array out;
+  out.reserve(arr.size());
+  size_t j = 0;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    if (j < index.size() && index[j] == i) {
+      if (results[j].ok()) {
+        out.push_back(CodeToJson(recs[j], policy_));
+      } else {
+        errors[i] = ApiError{409, "conflict", "code exists or existed: " + recs[j].code, "code"};
+      }
+      ++j;
+    }
+    if (errors[i]) out.push_back(json::parse(ErrorToJson(*errors[i])));
+  }
+  json::object o;
+  o["results"] = std::move(out);
+  Json(res, 200, json::serialize(o));
+}
+
+void AdminHandler::GetCode(std::string_view code, HttpResponse* res) {
+  res->route = Route::kCodesGet;
+  CodeRecord rec;
+  Status s = store_->Get(code, &rec);
+  if (s.IsNotFound() || (s.ok() && rec.status == CodeStatus::kDeleted)) {
+    return Error(res, 404, "not_found", "no such code");
+  }
+  if (!s.ok()) return InternalError(res, s);
+  Json(res, 200, json::serialize(CodeToJson(rec, policy_)));
+}
+
+void AdminHandler::Patch(std::string_view code, const HttpRequest& req, HttpResponse* res) {
+  res->route = Route::kCodesPatch;
+  json::object body;
+  if (auto e = ParseObject(req.body, &body)) return Error(res, *e);
+  CodeRecord rec;
+  Status s = store_->Get(code, &rec);
+  if (s.IsNotFound() || (s.ok() && rec.status == CodeStatus::kDeleted)) {
+    return Error(res, 404, "not_found", "no such code");
+  }
+  if (!s.ok()) return InternalError(res, s);
+  if (auto e = ApplyCodeFields(body, CodeFields::kPatch, policy_, &rec)) return Error(res, *e);
+  if (s = store_->Update(rec); !s.ok()) return InternalError(res, s);
+  Json(res, 200, json::serialize(CodeToJson(rec, policy_)));
+}
+
+void AdminHandler::Delete(std::string_view code, HttpResponse* res) {
+  res->route = Route::kCodesDelete;
+  CodeRecord rec;
+  Status s = store_->Get(code, &rec);
+  if (s.IsNotFound() || (s.ok() && rec.status == CodeStatus::kDeleted)) {
+    return Error(res, 404, "not_found", "no such code");
+  }
+  if (!s.ok()) return InternalError(res, s);
+  rec.status = CodeStatus::kDeleted;
+  if (s = store_->Update(rec); !s.ok()) return InternalError(res, s);
+  res->status = 204;
+}
+
+void AdminHandler::List(std::string_view query, HttpResponse* res) {
+  res->route = Route::kCodesList;
+  std::string referrer, cursor;
+  size_t limit = 100;
+  auto params = boost::urls::parse_query(query);
+  if (!params) return Error(res, FieldError("query", "malformed query string"));
+  for (auto p : *params) {
+    std::string key = p.key.decode(), value = p.has_value ? p.value.decode() : "";
+    if (key == "referrer_id") {
+      if (!IsValidReferrerId(value)) return Error(res, FieldError(key, "not a valid referrer id"));
+      referrer = value;
+    } else if (key == "limit") {
+      size_t n = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000) {
+        return Error(res, FieldError(key, "must be an integer from 1 to 1000"));
+      }
+      limit = n;
+    } else if (key == "cursor") {
+      if (!value.empty() && !IsWellFormedCode(value)) return Error(res, FieldError(key, "bad cursor"));
+      cursor = value;
+    } else {
+      return Error(res, FieldError(key, "unknown query parameter"));
+    }
+  }
+  std::vector<CodeRecord> recs;
+  bool more = false;
+  if (Status s = store_->List(referrer, cursor, limit, &recs, &more); !s.ok()) {
+    return InternalError(res, s);
+  }
+  json::array codes;
+  for (const auto& r : recs) codes.push_back(CodeToJson(r, policy_));
+  json::object o;
+  o["codes"] = std::move(codes);
+  o["next_cursor"] = more && !recs.empty() ? json::value(recs.back().code) : nullptr;
+  Json(res, 200, json::serialize(o));
+}
+
+}  // namespace refgate

@@ -1,0 +1,47 @@
+// AdminHandler: the admin listener's Handler (SPEC §3). Synchronous: it
+// runs on the admin thread and may block on RocksDB.
+#pragma once
+
+#include <string>
+
+#include "admin/codec.h"
+#include "clicklog/click_sink.h"
+#include "http/message.h"
+#include "store/code_store.h"
+
+namespace refgate {
+
+inline constexpr size_t kMaxAdminBody = 1 << 20;        // 1 MiB
+inline constexpr size_t kMaxBatchBody = 16 << 20;       // 10,000 items of ~1.6 KiB
+inline constexpr size_t kMaxBatchItems = 10000;
+
+class AdminHandler : public Handler {
+ public:
+  // `store` and `sink` must outlive the handler.
+  AdminHandler(std::string token, CodePolicy policy, CodeStore* store, ClickSink* sink)
+      : token_(std::move(token)), policy_(std::move(policy)), store_(store), sink_(sink) {}
+
+  size_t BodyLimit(std::string_view target) const override;
+  bool Handle(const HttpRequest& req, HttpResponse* res, Completion* done) override;
+
+ private:
+  void Dispatch(const HttpRequest& req, HttpResponse* res);
+  void Create(const HttpRequest& req, HttpResponse* res);
+  void Batch(const HttpRequest& req, HttpResponse* res);
+  void GetCode(std::string_view code, HttpResponse* res);
+  void Patch(std::string_view code, const HttpRequest& req, HttpResponse* res);
+  void Delete(std::string_view code, HttpResponse* res);
+  void List(std::string_view query, HttpResponse* res);
+
+  // Inserts recs, drawing new random codes for those with `generated` set
+  // that collide. Fills one result per record: OK or the error.
+  Status InsertWithRetries(std::vector<CodeRecord>* recs, const std::vector<bool>& generated,
+                           std::vector<Status>* results);
+
+  const std::string token_;
+  const CodePolicy policy_;
+  CodeStore* const store_;
+  ClickSink* const sink_;
+};
+
+}  // namespace refgate

@@ -1,0 +1,58 @@
+#include "admin/validate.h"
+
+#include <array>
+
+#include "redirect/location.h"
+
+namespace refgate {
+
+ApiError FieldError(std::string field, std::string message) {
+  ApiError e;
+  e.field = std::move(field);
+  e.message = std::move(message);
+  return e;
+}
+
+bool IsReservedCode(std::string_view code) {
+  static constexpr std::array<std::string_view, 6> kReserved = {
+      "api", "healthz", "readyz", "metrics", "favicon.ico", "robots.txt"};
+  for (std::string_view r : kReserved) {
+    if (code.size() != r.size()) continue;
+    bool same = true;
+    for (size_t i = 0; i < r.size() && same; ++i) same = (code[i] | 0x20) == r[i];
+    if (same) return true;
+  }
+  return false;
+}
+
+bool IsValidReferrerId(std::string_view id) {
+  if (id.empty() || id.size() > 128) return false;
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  if (!alnum(id[0])) return false;
+  for (char c : id) {
+    if (!alnum(c) && std::string_view("_.@:-").find(c) == std::string_view::npos) return false;
+  }
+  return true;
+}
+
+std::string CheckTargetUrl(std::string_view url, std::span<const std::string> allowed_hosts) {
+  std::string why = CheckHttpUrl(url);
+  if (!why.empty()) return why;
+  if (!HostAllowed(HostOf(url), allowed_hosts)) return "host is not in redirect.allowed_hosts";
+  return "";
+}
+
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  size_t n = a.size() > b.size() ? a.size() : b.size();
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0;
+    unsigned char y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0;
+    diff |= x ^ y;
+  }
+  return diff == 0;
+}
+
+}  // namespace refgate

@@ -1,0 +1,253 @@
+// Config loading: toml++ parses, a table of known keys type-checks and
+// assigns, ValidateConfig checks values. Every message names its key.
+#include "refgate/config.h"
+
+#include <functional>
+#include <map>
+#include <toml++/toml.h>
+
+#include "redirect/attribution.h"
+#include "redirect/location.h"
+
+namespace refgate {
+namespace {
+
+using Setter = std::function<Status(const toml::node&, const std::string& key)>;
+
+Status TypeError(const std::string& key, std::string_view want) {
+  return Status::InvalidArgument(key + ": expected " + std::string(want));
+}
+
+Setter String(std::string* field) {
+  return [field](const toml::node& n, const std::string& key) {
+    if (!n.is_string()) return TypeError(key, "a string");
+    *field = *n.value<std::string>();
+    return Status::OK();
+  };
+}
+
+template <typename Int>
+Setter Integer(Int* field) {
+  return [field](const toml::node& n, const std::string& key) {
+    if (!n.is_integer()) return TypeError(key, "an integer");
+    int64_t v = *n.value<int64_t>();
+    if (v < std::numeric_limits<Int>::min() || v > std::numeric_limits<Int>::max()) {
+      return Status::InvalidArgument(key + ": out of range");
+    }
+    *field = static_cast<Int>(v);
+    return Status::OK();
+  };
+}
+
+Setter Bool(bool* field) {
+  return [field](const toml::node& n, const std::string& key) {
+    if (!n.is_boolean()) return TypeError(key, "true or false");
+    *field = *n.value<bool>();
+    return Status::OK();
+  };
+}
+
+Setter StringList(std::vector<std::string>* field) {
+  return [field](const toml::node& n, const std::string& key) {
+    const toml::array* a = n.as_array();
+    if (!a) return TypeError(key, "an array of strings");
+    std::vector<std::string> out;
+    for (const toml::node& e : *a) {
+      if (!e.is_string()) return TypeError(key, "an array of strings");
+      out.push_back(*e.value<std::string>());
+    }
+    *field = std::move(out);
+    return Status::OK();
+  };
+}
+
+Setter Address(HostPort* field) {
+  return [field](const toml::node& n, const std::string& key) {
+    if (!n.is_string()) return TypeError(key, "a string \"HOST:PORT\"");
+    Status s = ParseHostPort(*n.value<std::string>(), field);
+    return s.ok() ? s : Status::InvalidArgument(key + ": " + s.message());
+  };
+}
+
+std::map<std::string, Setter> KnownKeys(Config* c) {
+  return {
+      {"server.listen", Address(&c->server.listen)},
+      {"server.admin_listen", Address(&c->server.admin_listen)},
+      {"server.threads", Integer(&c->server.threads)},
+      {"server.trusted_proxies", StringList(&c->server.trusted_proxies)},
+      {"server.public_url", String(&c->server.public_url)},
+      {"server.header_timeout_ms", Integer(&c->server.header_timeout_ms)},
+      {"server.idle_timeout_ms", Integer(&c->server.idle_timeout_ms)},
+      {"storage.data_dir", String(&c->storage.data_dir)},
+      {"storage.cache_entries", Integer(&c->storage.cache_entries)},
+      {"redirect.status", Integer(&c->redirect.status)},
+      {"redirect.default_target", String(&c->redirect.default_target)},
+      {"redirect.allowed_hosts", StringList(&c->redirect.allowed_hosts)},
+      {"redirect.forward_query", Bool(&c->redirect.forward_query)},
+      {"redirect.ref_param", String(&c->redirect.ref_param)},
+      {"redirect.click_param", String(&c->redirect.click_param)},
+      {"redirect.not_found_url", String(&c->redirect.not_found_url)},
+      {"redirect.expired_url", String(&c->redirect.expired_url)},
+      {"cookie.name", String(&c->cookie.name)},
+      {"cookie.domain", String(&c->cookie.domain)},
+      {"cookie.max_age_days", Integer(&c->cookie.max_age_days)},
+      {"cookie.secure", Bool(&c->cookie.secure)},
+      {"clicklog.durability", String(&c->clicklog.durability)},
+      {"clicklog.interval_ms", Integer(&c->clicklog.interval_ms)},
+      {"clicklog.segment_bytes", Integer(&c->clicklog.segment_bytes)},
+      {"clicklog.max_wait_ms", Integer(&c->clicklog.max_wait_ms)},
+      {"clicklog.retention_days", Integer(&c->clicklog.retention_days)},
+      {"rollup.interval_s", Integer(&c->rollup.interval_s)},
+      {"admin.token", String(&c->admin.token)},
+      {"privacy.anonymize_ip", Bool(&c->privacy.anonymize_ip)},
+      {"privacy.no_track_param", String(&c->privacy.no_track_param)},
+  };
+}
+
+Status Apply(const toml::table& root, Config* cfg) {
+  auto keys = KnownKeys(cfg);
+  for (const auto& [section, node] : root) {
+    const toml::table* t = node.as_table();
+    if (!t) return Status::InvalidArgument(std::string(section.str()) + ": unknown key");
+    for (const auto& [name, value] : *t) {
+      std::string key = std::string(section.str()) + "." + std::string(name.str());
+      auto it = keys.find(key);
+      if (it == keys.end()) return Status::InvalidArgument(key + ": unknown key");
+      Status s = it->second(value, key);
+      if (!s.ok()) return s;
+    }
+  }
+  return Status::OK();
+}
+
+// A query parameter or cookie name: an RFC 7230 token.
+bool IsToken(std::string_view s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Status Bad(std::string_view key, std::string_view why) {
+  return Status::InvalidArgument(std::string(key) + ": " + std::string(why));
+}
+
+}  // namespace
+
+std::string HostPort::ToString() const {
+  return host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
+                                             : host + ":" + std::to_string(port);
+}
+
+Status ParseHostPort(std::string_view s, HostPort* out) {
+  size_t colon = s.rfind(':');
+  if (colon == std::string_view::npos) return Status::InvalidArgument("expected HOST:PORT");
+  std::string_view host = s.substr(0, colon), port = s.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return Status::InvalidArgument("IPv6 addresses go in brackets: [::1]:8080");
+  }
+  IpAddress ip;
+  if (host != "localhost" && !ParseIp(host, &ip)) {
+    return Status::InvalidArgument("'" + std::string(host) + "' is not an IP address");
+  }
+  if (port.empty() || port.size() > 5) return Status::InvalidArgument("bad port");
+  uint32_t p = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return Status::InvalidArgument("bad port");
+    p = p * 10 + static_cast<uint32_t>(c - '0');
+  }
+  if (p > 65535) return Status::InvalidArgument("port out of range");
+  out->host = host == "localhost" ? "127.0.0.1" : std::string(host);
+  out->port = static_cast<uint16_t>(p);
+  return Status::OK();
+}
+
+Status LoadConfigText(std::string_view text, Config* cfg) {
+  try {
+    toml::table root = toml::parse(text);
+    return Apply(root, cfg);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    return Status::InvalidArgument("line " + std::to_string(b.line) + ": " +
+                                   std::string(e.description()));
+  }
+}
+
+Status LoadConfigFile(const std::string& path, Config* cfg) {
+  try {
+    toml::table root = toml::parse_file(path);
+    return Apply(root, cfg);
+  } catch (const toml::parse_error& e) {
+    const auto& b = e.source().begin;
+    return Status::InvalidArgument(path + ":" + std::to_string(b.line) + ": " +
+                                   std::string(e.description()));
+  }
+}
+
+Status ValidateConfig(const Config& c) {
+  if (c.server.threads < 0 || c.server.threads > 1024) return Bad("server.threads", "0 to 1024");
+  for (const auto& p : c.server.trusted_proxies) {
+    Cidr cidr;
+    if (!ParseCidr(p, &cidr)) return Bad("server.trusted_proxies", "'" + p + "' is not a CIDR");
+  }
+  if (!c.server.public_url.empty() && !CheckHttpUrl(c.server.public_url).empty()) {
+    return Bad("server.public_url", CheckHttpUrl(c.server.public_url));
+  }
+  if (c.server.header_timeout_ms < 1) return Bad("server.header_timeout_ms", "must be positive");
+  if (c.server.idle_timeout_ms < 1) return Bad("server.idle_timeout_ms", "must be positive");
+  if (c.storage.data_dir.empty()) return Bad("storage.data_dir", "must not be empty");
+  if (c.storage.cache_entries < 0) return Bad("storage.cache_entries", "must not be negative");
+  int st = c.redirect.status;
+  if (st != 301 && st != 302 && st != 307 && st != 308) {
+    return Bad("redirect.status", "must be 301, 302, 307 or 308");
+  }
+  if (auto e = CheckHttpUrl(c.redirect.default_target); !e.empty()) {
+    return Bad("redirect.default_target", e);
+  }
+  for (const auto& h : c.redirect.allowed_hosts) {
+    if (!IsValidHostPattern(h)) return Bad("redirect.allowed_hosts", "'" + h + "' is not a host");
+  }
+  if (!c.redirect.allowed_hosts.empty() &&
+      !HostAllowed(HostOf(c.redirect.default_target), c.redirect.allowed_hosts)) {
+    return Bad("redirect.default_target", "host is not in redirect.allowed_hosts");
+  }
+  if (!c.redirect.ref_param.empty() && !IsToken(c.redirect.ref_param)) {
+    return Bad("redirect.ref_param", "not a valid parameter name");
+  }
+  if (!c.redirect.click_param.empty() && !IsToken(c.redirect.click_param)) {
+    return Bad("redirect.click_param", "not a valid parameter name");
+  }
+  for (auto [key, url] : {std::pair{"redirect.not_found_url", &c.redirect.not_found_url},
+                          std::pair{"redirect.expired_url", &c.redirect.expired_url}}) {
+    if (!url->empty() && !CheckHttpUrl(*url).empty()) return Bad(key, CheckHttpUrl(*url));
+  }
+  if (!IsToken(c.cookie.name)) return Bad("cookie.name", "not a valid cookie name");
+  if (!c.cookie.domain.empty() && !IsValidHostPattern(c.cookie.domain.front() == '.'
+                                                          ? c.cookie.domain.substr(1)
+                                                          : c.cookie.domain)) {
+    return Bad("cookie.domain", "not a domain");
+  }
+  if (c.cookie.max_age_days < 0 || c.cookie.max_age_days > 3650) {
+    return Bad("cookie.max_age_days", "0 to 3650");
+  }
+  const auto& d = c.clicklog.durability;
+  if (d != "sync" && d != "interval" && d != "none") {
+    return Bad("clicklog.durability", "must be \"sync\", \"interval\" or \"none\"");
+  }
+  if (c.clicklog.interval_ms < 1) return Bad("clicklog.interval_ms", "must be positive");
+  if (c.clicklog.segment_bytes < (1 << 16)) return Bad("clicklog.segment_bytes", "at least 65536");
+  if (c.clicklog.max_wait_ms < 1) return Bad("clicklog.max_wait_ms", "must be positive");
+  if (c.clicklog.retention_days < 0) return Bad("clicklog.retention_days", "must not be negative");
+  if (c.rollup.interval_s < 0) return Bad("rollup.interval_s", "must not be negative");
+  if (!c.privacy.no_track_param.empty() && !IsToken(c.privacy.no_track_param)) {
+    return Bad("privacy.no_track_param", "not a valid parameter name");
+  }
+  return Status::OK();
+}
+
+}  // namespace refgate

@@ -1,0 +1,160 @@
+// `refgate serve`: wires the store, the click sink, the handlers and the
+// server together, then waits for SIGTERM or SIGINT.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "admin/admin_handler.h"
+#include "app/app.h"
+#include "clicklog/memory_sink.h"
+#include "http/server.h"
+#include "redirect/redirect_handler.h"
+#include "util/random.h"
+
+namespace refgate {
+namespace {
+
+void RaiseFileLimit() {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+// REFGATE_ADMIN_TOKEN, else [admin] token, else <data-dir>/admin.token
+// (created with mode 0600 on first start).
+Status AdminToken(const Config& cfg, std::string* token, std::string* where) {
+  if (const char* env = std::getenv("REFGATE_ADMIN_TOKEN"); env && *env) {
+    *token = env;
+    *where = "REFGATE_ADMIN_TOKEN";
+    return Status::OK();
+  }
+  if (!cfg.admin.token.empty()) {
+    *token = cfg.admin.token;
+    *where = "the config file";
+    return Status::OK();
+  }
+  std::string path = cfg.storage.data_dir + "/admin.token";
+  *where = path;
+  if (std::ifstream in(path); in) {
+    std::getline(in, *token);
+    if (!token->empty()) return Status::OK();
+  }
+  *token = RandomId(32);
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IOError(path + ": " + std::strerror(errno));
+  std::string line = *token + "\n";
+  bool ok = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+            fsync(fd) == 0;
+  close(fd);
+  return ok ? Status::OK() : Status::IOError(path + ": write failed");
+}
+
+RedirectOptions MakeRedirectOptions(const Config& cfg) {
+  RedirectOptions o;
+  o.default_status = cfg.redirect.status;
+  o.not_found_url = cfg.redirect.not_found_url;
+  o.expired_url = cfg.redirect.expired_url;
+  o.location = {cfg.redirect.forward_query, cfg.redirect.ref_param, cfg.redirect.click_param};
+  o.cookie = {cfg.cookie.name, cfg.cookie.domain, cfg.cookie.max_age_days, cfg.cookie.secure};
+  o.no_track_param = cfg.privacy.no_track_param;
+  o.anonymize_ip = cfg.privacy.anonymize_ip;
+  for (const auto& p : cfg.server.trusted_proxies) {
+    Cidr c;
+    if (ParseCidr(p, &c)) o.trusted_proxies.push_back(c);  // validated at load
+  }
+  return o;
+}
+
+CodePolicy MakeCodePolicy(const Config& cfg, const HostPort& public_addr) {
+  CodePolicy p;
+  p.default_target = cfg.redirect.default_target;
+  p.allowed_hosts = cfg.redirect.allowed_hosts;
+  if (p.allowed_hosts.empty()) p.allowed_hosts.push_back(HostOf(cfg.redirect.default_target));
+  p.default_status = cfg.redirect.status;
+  p.short_base = cfg.server.public_url.empty() ? "http://" + public_addr.ToString()
+                                               : cfg.server.public_url;
+  while (p.short_base.ends_with('/')) p.short_base.pop_back();
+  return p;
+}
+
+int Fail(const Status& s) {
+  std::fprintf(stderr, "refgate: %s\n", s.ToString().c_str());
+  return kExitFailure;
+}
+
+}  // namespace
+
+int RunServe(const Config& cfg) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  RaiseFileLimit();
+  std::error_code fec;
+  std::filesystem::create_directories(cfg.storage.data_dir, fec);
+  if (fec) return Fail(Status::IOError(cfg.storage.data_dir + ": " + fec.message()));
+
+  std::string token, token_from;
+  if (Status s = AdminToken(cfg, &token, &token_from); !s.ok()) return Fail(s);
+  std::unique_ptr<CodeStore> store;
+  if (Status s = CodeStore::Open(cfg.storage.data_dir + "/codes",
+                                 static_cast<size_t>(cfg.storage.cache_entries), &store);
+      !s.ok()) {
+    return Fail(s);
+  }
+  MemoryClickSink sink;
+
+  // Signals are taken by sigwait below; no other thread may receive them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  size_t threads = cfg.server.threads > 0 ? static_cast<size_t>(cfg.server.threads)
+                                          : std::max(1u, std::thread::hardware_concurrency());
+  Server server(threads);
+  ListenerOptions lo;
+  lo.header_timeout = std::chrono::milliseconds(cfg.server.header_timeout_ms);
+  lo.idle_timeout = std::chrono::milliseconds(cfg.server.idle_timeout_ms);
+  HostPort public_addr, admin_addr;
+  RedirectHandler redirect(MakeRedirectOptions(cfg), store.get(), &sink);
+  lo.handler = &redirect;
+  lo.reject_route = Route::kPublicOther;
+  if (Status s = server.ListenPublic(cfg.server.listen, lo, &public_addr); !s.ok()) return Fail(s);
+  AdminHandler admin(token, MakeCodePolicy(cfg, public_addr), store.get(), &sink);
+  lo.handler = &admin;
+  lo.reject_route = Route::kAdminOther;
+  if (Status s = server.ListenAdmin(cfg.server.admin_listen, lo, &admin_addr); !s.ok()) {
+    return Fail(s);
+  }
+  server.Start();
+  std::printf("refgate %s: %zu I/O threads, data in %s\n", REFGATE_VERSION, threads,
+              cfg.storage.data_dir.c_str());
+  std::printf("public listening on %s\n", public_addr.ToString().c_str());
+  std::printf("admin listening on %s (token from %s)\n", admin_addr.ToString().c_str(),
+              token_from.c_str());
+  std::printf("click log: in memory only in this build (not durable)\n");
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  std::printf("refgate: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  server.BeginShutdown();
+  if (!server.Drain(std::chrono::seconds(10))) {
+    std::fprintf(stderr, "refgate: connections still open after 10 s, closed\n");
+  }
+  std::printf("refgate: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace refgate

@@ -1,0 +1,68 @@
+// The plain request and response that handlers see: no sockets, no Beast.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "redirect/attribution.h"
+#include "util/completion.h"
+#include "util/metrics.h"
+
+namespace refgate {
+
+enum class Method : uint8_t { kGet, kHead, kPost, kPut, kPatch, kDelete, kOther };
+
+// Views into the session's parser; valid until the handler returns.
+struct HttpRequest {
+  Method method = Method::kOther;
+  std::string_view method_name;
+  std::string_view target;
+  std::string_view cookie;
+  std::string_view user_agent;
+  std::string_view referer;
+  std::string_view sec_purpose;
+  std::string_view purpose;
+  std::string_view forwarded_for;
+  std::string_view authorization;
+  std::string_view content_type;
+  std::string_view body;
+  IpAddress peer;
+};
+
+struct HttpResponse {
+  int status = 200;
+  Route route = Route::kAdminOther;  // for metrics
+  std::string location;
+  std::string set_cookie;
+  std::string_view cache_control;  // static text
+  std::string_view content_type;   // static text
+  std::string extra_headers;       // whole "Name: value\r\n" lines, from trusted text only
+  std::string body;
+  bool close = false;  // close the connection after this response
+
+  // Empties every field, keeping the strings' capacity for the next request.
+  void Reset();
+};
+
+std::string_view ReasonPhrase(int status);
+
+// Appends the wire form of `res` to *out. HEAD responses carry the headers
+// (Content-Length included) and no body.
+void SerializeResponse(const HttpResponse& res, bool head, bool keep_alive, std::string* out);
+
+// Answers one request. Implementations know nothing of sockets.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+
+  // Largest body accepted for a request to `target`; 0 refuses any body
+  // (and Transfer-Encoding) with 400.
+  virtual size_t BodyLimit(std::string_view target) const = 0;
+
+  // Fills *res. Returns true when *res is complete. Returns false when it
+  // will instead call done->Complete() once *res is complete (from any
+  // thread); the caller leaves *res alone until then.
+  virtual bool Handle(const HttpRequest& req, HttpResponse* res, Completion* done) = 0;
+};
+
+}  // namespace refgate

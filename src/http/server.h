@@ -1,0 +1,55 @@
+// Server: worker threads, each with its own io_context, and the listeners
+// they accept on. The public listener is bound once per I/O worker with
+// SO_REUSEPORT, so the kernel spreads connections and no lock or queue is
+// shared between workers; the admin listener has a worker of its own, so
+// admin work (RocksDB writes) never delays a redirect.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "http/session.h"
+#include "refgate/config.h"
+#include "refgate/status.h"
+
+namespace refgate {
+
+class Server {
+ public:
+  // io_threads: workers for the public listener (>= 1).
+  explicit Server(size_t io_threads);
+  ~Server();
+
+  // Binds the public listener on every I/O worker. *bound gets the actual
+  // address (port 0 picks a free one). Call before Start.
+  Status ListenPublic(const HostPort& addr, ListenerOptions opts, HostPort* bound);
+  // Binds the admin listener on the admin worker.
+  Status ListenAdmin(const HostPort& addr, ListenerOptions opts, HostPort* bound);
+
+  void Start();
+
+  // Stops accepting, closes idle connections and lets in-flight requests
+  // finish. Thread-safe, idempotent.
+  void BeginShutdown();
+  // Waits up to `timeout` for every worker to run out of work; then stops
+  // the rest by force. Returns true if all finished in time.
+  bool Drain(std::chrono::milliseconds timeout);
+
+ private:
+  struct Worker;
+  Status Bind(Worker& w, const HostPort& addr, const ListenerOptions* opts, HostPort* bound);
+
+  std::vector<std::unique_ptr<Worker>> workers_;  // [0, n): I/O; [n]: admin
+  std::deque<ListenerOptions> options_;           // stable addresses for sessions
+  std::mutex mu_;
+  std::condition_variable cv_;
+  size_t running_ = 0;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace refgate

@@ -1,0 +1,239 @@
+#include "http/session.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/read.hpp>
+
+#include "util/metrics.h"
+
+namespace refgate {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+namespace {
+
+constexpr size_t kLineLimit = 8192;    // request line
+constexpr size_t kFieldsLimit = 8192;  // header fields
+constexpr size_t kBufferLimit = 64 * 1024;
+
+Method ToMethod(http::verb v) {
+  switch (v) {
+    case http::verb::get: return Method::kGet;
+    case http::verb::head: return Method::kHead;
+    case http::verb::post: return Method::kPost;
+    case http::verb::put: return Method::kPut;
+    case http::verb::patch: return Method::kPatch;
+    case http::verb::delete_: return Method::kDelete;
+    default: return Method::kOther;
+  }
+}
+
+IpAddress PeerOf(const asio::ip::tcp::socket& s) {
+  boost::system::error_code ec;
+  auto ep = s.remote_endpoint(ec);
+  IpAddress ip;
+  if (ec) return ip;
+  auto a = ep.address();
+  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v4()) {
+    ip.v4 = true;
+    ip.bytes[10] = ip.bytes[11] = 0xff;
+    auto b = a.to_v4().to_bytes();
+    std::copy(b.begin(), b.end(), ip.bytes.begin() + 12);
+  } else {
+    ip.bytes = a.to_v6().to_bytes();
+  }
+  return ip;
+}
+
+}  // namespace
+
+Session::Session(asio::ip::tcp::socket socket, const ListenerOptions* opts, SessionRegistry* reg)
+    : stream_(std::move(socket)), buffer_(kBufferLimit), opts_(opts), reg_(reg) {
+  req_.peer = PeerOf(stream_.socket());
+  reg_it_ = reg_->sessions.insert(reg_->sessions.end(), this);
+  GlobalMetrics().open_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+Session::~Session() {
+  reg_->sessions.erase(reg_it_);
+  GlobalMetrics().open_connections.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void Session::Start() {
+  stream_.expires_after(opts_->header_timeout);
+  ReadHeader();
+}
+
+void Session::Shutdown() {
+  if (state_ == State::kIdle || (state_ == State::kReadingHeader && buffer_.size() == 0)) {
+    beast::error_code ec;
+    stream_.socket().cancel(ec);
+  }
+  // Otherwise the response in hand goes out with Connection: close.
+}
+
+void Session::ReadHeader() {
+  state_ = State::kReadingHeader;
+  parser_.emplace();
+  parser_->header_limit(static_cast<uint32_t>(kLineLimit + kFieldsLimit + 4));
+  parser_->body_limit(opts_->handler->BodyLimit({}));
+  http::async_read_header(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            self->OnHeader(ec, n);
+                          });
+}
+
+int Session::LimitStatus() const {
+  auto data = buffer_.data();
+  std::string_view head(static_cast<const char*>(data.data()), data.size());
+  size_t eol = head.find("\r\n");
+  return (eol == std::string_view::npos || eol > kLineLimit) ? 414 : 431;
+}
+
+void Session::OnHeader(beast::error_code ec, size_t n) {
+  if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+    return Reject(LimitStatus());
+  }
+  if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
+      ec == beast::error::timeout || ec == asio::error::eof ||
+      ec == asio::error::connection_reset) {
+    return Close();
+  }
+  if (ec) return Reject(400);
+  const auto& msg = parser_->get();
+  size_t line = msg.method_string().size() + msg.target().size() + 11;  // " ", " HTTP/1.1\r\n"
+  if (msg.target().size() > kLineLimit) return Reject(414);
+  if (n > line + kFieldsLimit) return Reject(431);
+  keep_alive_ = msg.keep_alive();
+  bool has_te = msg.count(http::field::transfer_encoding) > 0;
+  auto length = parser_->content_length();
+  size_t limit = opts_->handler->BodyLimit(msg.target());
+  if (has_te) return Reject(400);  // no chunked bodies: no framing ambiguity
+  if (length && *length > 0) {
+    if (limit == 0) return Reject(400);
+    if (*length > limit) return Reject(413);
+    parser_->body_limit(limit);
+    return ReadBody();
+  }
+  Dispatch();
+}
+
+void Session::ReadBody() {
+  state_ = State::kBusy;
+  stream_.expires_after(opts_->io_timeout);
+  auto read = [self = shared_from_this()] {
+    http::async_read(self->stream_, self->buffer_, *self->parser_,
+                     [self](beast::error_code ec, size_t) { self->OnBody(ec); });
+  };
+  const auto& expect = parser_->get()[http::field::expect];
+  if (!beast::iequals(expect, "100-continue")) return read();
+  static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+  asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                    [self = shared_from_this(), read](beast::error_code ec, size_t) {
+                      if (ec) return self->Close();
+                      read();
+                    });
+}
+
+void Session::OnBody(beast::error_code ec) {
+  if (ec == http::error::body_limit) return Reject(413);
+  if (ec) return Close();
+  Dispatch();
+}
+
+void Session::Dispatch() {
+  state_ = State::kBusy;
+  started_ = std::chrono::steady_clock::now();
+  const auto& msg = parser_->get();
+  req_.method = ToMethod(msg.method());
+  req_.method_name = msg.method_string();
+  req_.target = msg.target();
+  req_.cookie = msg[http::field::cookie];
+  req_.user_agent = msg[http::field::user_agent];
+  req_.referer = msg[http::field::referer];
+  req_.sec_purpose = msg["Sec-Purpose"];
+  req_.purpose = msg["Purpose"];
+  req_.forwarded_for = msg["X-Forwarded-For"];
+  req_.authorization = msg[http::field::authorization];
+  req_.content_type = msg[http::field::content_type];
+  req_.body = msg.body();
+  res_.Reset();
+  pending_self_ = shared_from_this();
+  if (opts_->handler->Handle(req_, &res_, this)) {
+    pending_self_.reset();
+    Write();
+  }
+}
+
+void Session::Complete() {
+  auto self = std::move(pending_self_);
+  asio::post(stream_.get_executor(), [self] { self->Write(); });
+}
+
+void Session::Write() {
+  state_ = State::kBusy;
+  if (reg_->stopping) keep_alive_ = false;
+  out_.clear();
+  SerializeResponse(res_, req_.method == Method::kHead, keep_alive_, &out_);
+  GlobalMetrics().CountRequest(res_.route, res_.status);
+  if (res_.route == Route::kRedirect || res_.route == Route::kNotFound ||
+      res_.route == Route::kGone) {
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started_);
+    GlobalMetrics().redirect_latency.ObserveMicros(static_cast<uint64_t>(us.count()));
+  }
+  stream_.expires_after(opts_->io_timeout);
+  asio::async_write(stream_, asio::buffer(out_),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      self->OnWrite(ec);
+                    });
+}
+
+void Session::OnWrite(beast::error_code ec) {
+  if (ec) return Close();
+  if (!keep_alive_ || res_.close || reg_->stopping) return Close();
+  if (buffer_.size() > 0) {  // a pipelined request is already here
+    stream_.expires_after(opts_->header_timeout);
+    return ReadHeader();
+  }
+  WaitIdle();
+}
+
+void Session::WaitIdle() {
+  state_ = State::kIdle;
+  stream_.expires_after(opts_->idle_timeout);
+  stream_.async_read_some(buffer_.prepare(4096),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            self->OnIdle(ec, n);
+                          });
+}
+
+void Session::OnIdle(beast::error_code ec, size_t n) {
+  if (ec) return Close();
+  buffer_.commit(n);
+  stream_.expires_after(opts_->header_timeout);
+  ReadHeader();
+}
+
+void Session::Reject(int status) {
+  res_.Reset();
+  res_.status = status;
+  res_.route = opts_->reject_route;
+  res_.content_type = "text/plain; charset=utf-8";
+  res_.body = std::string(ReasonPhrase(status)) + "\n";
+  res_.close = true;
+  req_.method = Method::kOther;
+  keep_alive_ = false;
+  started_ = std::chrono::steady_clock::now();
+  Write();
+}
+
+void Session::Close() {
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream_.socket().close(ec);
+}
+
+}  // namespace refgate

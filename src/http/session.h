@@ -1,0 +1,87 @@
+// Session: one HTTP/1.1 connection, in the manner of Beast's async server
+// example: owned by its pending handlers (shared_from_this), do_X / on_X
+// pairs, a deadline before every read and write, the parser re-created
+// per request with its limits.
+//
+// Limits (SPEC §2): a request line over 8 KiB gets 414, headers over 8 KiB
+// 431, a body where the handler takes none (or any Transfer-Encoding) 400,
+// a body over the handler's limit 413; each closes the connection. Headers
+// must arrive within header_timeout of the first byte; an idle keep-alive
+// connection closes after idle_timeout.
+//
+// Thread-safety: a session lives on one worker thread; only Complete() is
+// called from elsewhere, and it posts back.
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <chrono>
+#include <list>
+#include <memory>
+#include <optional>
+
+#include "http/message.h"
+
+namespace refgate {
+
+struct ListenerOptions {
+  Handler* handler = nullptr;
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds idle_timeout{60000};
+  std::chrono::milliseconds io_timeout{30000};  // writes and body reads
+  Route reject_route = Route::kAdminOther;      // metrics label of requests refused here
+};
+
+class Session;
+
+// The sessions of one worker thread, for shutdown. Touched only there.
+struct SessionRegistry {
+  std::list<Session*> sessions;
+  bool stopping = false;
+};
+
+class Session : public std::enable_shared_from_this<Session>, private Completion {
+ public:
+  Session(boost::asio::ip::tcp::socket socket, const ListenerOptions* opts, SessionRegistry* reg);
+  ~Session();
+
+  void Start();
+  // Stop after the request in hand; close at once if none is. Worker thread.
+  void Shutdown();
+
+ private:
+  enum class State { kReadingHeader, kIdle, kBusy };
+
+  void ReadHeader();
+  void OnHeader(boost::beast::error_code ec, size_t n);
+  void ReadBody();
+  void OnBody(boost::beast::error_code ec);
+  void WaitIdle();
+  void OnIdle(boost::beast::error_code ec, size_t n);
+  void Dispatch();
+  void Complete() override;
+  void Write();
+  void OnWrite(boost::beast::error_code ec);
+  void Reject(int status);  // respond and close
+  void Close();
+  int LimitStatus() const;  // 414 or 431 for an over-long header block
+
+  boost::beast::tcp_stream stream_;
+  boost::beast::flat_buffer buffer_;
+  std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
+  const ListenerOptions* const opts_;
+  SessionRegistry* const reg_;
+  std::list<Session*>::iterator reg_it_;
+  State state_ = State::kReadingHeader;
+  HttpRequest req_;
+  HttpResponse res_;
+  std::string out_;
+  bool keep_alive_ = true;
+  std::shared_ptr<Session> pending_self_;  // held while a handler completes elsewhere
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace refgate

@@ -1,0 +1,69 @@
+// URLs: target validation, host allow-lists and the Location of a redirect
+// (SPEC §2). Pure functions over Boost.URL; no hand-written percent-encoding.
+#pragma once
+
+#include <array>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "refgate/code_record.h"
+
+namespace refgate {
+
+inline constexpr size_t kMaxTargetUrlBytes = 2048;
+
+// "" when `url` is an absolute http or https URL with a host, no
+// credentials, no control characters and at most 2048 bytes; else the reason.
+std::string CheckHttpUrl(std::string_view url);
+
+// The lower-cased host of an absolute URL ("" if it has none).
+std::string HostOf(std::string_view url);
+
+// "example.com" or "*.example.com": labels of [A-Za-z0-9-], dot-separated.
+bool IsValidHostPattern(std::string_view pattern);
+
+// True when `host` matches a pattern; "*.x" matches any subdomain of x (not
+// x itself). Case-insensitive.
+bool HostAllowed(std::string_view host, std::span<const std::string> patterns);
+
+struct LocationOptions {
+  bool forward_query = true;
+  std::string ref_param = "ref";
+  std::string click_param = "rg_click";
+};
+
+// The visitor's query string, decoded.
+struct VisitorQuery {
+  struct Param {
+    std::string key;
+    std::string value;
+    bool has_value = true;  // "?a" has none, "?a=" has an empty one
+  };
+  std::vector<Param> params;  // in order, without no_track_param
+  std::array<std::string, kUtmFieldCount> utm;  // as the visitor sent them
+  std::array<bool, kUtmFieldCount> has_utm{};
+  bool no_track = false;  // no_track_param was present
+};
+
+// `raw` is the request's query without '?'. An unparsable query yields an
+// empty result: the visitor is still redirected, without it.
+VisitorQuery ParseVisitorQuery(std::string_view raw, std::string_view no_track_param);
+
+struct Location {
+  std::string url;
+  // For the click record: the UTM value the visitor arrived with, else the
+  // one the redirect carries from the code (its utm, or its target's query).
+  std::array<std::string, kUtmFieldCount> utm;
+};
+
+// The Location for an active code: the target's query, then the code's utm
+// for keys the target lacks, then the visitor's parameters (when
+// forward_query), then ref and the click id; a later key replaces an earlier
+// one. Every component is percent-encoded by Boost.URL.
+// REQUIRES: CheckHttpUrl(rec.target_url) == "".
+Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const VisitorQuery& visit,
+                       std::string_view click_id);
+
+}  // namespace refgate

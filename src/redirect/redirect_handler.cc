@@ -1,0 +1,52 @@
+#include "redirect/redirect_handler.h"
+
+#include <cstdio>
+
+#include "util/random.h"
+#include "util/time.h"
+
+namespace refgate {
+
+bool RedirectHandler::Handle(const HttpRequest& req, HttpResponse* res, Completion* done) {
+  std::string_view target = req.target;
+  size_t qmark = target.find('?');
+  std::string_view path = target.substr(0, qmark);
+  std::string_view query = qmark == std::string_view::npos ? "" : target.substr(qmark + 1);
+  res->cache_control = "private, no-store";
+  if (req.method != Method::kGet && req.method != Method::kHead) {
+    res->route = Route::kPublicOther;
+    res->status = 405;
+    res->extra_headers = "Allow: GET, HEAD\r\n";
+    return true;
+  }
+  if (path == "/healthz") {
+    res->route = Route::kPublicHealth;
+    res->content_type = "text/plain; charset=utf-8";
+    res->body = "ok\n";
+    return true;
+  }
+  std::string_view code = path.empty() ? path : path.substr(1);
+  if (path.empty() || path[0] != '/' || !IsWellFormedCode(code)) {
+    res->route = Route::kPublicOther;
+    res->status = 404;
+    res->content_type = "text/plain; charset=utf-8";
+    res->body = "Not Found\n";
+    return true;
+  }
+  CodeCache::Entry rec;
+  if (Status s = store_->Lookup(code, &rec); !s.ok()) {
+    std::fprintf(stderr, "refgate: code lookup failed: %s\n", s.ToString().c_str());
+    res->route = Route::kRedirect;
+    res->status = 503;
+    res->extra_headers = "Retry-After: 1\r\n";
+    return true;
+  }
+  std::string visitor_id = RandomId(), click_id = RandomId();
+  Visit visit{req.method == Method::kHead, code, query, &req, NowMicros(), visitor_id, click_id};
+  Decision d = DecideRedirect(opt_, visit, rec.get(), res);
+  if (!d.record) return true;
+  GlobalMetrics().clicks_recorded.Add();
+  return !sink_->Append(std::move(d.click), done);
+}
+
+}  // namespace refgate

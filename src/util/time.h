@@ -1,0 +1,30 @@
+// Wall-clock time and RFC 3339 text, always UTC.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace refgate {
+
+int64_t NowMicros();
+
+// "2026-11-22T10:00:00Z"
+std::string FormatRfc3339(int64_t unix_seconds);
+// "2026-11-22T10:00:00.123456Z"
+std::string FormatRfc3339Micros(int64_t unix_micros);
+// "2026-11-22"
+std::string FormatDate(int64_t unix_seconds);
+
+// Accepts RFC 3339 date-times ("2026-11-22T10:00:00Z", "...T10:00:00.5+02:00",
+// lower-case t and z too). Fractions of a second are dropped.
+std::optional<int64_t> ParseRfc3339(std::string_view s);
+
+// "YYYY-MM-DD" to Unix seconds at 00:00 UTC.
+std::optional<int64_t> ParseDate(std::string_view s);
+
+// An IMF-fixdate for the HTTP Date header, cached per thread per second.
+std::string_view HttpDate();
+
+}  // namespace refgate
