@@ -32,7 +32,7 @@ std::string CheckHttpUrl(std::string_view url) {
   for (unsigned char c : url) {
     if (c < 0x20 || c == 0x7f) return "contains control characters";
   }
-  auto r = urls::parse_absolute_uri(url);
+  auto r = urls::parse_uri(url);
   if (!r) return "not an absolute URL";
   if (r->scheme_id() != urls::scheme::http && r->scheme_id() != urls::scheme::https) {
     return "scheme must be http or https";
@@ -43,7 +43,7 @@ std::string CheckHttpUrl(std::string_view url) {
 }
 
 std::string HostOf(std::string_view url) {
-  auto r = urls::parse_absolute_uri(url);
+  auto r = urls::parse_uri(url);
   if (!r || !r->has_authority()) return "";
   return ToLower(r->encoded_host());
 }

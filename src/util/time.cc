@@ -118,7 +118,7 @@ std::optional<int64_t> ParseRfc3339(std::string_view s) {
         zone[3] != ':' || !Digits(zone, 4, 2, &om) || oh > 23 || om > 59) {
       return std::nullopt;
     }
-    offset = (oh * 3600 + om * 60) * (zone[0] == '+' ? 1 : -1);
+    offset = static_cast<int64_t>(oh * 3600 + om * 60) * (zone[0] == '+' ? 1 : -1);
   }
   if (ss == 60) ss = 59;  // a leap second counts as the second before it
   return *day + hh * 3600 + mm * 60 + ss - offset;

@@ -1,0 +1,115 @@
+#include "redirect/location.h"
+
+#include <gtest/gtest.h>
+
+namespace refgate {
+
+CodeRecord Code(std::string target) {
+  CodeRecord r;
+  r.code = "Ab3xY9k";
+  r.referrer_id = "cust_1";
+  r.target_url = std::move(target);
+  return r;
+}
+
+std::string Loc(const CodeRecord& rec, std::string_view query, LocationOptions opt = {}) {
+  return BuildLocation(opt, rec, ParseVisitorQuery(query, "rg_notrack"), "CLICK").url;
+}
+
+TEST(Location, AppendsRefAndClickId) {
+  EXPECT_EQ(Loc(Code("https://example.com/welcome"), ""),
+            "https://example.com/welcome?ref=Ab3xY9k&rg_click=CLICK");
+}
+
+TEST(Location, MergesInSpecOrder) {
+  CodeRecord rec = Code("https://example.com/w?a=1&utm_source=target");
+  rec.utm[0] = "code_source";   // target has utm_source: the target's stays
+  rec.utm[1] = "code_medium";   // target lacks it: added
+  rec.utm[2] = "code_campaign";
+  // The visitor replaces target and code values; ref and the click id are last.
+  EXPECT_EQ(Loc(rec, "a=2&utm_campaign=visitor&ref=spoof&rg_click=spoof"),
+            "https://example.com/w?utm_source=target&utm_medium=code_medium&a=2"
+            "&utm_campaign=visitor&ref=Ab3xY9k&rg_click=CLICK");
+}
+
+TEST(Location, VisitorInputIsPercentEncoded) {
+  std::string loc = Loc(Code("https://example.com/"),
+                        "x=%0D%0ASet-Cookie:%20evil&y=%22%3Cscript%3E&z=a%26b%3Dc");
+  EXPECT_EQ(loc.find('\r'), std::string::npos);
+  EXPECT_EQ(loc.find('\n'), std::string::npos);
+  EXPECT_EQ(loc.find(' '), std::string::npos);
+  EXPECT_EQ(loc.find('"'), std::string::npos);
+  EXPECT_EQ(loc.find('<'), std::string::npos);
+  EXPECT_NE(loc.find("x=%0D%0ASet-Cookie:%20evil"), std::string::npos) << loc;
+  EXPECT_NE(loc.find("&z=a%26b=c&"), std::string::npos) << loc;  // the & stays data
+}
+
+TEST(Location, NoTrackParamIsDroppedAndReported) {
+  VisitorQuery q = ParseVisitorQuery("a=1&rg_notrack=1", "rg_notrack");
+  EXPECT_TRUE(q.no_track);
+  EXPECT_EQ(BuildLocation({}, Code("https://example.com/"), q, "C").url,
+            "https://example.com/?a=1&ref=Ab3xY9k&rg_click=C");
+}
+
+TEST(Location, ForwardQueryOffKeepsVisitorParamsOutButRecordsTheirUtm) {
+  LocationOptions opt;
+  opt.forward_query = false;
+  opt.ref_param = "";
+  opt.click_param = "";
+  Location loc = BuildLocation(opt, Code("https://example.com/"),
+                               ParseVisitorQuery("utm_source=mail&x=1", ""), "C");
+  EXPECT_EQ(loc.url, "https://example.com/");
+  EXPECT_EQ(loc.utm[0], "mail");
+}
+
+TEST(Location, RecordedUtmIsTheVisitorsElseTheCodes) {
+  CodeRecord rec = Code("https://example.com/?utm_term=t");
+  rec.utm[0] = "code_source";
+  rec.utm[1] = "code_medium";
+  Location loc = BuildLocation({}, rec, ParseVisitorQuery("utm_medium=email", ""), "C");
+  EXPECT_EQ(loc.utm[0], "code_source");
+  EXPECT_EQ(loc.utm[1], "email");
+  EXPECT_EQ(loc.utm[2], "");
+  EXPECT_EQ(loc.utm[3], "t");
+}
+
+TEST(Location, UnparsableVisitorQueryIsIgnored) {
+  VisitorQuery q = ParseVisitorQuery("a=%zz", "");
+  EXPECT_TRUE(q.params.empty());
+  EXPECT_EQ(BuildLocation({}, Code("https://example.com/"), q, "C").url,
+            "https://example.com/?ref=Ab3xY9k&rg_click=C");
+}
+
+TEST(Location, KeepsTheFragmentLast) {
+  EXPECT_EQ(Loc(Code("https://example.com/p#top"), "a=1"),
+            "https://example.com/p?a=1&ref=Ab3xY9k&rg_click=CLICK#top");
+}
+
+TEST(Location, CheckHttpUrl) {
+  EXPECT_EQ(CheckHttpUrl("https://example.com/a?b=c#d"), "");
+  EXPECT_EQ(CheckHttpUrl("http://example.com:8080"), "");
+  EXPECT_NE(CheckHttpUrl("ftp://example.com/"), "");
+  EXPECT_NE(CheckHttpUrl("javascript:alert(1)"), "");
+  EXPECT_NE(CheckHttpUrl("//example.com/"), "");
+  EXPECT_NE(CheckHttpUrl("/relative"), "");
+  EXPECT_NE(CheckHttpUrl("https://user:pw@example.com/"), "");
+  EXPECT_NE(CheckHttpUrl("https://example.com/\r\nX: y"), "");
+  EXPECT_NE(CheckHttpUrl("https://example.com/ space"), "");
+  EXPECT_NE(CheckHttpUrl("https:///nohost"), "");
+  EXPECT_NE(CheckHttpUrl("https://example.com/" + std::string(2100, 'a')), "");
+}
+
+TEST(Location, HostAllowList) {
+  std::vector<std::string> allowed{"example.com", "*.shop.test"};
+  EXPECT_TRUE(HostAllowed("example.com", allowed));
+  EXPECT_TRUE(HostAllowed("EXAMPLE.com", allowed));
+  EXPECT_FALSE(HostAllowed("www.example.com", allowed));
+  EXPECT_TRUE(HostAllowed("a.shop.test", allowed));
+  EXPECT_TRUE(HostAllowed("a.b.shop.test", allowed));
+  EXPECT_FALSE(HostAllowed("shop.test", allowed));
+  EXPECT_FALSE(HostAllowed("evilshop.test", allowed));
+  EXPECT_FALSE(HostAllowed("example.com.evil.test", allowed));
+  EXPECT_EQ(HostOf("https://Example.COM:8443/x"), "example.com");
+}
+
+}  // namespace refgate

@@ -1,0 +1,219 @@
+#include "store/code_store.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "store/code_codec.h"
+
+namespace refgate {
+
+class StoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("refgate-store-" + std::to_string(getpid()) + "-" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(CodeStore::Open(dir_.string(), 1000, &store_).ok());
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  static CodeRecord Rec(std::string code, std::string referrer = "r1") {
+    CodeRecord r;
+    r.code = std::move(code);
+    r.referrer_id = std::move(referrer);
+    r.target_url = "https://example.com/";
+    r.created_at = 1795341600;
+    return r;
+  }
+  Status Insert1(const CodeRecord& r) {
+    std::vector<Status> results;
+    Status s = store_->Insert(std::span(&r, 1), &results);
+    return s.ok() ? results[0] : s;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<CodeStore> store_;
+};
+
+TEST(CodeCodec, RoundTripsEveryField) {
+  CodeRecord r;
+  r.code = "abc";
+  r.referrer_id = "ref";
+  r.target_url = "https://example.com/?a=b";
+  r.campaign = "c";
+  r.utm = {"1", "2", "3", "4", "5"};
+  r.redirect_status = 308;
+  r.status = CodeStatus::kDisabled;
+  r.created_at = -5;
+  r.expires_at = 1795341600;
+  std::string enc;
+  EncodeCodeRecord(r, &enc);
+  CodeRecord back;
+  ASSERT_TRUE(DecodeCodeRecord(enc, &back).ok());
+  EXPECT_EQ(back, r);
+}
+
+TEST(CodeCodec, EveryTruncationIsCorruption) {
+  CodeRecord r;
+  r.code = "abc";
+  r.expires_at = 7;
+  std::string enc;
+  EncodeCodeRecord(r, &enc);
+  for (size_t n = 0; n < enc.size(); ++n) {
+    CodeRecord back;
+    EXPECT_TRUE(DecodeCodeRecord(std::string_view(enc).substr(0, n), &back).IsCorruption()) << n;
+  }
+}
+
+TEST_F(StoreTest, InsertThenLookupAndGet) {
+  ASSERT_TRUE(Insert1(Rec("abc")).ok());
+  CodeCache::Entry e;
+  ASSERT_TRUE(store_->Lookup("abc", &e).ok());
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->referrer_id, "r1");
+  ASSERT_TRUE(store_->Lookup("nope", &e).ok());
+  EXPECT_FALSE(e);
+  CodeRecord got;
+  EXPECT_TRUE(store_->Get("abc", &got).ok());
+  EXPECT_TRUE(store_->Get("nope", &got).IsNotFound());
+}
+
+TEST_F(StoreTest, DuplicatesWithinAndAcrossCallsAreRefused) {
+  std::vector<CodeRecord> recs{Rec("aaa"), Rec("bbb"), Rec("aaa")};
+  std::vector<Status> results;
+  ASSERT_TRUE(store_->Insert(recs, &results).ok());
+  EXPECT_TRUE(results[0].ok());
+  EXPECT_TRUE(results[1].ok());
+  EXPECT_TRUE(results[2].IsAlreadyExists());
+  EXPECT_TRUE(Insert1(Rec("bbb")).IsAlreadyExists());
+}
+
+TEST_F(StoreTest, DeletedCodeIsATombstoneThatBlocksReuse) {
+  ASSERT_TRUE(Insert1(Rec("gone")).ok());
+  CodeRecord r = Rec("gone");
+  r.status = CodeStatus::kDeleted;
+  ASSERT_TRUE(store_->Update(r).ok());
+  EXPECT_TRUE(Insert1(Rec("gone", "someone_else")).IsAlreadyExists());
+  CodeCache::Entry e;
+  ASSERT_TRUE(store_->Lookup("gone", &e).ok());
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, CodeStatus::kDeleted);
+  std::vector<CodeRecord> out;
+  bool more;
+  ASSERT_TRUE(store_->List("r1", "", 10, &out, &more).ok());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST_F(StoreTest, UpdateIsVisibleToTheNextLookupEvenAfterACachedMiss) {
+  CodeCache::Entry e;
+  ASSERT_TRUE(store_->Lookup("late", &e).ok());  // caches "absent"
+  EXPECT_FALSE(e);
+  ASSERT_TRUE(Insert1(Rec("late")).ok());
+  ASSERT_TRUE(store_->Lookup("late", &e).ok());
+  ASSERT_TRUE(e);
+  CodeRecord r = Rec("late");
+  r.target_url = "https://example.com/new";
+  ASSERT_TRUE(store_->Update(r).ok());
+  ASSERT_TRUE(store_->Lookup("late", &e).ok());
+  EXPECT_EQ(e->target_url, "https://example.com/new");
+}
+
+TEST_F(StoreTest, UpdateCannotMoveACodeToAnotherReferrer) {
+  ASSERT_TRUE(Insert1(Rec("mine")).ok());
+  EXPECT_TRUE(store_->Update(Rec("mine", "thief")).IsInvalidArgument());
+  EXPECT_TRUE(store_->Update(Rec("never")).IsNotFound());
+}
+
+TEST_F(StoreTest, ListPaginatesByReferrerInCodeOrder) {
+  std::vector<CodeRecord> recs;
+  for (int i = 0; i < 25; ++i) recs.push_back(Rec("code" + std::to_string(100 + i), "alice"));
+  recs.push_back(Rec("zzz", "alice_b"));  // a referrer whose id extends alice's
+  recs.push_back(Rec("yyy", "bob"));
+  std::vector<Status> results;
+  ASSERT_TRUE(store_->Insert(recs, &results).ok());
+  std::vector<std::string> seen;
+  std::string cursor;
+  bool more = true;
+  int pages = 0;
+  while (more) {
+    std::vector<CodeRecord> page;
+    ASSERT_TRUE(store_->List("alice", cursor, 10, &page, &more).ok());
+    for (auto& r : page) seen.push_back(r.code);
+    if (!page.empty()) cursor = page.back().code;
+    ++pages;
+  }
+  EXPECT_EQ(pages, 3);
+  ASSERT_EQ(seen.size(), 25u);
+  EXPECT_EQ(seen.front(), "code100");
+  EXPECT_EQ(seen.back(), "code124");
+  std::vector<CodeRecord> all;
+  ASSERT_TRUE(store_->List("", "", 1000, &all, &more).ok());
+  EXPECT_EQ(all.size(), 27u);
+  EXPECT_FALSE(more);
+}
+
+TEST_F(StoreTest, SurvivesReopen) {
+  ASSERT_TRUE(Insert1(Rec("keep")).ok());
+  store_.reset();
+  ASSERT_TRUE(CodeStore::Open(dir_.string(), 1000, &store_).ok());
+  CodeRecord got;
+  EXPECT_TRUE(store_->Get("keep", &got).ok());
+}
+
+TEST_F(StoreTest, ConcurrentLookupsSeeEveryWrite) {
+  ASSERT_TRUE(Insert1(Rec("hot")).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> bad{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 4; ++t) {
+    readers.emplace_back([&] {
+      while (!stop) {
+        CodeCache::Entry e;
+        if (!store_->Lookup("hot", &e).ok() || !e) ++bad;
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) {
+    CodeRecord r = Rec("hot");
+    r.campaign = "v" + std::to_string(i);
+    ASSERT_TRUE(store_->Update(r).ok());
+    CodeCache::Entry e;
+    ASSERT_TRUE(store_->Lookup("hot", &e).ok());
+    EXPECT_EQ(e->campaign, r.campaign);
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(bad, 0);
+}
+
+TEST(CodeCache, EvictsToStayWithinCapacity) {
+  CodeCache cache(64);
+  for (int i = 0; i < 1000; ++i) cache.Put("k" + std::to_string(i), nullptr);
+  EXPECT_LE(cache.Size(), 64u);
+  EXPECT_GT(cache.Size(), 0u);
+  CodeCache off(0);
+  off.Put("k", nullptr);
+  CodeCache::Entry e;
+  uint64_t gen;
+  EXPECT_FALSE(off.Find("k", &e, &gen));
+}
+
+TEST(CodeCache, StaleFillIsDropped) {
+  CodeCache cache(100);
+  CodeCache::Entry e;
+  uint64_t gen;
+  ASSERT_FALSE(cache.Find("k", &e, &gen));
+  auto fresh = std::make_shared<CodeRecord>();
+  fresh->campaign = "fresh";
+  cache.Put("k", fresh);                           // a writer wins the race...
+  cache.Fill("k", std::make_shared<CodeRecord>(), gen);  // ...the stale reader must not
+  ASSERT_TRUE(cache.Find("k", &e, &gen));
+  EXPECT_EQ(e->campaign, "fresh");
+}
+
+}  // namespace refgate
