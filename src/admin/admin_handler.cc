@@ -2,10 +2,10 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/url/parse_query.hpp>
 #include <charconv>
 #include <cstdio>
 
+#include "redirect/location.h"
 #include "util/random.h"
 #include "util/time.h"
 
@@ -265,10 +265,9 @@ void AdminHandler::List(std::string_view query, HttpResponse* res) {
   res->route = Route::kCodesList;
   std::string referrer, cursor;
   size_t limit = 100;
-  auto params = boost::urls::parse_query(query);
-  if (!params) return Error(res, FieldError("query", "malformed query string"));
-  for (auto p : *params) {
-    std::string key = p.key.decode(), value = p.has_value ? p.value.decode() : "";
+  std::vector<QueryParam> params;
+  if (!ParseQuery(query, &params)) return Error(res, FieldError("query", "malformed query string"));
+  for (const auto& [key, value, has_value] : params) {
     if (key == "referrer_id") {
       if (!IsValidReferrerId(value)) return Error(res, FieldError(key, "not a valid referrer id"));
       referrer = value;

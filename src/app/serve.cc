@@ -135,6 +135,7 @@ int RunServe(const Config& cfg) {
   AdminHandler admin(token, MakeCodePolicy(cfg, public_addr), store.get(), &sink);
   lo.handler = &admin;
   lo.reject_route = Route::kAdminOther;
+  lo.json_errors = true;
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, lo, &admin_addr); !s.ok()) {
     return Fail(s);
   }

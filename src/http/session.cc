@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/read.hpp>
+#include <limits>
 
 #include "util/metrics.h"
 
@@ -16,6 +17,7 @@ namespace {
 constexpr size_t kLineLimit = 8192;    // request line
 constexpr size_t kFieldsLimit = 8192;  // header fields
 constexpr size_t kBufferLimit = 64 * 1024;
+constexpr size_t kLingerLimit = 32 << 20;  // bytes drained after a refusal, at most
 
 Method ToMethod(http::verb v) {
   switch (v) {
@@ -45,6 +47,16 @@ IpAddress PeerOf(const asio::ip::tcp::socket& s) {
     ip.bytes = a.to_v6().to_bytes();
   }
   return ip;
+}
+
+// The admin API's error type for a refusal made before any handler ran.
+std::string ErrorType(int status) {
+  switch (status) {
+    case 413: return "payload_too_large";
+    case 414: return "uri_too_long";
+    case 431: return "headers_too_large";
+    default: return "bad_request";
+  }
 }
 
 }  // namespace
@@ -78,7 +90,9 @@ void Session::ReadHeader() {
   state_ = State::kReadingHeader;
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(kLineLimit + kFieldsLimit + 4));
-  parser_->body_limit(opts_->handler->BodyLimit({}));
+  // Beast checks Content-Length against this while parsing the header; the
+  // per-route limit is applied in OnHeader, where the target is known.
+  parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
   http::async_read_header(stream_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             self->OnHeader(ec, n);
@@ -193,7 +207,8 @@ void Session::Write() {
 
 void Session::OnWrite(beast::error_code ec) {
   if (ec) return Close();
-  if (!keep_alive_ || res_.close || reg_->stopping) return Close();
+  if (res_.close) return Linger();
+  if (!keep_alive_ || reg_->stopping) return Close();
   if (buffer_.size() > 0) {  // a pipelined request is already here
     stream_.expires_after(opts_->header_timeout);
     return ReadHeader();
@@ -221,13 +236,34 @@ void Session::Reject(int status) {
   res_.Reset();
   res_.status = status;
   res_.route = opts_->reject_route;
-  res_.content_type = "text/plain; charset=utf-8";
-  res_.body = std::string(ReasonPhrase(status)) + "\n";
+  if (opts_->json_errors) {
+    res_.content_type = "application/json";
+    res_.body = R"({"error":{"type":")" + ErrorType(status) + R"(","message":")" +
+                std::string(ReasonPhrase(status)) + R"(","field":null}})";
+  } else {
+    res_.content_type = "text/plain; charset=utf-8";
+    res_.body = std::string(ReasonPhrase(status)) + "\n";
+  }
   res_.close = true;
   req_.method = Method::kOther;
   keep_alive_ = false;
   started_ = std::chrono::steady_clock::now();
   Write();
+}
+
+void Session::Linger() {
+  // The client may still be sending a body we refused: stop sending and
+  // drain what arrives for a while, so it reads our answer instead of a reset.
+  beast::error_code ec;
+  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  stream_.expires_after(std::chrono::seconds(2));
+  buffer_.clear();
+  stream_.async_read_some(buffer_.prepare(kBufferLimit / 2),
+                          [self = shared_from_this()](beast::error_code ec, size_t n) {
+                            self->lingered_ += n;
+                            if (ec || self->lingered_ > kLingerLimit) return self->Close();
+                            self->Linger();
+                          });
 }
 
 void Session::Close() {

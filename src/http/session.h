@@ -33,6 +33,7 @@ struct ListenerOptions {
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds io_timeout{30000};  // writes and body reads
   Route reject_route = Route::kAdminOther;      // metrics label of requests refused here
+  bool json_errors = false;                     // refusals in the admin API's error shape
 };
 
 class Session;
@@ -66,6 +67,7 @@ class Session : public std::enable_shared_from_this<Session>, private Completion
   void Write();
   void OnWrite(boost::beast::error_code ec);
   void Reject(int status);  // respond and close
+  void Linger();  // half-close, drain, then Close
   void Close();
   int LimitStatus() const;  // 414 or 431 for an over-long header block
 
@@ -80,6 +82,7 @@ class Session : public std::enable_shared_from_this<Session>, private Completion
   HttpResponse res_;
   std::string out_;
   bool keep_alive_ = true;
+  size_t lingered_ = 0;
   std::shared_ptr<Session> pending_self_;  // held while a handler completes elsewhere
   std::chrono::steady_clock::time_point started_;
 };

@@ -75,14 +75,26 @@ bool HostAllowed(std::string_view host, std::span<const std::string> patterns) {
   return false;
 }
 
+bool ParseQuery(std::string_view raw, std::vector<QueryParam>* out) {
+  out->clear();
+  if (raw.empty()) return true;
+  // Boost 1.81's parse_query only works on NUL-terminated input: it rebuilds
+  // the view from s.data() with strlen (and query_rule points it past the
+  // end). Beast's target is not terminated, so parse a terminated copy.
+  const std::string terminated(raw);
+  auto q = urls::parse_query(terminated);
+  if (!q) return false;
+  for (urls::param_pct_view p : *q) {
+    out->push_back({Decode(p.key), p.has_value ? Decode(p.value) : std::string(), p.has_value});
+  }
+  return true;
+}
+
 VisitorQuery ParseVisitorQuery(std::string_view raw, std::string_view no_track_param) {
   VisitorQuery vq;
-  if (raw.empty()) return vq;
-  auto q = urls::parse_query(raw);
-  if (!q) return vq;
-  for (urls::param_pct_view p : *q) {
-    VisitorQuery::Param param{Decode(p.key), p.has_value ? Decode(p.value) : std::string(),
-                              p.has_value};
+  std::vector<QueryParam> all;
+  if (!ParseQuery(raw, &all)) return vq;
+  for (QueryParam& param : all) {
     if (!no_track_param.empty() && param.key == no_track_param) {
       vq.no_track = true;
       continue;

@@ -34,14 +34,19 @@ struct LocationOptions {
   std::string click_param = "rg_click";
 };
 
+struct QueryParam {
+  std::string key;
+  std::string value;
+  bool has_value = true;  // "?a" has none, "?a=" has an empty one
+};
+
+// Decodes a raw query string (without '?') into *out, in order. False when
+// it is not a valid RFC 3986 query.
+bool ParseQuery(std::string_view raw, std::vector<QueryParam>* out);
+
 // The visitor's query string, decoded.
 struct VisitorQuery {
-  struct Param {
-    std::string key;
-    std::string value;
-    bool has_value = true;  // "?a" has none, "?a=" has an empty one
-  };
-  std::vector<Param> params;  // in order, without no_track_param
+  std::vector<QueryParam> params;  // in order, without no_track_param
   std::array<std::string, kUtmFieldCount> utm;  // as the visitor sent them
   std::array<bool, kUtmFieldCount> has_utm{};
   bool no_track = false;  // no_track_param was present

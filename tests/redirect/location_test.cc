@@ -113,3 +113,34 @@ TEST(Location, HostAllowList) {
 }
 
 }  // namespace refgate
+
+namespace refgate {
+
+// Regression: Boost 1.81's parse_query read up to the next NUL, past the end
+// of a view; Beast hands us views into a larger buffer.
+TEST(Location, ParseQueryStopsAtTheEndOfTheView) {
+  std::string buffer = "limit=1000 HTTP/1.1\r\nHost: x&evil=1";
+  std::vector<QueryParam> params;
+  ASSERT_TRUE(ParseQuery(std::string_view(buffer).substr(0, 10), &params));
+  ASSERT_EQ(params.size(), 1u);
+  EXPECT_EQ(params[0].key, "limit");
+  EXPECT_EQ(params[0].value, "1000");
+  VisitorQuery q = ParseVisitorQuery(std::string_view(buffer).substr(0, 8), "");
+  ASSERT_EQ(q.params.size(), 1u);
+  EXPECT_EQ(q.params[0].value, "10");
+}
+
+TEST(Location, ParseQueryIsRepeatable) {
+  for (int round = 0; round < 3; ++round) {
+    for (std::string q : {"limit=1000", "limit=0", "limit=1000", "a=%41b&c"}) {
+      std::vector<QueryParam> params;
+      ASSERT_TRUE(ParseQuery(q, &params));
+      ASSERT_FALSE(params.empty());
+      std::string expect = q.substr(q.find('=') + 1);
+      if (q.starts_with("a=")) expect = "Ab";
+      EXPECT_EQ(params[0].value, expect) << q;
+    }
+  }
+}
+
+}  // namespace refgate
