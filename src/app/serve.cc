@@ -97,6 +97,14 @@ int Fail(const Status& s) {
 }  // namespace
 
 int RunServe(const Config& cfg) {
+  // Signals are taken by sigwait below, so no thread may receive them: block
+  // them before any thread exists (RocksDB starts its own in Open).
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
   RaiseFileLimit();
   std::error_code fec;
@@ -112,14 +120,6 @@ int RunServe(const Config& cfg) {
     return Fail(s);
   }
   MemoryClickSink sink;
-
-  // Signals are taken by sigwait below; no other thread may receive them.
-  sigset_t sigs;
-  sigemptyset(&sigs);
-  sigaddset(&sigs, SIGINT);
-  sigaddset(&sigs, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-  signal(SIGPIPE, SIG_IGN);
 
   size_t threads = cfg.server.threads > 0 ? static_cast<size_t>(cfg.server.threads)
                                           : std::max(1u, std::thread::hardware_concurrency());

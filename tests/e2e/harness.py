@@ -50,6 +50,7 @@ class Server:
              "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=e)
         self._lines = queue.Queue()
+        self._eof = False
         threading.Thread(target=self._pump, daemon=True).start()
         self.public = self._address("public listening on ")
         self.admin_addr = self._address("admin listening on ")
@@ -87,8 +88,9 @@ class Server:
                 self.proc.kill()
                 self.proc.wait()
         end = time.time() + 5
-        while self._readline(end - time.time()) not in (None, ""):
+        while not self._eof and self._readline(end - time.time()) not in (None, ""):
             pass
+        self._eof = True
         return self.proc.returncode
 
     def text(self):
