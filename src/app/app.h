@@ -1,6 +1,9 @@
 // Subcommands of the refgate binary.
 #pragma once
 
+#include <cstdint>
+#include <string>
+
 #include "refgate/config.h"
 
 namespace refgate {
@@ -12,5 +15,11 @@ inline constexpr int kExitUsage = 2;  // bad flags or config
 
 // Runs the redirect and admin listeners until SIGTERM or SIGINT.
 int RunServe(const Config& cfg);
+
+// Prints every valid click log record with seq >= from_seq as JSON Lines.
+int RunLogDump(const std::string& data_dir, uint64_t from_seq);
+
+// Checks every segment: 0 when all is valid, 1 with a report otherwise.
+int RunLogVerify(const std::string& data_dir);
 
 }  // namespace refgate

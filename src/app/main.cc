@@ -1,4 +1,5 @@
 // refgate: the command line (SPEC §1).
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -19,12 +20,13 @@ constexpr char kUsage[] =
     "  compact [--config FILE] [--data-dir DIR]\n"
     "        roll up the click log (not in this build yet)\n"
     "  log dump [--data-dir DIR] [--from-seq N]\n"
+    "        print every valid click record as one JSON object per line\n"
     "  log verify [--data-dir DIR]\n"
-    "        read the click log (not in this build yet)\n"
+    "        check every segment; exit 1 with a report of each damaged range\n"
     "  help, --version\n";
 
 struct Flags {
-  std::string config, data_dir, listen, admin_listen;
+  std::string config, data_dir, listen, admin_listen, from_seq;
 };
 
 // Parses "--name value" and "--name=value" for the names in `allowed`.
@@ -45,6 +47,7 @@ bool ParseFlags(const std::vector<std::string_view>& args, std::string_view allo
                        : name == "--data-dir"     ? &f->data_dir
                        : name == "--listen"       ? &f->listen
                        : name == "--admin-listen" ? &f->admin_listen
+                       : name == "--from-seq"     ? &f->from_seq
                                                   : nullptr;
     if (!dst || allowed.find(name) == std::string_view::npos) {
       std::fprintf(stderr, "refgate: unknown flag %.*s\n%s", static_cast<int>(name.size()),
@@ -100,9 +103,30 @@ int Main(int argc, char** argv) {
     if (int rc = LoadConfig(flags, &cfg); rc != kExitOk) return rc;
     return RunServe(cfg);
   }
-  if (cmd == "compact" || cmd == "log") {
-    std::fprintf(stderr, "refgate %.*s: not in this build yet (the click log comes next)\n",
-                 static_cast<int>(cmd.size()), cmd.data());
+  if (cmd == "log") {
+    std::string_view sub = args.empty() ? "" : args[0];
+    if (!args.empty()) args.erase(args.begin());
+    if (sub == "dump" || sub == "verify") {
+      std::string_view allowed = sub == "dump" ? "--data-dir --from-seq" : "--data-dir";
+      if (!ParseFlags(args, allowed, &flags)) return kExitUsage;
+      std::string dir = flags.data_dir.empty() ? cfg.storage.data_dir : flags.data_dir;
+      if (sub == "verify") return RunLogVerify(dir);
+      uint64_t from = 0;
+      if (!flags.from_seq.empty()) {
+        auto [ptr, ec] = std::from_chars(flags.from_seq.data(),
+                                         flags.from_seq.data() + flags.from_seq.size(), from);
+        if (ec != std::errc() || ptr != flags.from_seq.data() + flags.from_seq.size()) {
+          std::fprintf(stderr, "refgate: --from-seq needs a non-negative integer\n");
+          return kExitUsage;
+        }
+      }
+      return RunLogDump(dir, from);
+    }
+    std::fprintf(stderr, "refgate log: expected 'dump' or 'verify'\n%s", kUsage);
+    return kExitUsage;
+  }
+  if (cmd == "compact") {
+    std::fprintf(stderr, "refgate compact: not in this build yet (rollups come next)\n");
     return kExitFailure;
   }
   std::fprintf(stderr, "refgate: unknown command '%.*s'\n%s", static_cast<int>(cmd.size()),

@@ -196,7 +196,7 @@ void Session::Write() {
       res_.route == Route::kGone) {
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(
         std::chrono::steady_clock::now() - started_);
-    GlobalMetrics().redirect_latency.ObserveMicros(static_cast<uint64_t>(us.count()));
+    GlobalMetrics().redirect_latency.Observe(static_cast<uint64_t>(us.count()));
   }
   stream_.expires_after(opts_->io_timeout);
   asio::async_write(stream_, asio::buffer(out_),

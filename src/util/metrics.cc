@@ -20,11 +20,14 @@ std::string_view RouteName(Route r) {
   return kNames[static_cast<size_t>(r)];
 }
 
-void Histogram::ObserveMicros(uint64_t us) {
+Histogram::Histogram(std::initializer_list<uint64_t> bounds, double unit)
+    : bounds_(bounds), unit_(unit) {}
+
+void Histogram::Observe(uint64_t v) {
   size_t i = 0;
-  while (i < kBoundsUs.size() && us > kBoundsUs[i]) ++i;
+  while (i < bounds_.size() && v > bounds_[i]) ++i;
   c_.Add(i);
-  c_.Add(kBoundsUs.size() + 1, us);
+  c_.Add(kMaxBounds + 1, v);
 }
 
 void Histogram::Render(std::string_view name, std::string_view help, std::string* out) const {
@@ -32,12 +35,18 @@ void Histogram::Render(std::string_view name, std::string_view help, std::string
   out->append("# HELP ").append(n).append(" ").append(help).append("\n");
   out->append("# TYPE ").append(n).append(" histogram\n");
   uint64_t cumulative = 0;
-  for (size_t i = 0; i <= kBoundsUs.size(); ++i) {
+  auto num = [](double v) {
+    std::string s = std::to_string(v);
+    s.erase(s.find_last_not_of('0') + 1);
+    if (s.back() == '.') s.pop_back();
+    return s;
+  };
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
     cumulative += c_.Value(i);
-    std::string le = i < kBoundsUs.size() ? std::to_string(kBoundsUs[i] / 1e6) : "+Inf";
+    std::string le = i < bounds_.size() ? num(static_cast<double>(bounds_[i]) / unit_) : "+Inf";
     out->append(n + "_bucket{le=\"" + le + "\"} " + std::to_string(cumulative) + "\n");
   }
-  out->append(n + "_sum " + std::to_string(c_.Value(kBoundsUs.size() + 1) / 1e6) + "\n");
+  out->append(n + "_sum " + num(static_cast<double>(c_.Value(kMaxBounds + 1)) / unit_) + "\n");
   out->append(n + "_count " + std::to_string(cumulative) + "\n");
 }
 
@@ -54,11 +63,6 @@ void Metrics::CountRequest(Route route, int status) {
 
 uint64_t Metrics::Requests(Route route, int status) const {
   return requests_.Value(static_cast<size_t>(route) * kStatusSlots + StatusIndex(status));
-}
-
-void Metrics::AddRenderer(std::function<void(std::string*)> fn) {
-  std::lock_guard lock(renderers_mu_);
-  renderers_.push_back(std::move(fn));
 }
 
 std::string Metrics::RenderPrometheus() const {
@@ -89,15 +93,28 @@ std::string Metrics::RenderPrometheus() const {
           clicks_recorded.Value());
   counter("refgate_clicks_dropped_total", "Click records that could not be written.",
           clicks_dropped.Value());
+  counter("refgate_clicklog_records_total", "Records written to the click log.",
+          log_records.Value());
+  counter("refgate_clicklog_bytes_total", "Bytes written to the click log.", log_bytes.Value());
+  counter("refgate_clicklog_released_total",
+          "Visitors redirected after max_wait_ms before their click was durable.",
+          log_released.Value());
   out.append(
       "# HELP refgate_open_connections Open client connections, both listeners.\n"
       "# TYPE refgate_open_connections gauge\n"
       "refgate_open_connections " +
       std::to_string(open_connections.load(std::memory_order_relaxed)) + "\n");
+  out.append(
+      "# HELP refgate_clicklog_queue_depth Click records waiting for the writer.\n"
+      "# TYPE refgate_clicklog_queue_depth gauge\n"
+      "refgate_clicklog_queue_depth " +
+      std::to_string(log_queue_depth.load(std::memory_order_relaxed)) + "\n");
   redirect_latency.Render("refgate_redirect_duration_seconds",
                           "Time from a redirect request's headers to its response.", &out);
-  std::lock_guard lock(renderers_mu_);
-  for (const auto& fn : renderers_) fn(&out);
+  log_batch_size.Render("refgate_clicklog_batch_records",
+                        "Records per click log write (group commit).", &out);
+  log_sync_latency.Render("refgate_clicklog_fsync_duration_seconds",
+                          "Time one fdatasync of the click log took.", &out);
   return out;
 }
 

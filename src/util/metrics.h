@@ -8,8 +8,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <functional>
-#include <mutex>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,18 +70,22 @@ class Counter {
   CounterArray<1> c_;
 };
 
-// Latency histogram with fixed bucket bounds in microseconds.
+// Histogram over integer observations with fixed bucket upper bounds.
+// Rendered values are divided by `unit` (1e6 turns microseconds to seconds).
 class Histogram {
  public:
-  static constexpr std::array<uint64_t, 12> kBoundsUs = {50,   100,   250,   500,    1000,   2500,
-                                                         5000, 10000, 25000, 100000, 250000, 1000000};
-  void ObserveMicros(uint64_t us);
+  static constexpr size_t kMaxBounds = 14;
+  // REQUIRES: bounds ascending, at most kMaxBounds.
+  Histogram(std::initializer_list<uint64_t> bounds, double unit);
+  void Observe(uint64_t v);
   // Appends the _bucket, _sum and _count lines of metric `name`.
   void Render(std::string_view name, std::string_view help, std::string* out) const;
 
  private:
+  std::vector<uint64_t> bounds_;
+  double unit_;
   // Buckets (non-cumulative), then +Inf, then the sum of observations.
-  CounterArray<kBoundsUs.size() + 2> c_;
+  CounterArray<kMaxBounds + 2> c_;
 };
 
 class Metrics {
@@ -91,12 +94,21 @@ class Metrics {
   Counter cache_hits;
   Counter cache_misses;
   std::atomic<int64_t> open_connections{0};
-  Histogram redirect_latency;
-  Counter clicks_recorded;
-  Counter clicks_dropped;
+  Histogram redirect_latency{{50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 250000,
+                              1000000},
+                             1e6};
+  Counter clicks_recorded;  // handed to the click sink
+  Counter clicks_dropped;   // could not be written
 
-  // Components with metrics of their own (the click log) add a renderer.
-  void AddRenderer(std::function<void(std::string*)> fn);
+  // The click log.
+  Counter log_records;
+  Counter log_bytes;
+  Counter log_released;  // visitors let go after max_wait_ms, record not yet durable
+  std::atomic<int64_t> log_queue_depth{0};
+  Histogram log_batch_size{{1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096}, 1};
+  Histogram log_sync_latency{{50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 250000, 1000000},
+                             1e6};
+
   std::string RenderPrometheus() const;
 
   uint64_t Requests(Route route, int status) const;
@@ -109,8 +121,6 @@ class Metrics {
   static size_t StatusIndex(int status);
 
   CounterArray<static_cast<size_t>(Route::kCount) * kStatusSlots> requests_;
-  mutable std::mutex renderers_mu_;
-  std::vector<std::function<void(std::string*)>> renderers_;
 };
 
 // The process's metrics.

@@ -1,0 +1,61 @@
+// The click log's on-disk format.
+//
+// <data-dir>/clicks/ holds segment files named by the sequence number of
+// their first record, zero-padded to 20 digits: 00000000000000000001.log.
+// A segment is a plain sequence of records; records never span segments.
+// Only the newest segment is ever appended to; older ones are sealed and
+// never change.
+//
+// A record, all integers little-endian:
+//
+//   offset  size  field
+//        0     8  checksum  XXH3-64 of bytes [8, 21 + length)
+//        8     4  length    payload bytes, at most kMaxPayload
+//       12     1  type      RecordType
+//       13     8  seq       sequence number: dense and increasing across the log
+//       21     n  payload
+//
+// The checksum covers length, type, seq and payload, so a torn write, a
+// flipped bit or a zero-filled tail never passes as a record. Types with
+// the kIgnorableBit set may be skipped by readers that do not know them, so
+// old readers survive new writers (conversions will come this way).
+//
+// Payload of kClick (ClickRecord without seq):
+//   ts_us varint | click type byte (1 click, 2 orphan) | flags byte
+//   (bit 0 new_visitor, bit 1 bot) | status varint | then length-prefixed
+//   strings: code, referrer_id, click_id, visitor_id, method, utm_source,
+//   utm_medium, utm_campaign, utm_term, utm_content, referer, user_agent, ip.
+// Bytes after the last known field are ignored (room for new fields).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "refgate/click_record.h"
+#include "refgate/status.h"
+
+namespace refgate::clicklog {
+
+inline constexpr size_t kHeaderSize = 21;
+inline constexpr uint32_t kMaxPayload = 1 << 20;
+inline constexpr uint8_t kIgnorableBit = 0x80;
+
+enum RecordType : uint8_t {
+  kClick = 1,
+};
+
+// Appends one framed record to *dst.
+void AppendRecord(std::string* dst, RecordType type, uint64_t seq, std::string_view payload);
+
+void EncodeClick(const ClickRecord& rec, std::string* payload);
+Status DecodeClick(std::string_view payload, ClickRecord* rec);
+
+// "00000000000000000001.log"
+std::string SegmentName(uint64_t first_seq);
+// True and *first_seq for a segment file name.
+bool ParseSegmentName(std::string_view name, uint64_t* first_seq);
+
+uint64_t Checksum(std::string_view framed_after_checksum);
+
+}  // namespace refgate::clicklog

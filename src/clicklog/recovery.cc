@@ -1,0 +1,81 @@
+#include "clicklog/recovery.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+
+#include "clicklog/reader.h"
+#include "clicklog/segment_io.h"
+
+namespace refgate::clicklog {
+namespace {
+
+class TailFinder : public Reporter {
+ public:
+  void Corruption(const Damage& d) override {
+    if (d.at_end) {
+      tail = d;
+    } else {
+      mid_damage = true;
+    }
+  }
+  std::optional<Damage> tail;
+  bool mid_damage = false;
+};
+
+}  // namespace
+
+Status Recover(const std::string& dir, RecoveryResult* out) {
+  *out = RecoveryResult();
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::IOError(dir + ": " + ec.message());
+  std::vector<std::pair<uint64_t, std::string>> segments;
+  Status s = ListSegments(dir, &segments);
+  // Walk back from the newest segment to the newest record.
+  while (s.ok() && !segments.empty()) {
+    auto [first_seq, name] = segments.back();
+    std::string path = dir + "/" + name, data;
+    s = ReadFile(path, &data);
+    if (!s.ok()) break;
+    TailFinder finder;
+    SegmentParser parser(data, name, &finder);
+    Record rec;
+    while (parser.Next(&rec)) {
+    }
+    if (finder.tail) {
+      int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+      if (fd < 0 || ftruncate(fd, static_cast<off_t>(parser.valid_end())) != 0 ||
+          fdatasync(fd) != 0) {
+        if (fd >= 0) close(fd);
+        return Status::IOError(path + ": cannot cut torn tail: " + std::strerror(errno));
+      }
+      close(fd);
+      out->notes.push_back("cut torn tail of " + name + ": " + std::to_string(finder.tail->bytes) +
+                           " bytes at offset " + std::to_string(finder.tail->offset) + " (" +
+                           finder.tail->reason + ")");
+    }
+    if (finder.mid_damage) {
+      out->notes.push_back(name + " has damaged records; readers skip them (see refgate log verify)");
+    }
+    if (parser.last_seq() > 0) {
+      out->next_seq = parser.last_seq() + 1;
+      break;
+    }
+    // No record at all: the segment adds nothing; remove it and look further back.
+    if (unlink(path.c_str()) != 0) return Status::IOError(path + ": " + std::strerror(errno));
+    out->notes.push_back("removed empty segment " + name);
+    out->next_seq = std::max(out->next_seq, first_seq);
+    segments.pop_back();
+  }
+  if (s.ok() && DefaultSegmentIo()->SyncDir(dir) != 0) {
+    return Status::IOError(dir + ": fsync failed");
+  }
+  return s;
+}
+
+}  // namespace refgate::clicklog

@@ -1,0 +1,24 @@
+// SegmentIo: the system calls the click log writer makes, behind an
+// interface so tests can inject stalls and failures (ENOSPC, EIO).
+#pragma once
+
+#include <string>
+
+namespace refgate::clicklog {
+
+class SegmentIo {
+ public:
+  virtual ~SegmentIo() = default;
+  // Each returns 0 or an errno value.
+  virtual int Create(const std::string& path, int* fd);  // O_CREAT|O_EXCL|O_APPEND
+  virtual int Write(int fd, const char* data, size_t n);  // all of it, or an error
+  virtual int Sync(int fd);                               // fdatasync
+  virtual int Truncate(int fd, size_t size);
+  virtual int SyncDir(const std::string& dir);
+  virtual void Close(int fd);
+};
+
+// The real thing.
+SegmentIo* DefaultSegmentIo();
+
+}  // namespace refgate::clicklog
