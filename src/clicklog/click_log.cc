@@ -189,8 +189,12 @@ void ClickLog::WriteBatch(const std::vector<Node*>& batch) {
   const bool sync = opt_.durability == Durability::kSync;
   busy_since_ns_.store(SteadyNs());
   if (err == 0) err = io_->Write(fd_, buf_.data(), buf_.size());
+  const char* op = "write";
   int64_t t0 = SteadyNs();
-  if (err == 0 && sync) err = io_->Sync(fd_);
+  if (err == 0 && sync) {
+    op = "fdatasync";
+    err = io_->Sync(fd_);
+  }
   if (sync && err == 0) M().log_sync_latency.Observe((SteadyNs() - t0) / 1000);
   busy_since_ns_.store(0);
   if (err != 0) {
@@ -201,7 +205,7 @@ void ClickLog::WriteBatch(const std::vector<Node*>& batch) {
     if (nothing_written || AbandonSegment(true)) next_seq_ = first;
     healthy_.store(false);
     M().clicks_dropped.Add(batch.size());
-    Complain("write", err, batch.size());
+    Complain(op, err, batch.size());
     return;
   }
   segment_size_ += buf_.size();

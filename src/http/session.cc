@@ -175,15 +175,20 @@ void Session::Dispatch() {
   req_.body = msg.body();
   res_.Reset();
   pending_self_ = shared_from_this();
+  pending_work_.emplace(stream_.get_executor());
   if (opts_->handler->Handle(req_, &res_, this)) {
     pending_self_.reset();
+    pending_work_.reset();
     Write();
   }
 }
 
 void Session::Complete() {
   auto self = std::move(pending_self_);
-  asio::post(stream_.get_executor(), [self] { self->Write(); });
+  asio::post(stream_.get_executor(), [self] {
+    self->pending_work_.reset();
+    self->Write();
+  });
 }
 
 void Session::Write() {

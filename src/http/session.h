@@ -13,6 +13,7 @@
 // called from elsewhere, and it posts back.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -84,6 +85,9 @@ class Session : public std::enable_shared_from_this<Session>, private Completion
   bool keep_alive_ = true;
   size_t lingered_ = 0;
   std::shared_ptr<Session> pending_self_;  // held while a handler completes elsewhere
+  // Also held meanwhile: with no I/O pending, the worker's io_context would
+  // otherwise run out of work (at shutdown) before the completion arrives.
+  std::optional<boost::asio::executor_work_guard<boost::asio::any_io_executor>> pending_work_;
   std::chrono::steady_clock::time_point started_;
 };
 

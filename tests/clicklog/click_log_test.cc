@@ -1,0 +1,289 @@
+// The writer: group commit, durability modes, recovery, and what it does
+// when the disk stalls or fails (faults injected through SegmentIo).
+#include "clicklog/click_log.h"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "tests/clicklog/log_test_util.h"
+
+namespace refgate::clicklog {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Waiter : Completion {
+  std::atomic<int> calls{0};
+  void Complete() override { calls.fetch_add(1); }
+  bool WaitFor(std::chrono::milliseconds limit) {
+    auto end = std::chrono::steady_clock::now() + limit;
+    while (calls.load() == 0 && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(1ms);
+    }
+    return calls.load() > 0;
+  }
+};
+
+// Real I/O, with hooks that can fail or stall a call.
+struct FaultyIo : SegmentIo {
+  std::atomic<int> fail_writes{0};  // next n writes fail with ENOSPC
+  std::atomic<int> fail_syncs{0};   // next n syncs fail with EIO
+  std::atomic<int> stall_ms{0};     // every sync sleeps this long first
+  std::atomic<int> syncs{0};
+  std::atomic<int> failed_fd{-1};
+  std::atomic<int> syncs_of_failed_fd{0};  // syncs of that fd after it failed
+
+  int Write(int fd, const char* p, size_t n) override {
+    if (fail_writes > 0) {
+      --fail_writes;
+      SegmentIo::Write(fd, p, n / 2);  // a partial write lands first
+      return ENOSPC;
+    }
+    return SegmentIo::Write(fd, p, n);
+  }
+  int Sync(int fd) override {
+    ++syncs;
+    if (fd == failed_fd) ++syncs_of_failed_fd;
+    if (stall_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms.load()));
+    if (fail_syncs > 0) {
+      --fail_syncs;
+      failed_fd = fd;
+      return EIO;
+    }
+    return SegmentIo::Sync(fd);
+  }
+  void Close(int fd) override {
+    if (fd == failed_fd) failed_fd = -1;  // its number may be reused from here on
+    SegmentIo::Close(fd);
+  }
+};
+
+std::vector<uint64_t> ReadSeqs(const std::string& dir, RecordingReporter* r = nullptr) {
+  LogReader reader(dir, r);
+  EXPECT_TRUE(reader.Open(0).ok());
+  std::vector<uint64_t> seqs;
+  Record rec;
+  while (reader.Next(&rec)) seqs.push_back(rec.seq);
+  return seqs;
+}
+
+std::unique_ptr<ClickLog> OpenLog(Options opt, std::vector<std::string>* notes = nullptr) {
+  std::unique_ptr<ClickLog> log;
+  std::vector<std::string> n;
+  Status s = ClickLog::Open(opt, &log, notes ? notes : &n);
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  return log;
+}
+
+TEST(ClickLog, ConcurrentAppendsGetDenseSequenceNumbersAndAllWaitersComplete) {
+  ScratchDir dir;
+  Options opt{.dir = dir.path()};
+  auto log = OpenLog(opt);
+  constexpr int kThreads = 4, kPer = 500;
+  std::vector<Waiter> waiters(kThreads * kPer);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPer; ++i) {
+        EXPECT_TRUE(log->Append(MakeClick(t * kPer + i), &waiters[t * kPer + i]));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& w : waiters) ASSERT_TRUE(w.WaitFor(10s));
+  EXPECT_EQ(log->durable_seq(), uint64_t{kThreads * kPer});
+  log->Close();
+  for (auto& w : waiters) EXPECT_EQ(w.calls.load(), 1);
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, kThreads * kPer));
+}
+
+TEST(ClickLog, SyncModeAnswersOnlyAfterTheSync) {
+  ScratchDir dir;
+  FaultyIo io;
+  io.stall_ms = 300;
+  auto log = OpenLog({.dir = dir.path(), .io = &io});
+  Waiter w;
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(log->Append(MakeClick(1), &w));
+  ASSERT_TRUE(w.WaitFor(5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 250ms);
+  EXPECT_GE(io.syncs.load(), 1);
+}
+
+TEST(ClickLog, IntervalAndNoneDoNotMakeVisitorsWaitButCloseSyncsEverything) {
+  for (Durability d : {Durability::kInterval, Durability::kNone}) {
+    ScratchDir dir;
+    FaultyIo io;
+    auto log = OpenLog({.dir = dir.path(), .durability = d, .io = &io});
+    Waiter w;
+    for (int i = 0; i < 1000; ++i) EXPECT_FALSE(log->Append(MakeClick(i), &w));
+    log->Close();
+    EXPECT_EQ(w.calls.load(), 0);
+    EXPECT_GE(io.syncs.load(), 1);  // the clean shutdown synced
+    EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 1000));
+  }
+}
+
+TEST(ClickLog, SegmentsRollAndRecordsNeverSpanThem) {
+  ScratchDir dir;
+  auto log = OpenLog({.dir = dir.path(), .segment_bytes = 4096});
+  for (int i = 0; i < 200; ++i) {
+    Waiter w;
+    ASSERT_TRUE(log->Append(MakeClick(i), &w));
+    ASSERT_TRUE(w.WaitFor(5s));
+  }
+  log->Close();
+  std::vector<std::pair<uint64_t, std::string>> segs;
+  ASSERT_TRUE(ListSegments(dir.path(), &segs).ok());
+  EXPECT_GT(segs.size(), 5u);
+  RecordingReporter r;
+  EXPECT_EQ(ReadSeqs(dir.path(), &r), Seqs(1, 200));
+  EXPECT_TRUE(r.damages.empty());
+  for (auto& [first, name] : segs) {
+    EXPECT_LE(std::filesystem::file_size(dir.path() + "/" + name), 4096u + 200u);
+  }
+}
+
+TEST(ClickLog, ReopenContinuesTheSequenceInANewSegment) {
+  ScratchDir dir;
+  OpenLog({.dir = dir.path(), .durability = Durability::kNone}).reset();  // empty: removed again
+  auto log = OpenLog({.dir = dir.path(), .durability = Durability::kNone});
+  for (int i = 0; i < 5; ++i) log->Append(MakeClick(i), nullptr);
+  log->Close();
+  log = OpenLog({.dir = dir.path(), .durability = Durability::kNone});
+  for (int i = 0; i < 5; ++i) log->Append(MakeClick(i), nullptr);
+  log->Close();
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 10));
+  std::vector<std::pair<uint64_t, std::string>> segs;
+  ASSERT_TRUE(ListSegments(dir.path(), &segs).ok());
+  ASSERT_EQ(segs.size(), 2u);  // the empty first one was removed on reopen
+  EXPECT_EQ(segs[0].first, 1u);
+  EXPECT_EQ(segs[1].first, 6u);
+}
+
+TEST(ClickLog, RecoveryCutsATornTailAndTheSequenceGoesOn) {
+  ScratchDir dir;
+  std::string full = SegmentBytes(1, 3);
+  std::string path = dir.path() + "/" + SegmentName(1);
+  WriteFile(path, full.substr(0, full.size() - 7));  // record 3 torn
+  std::vector<std::string> notes;
+  auto log = OpenLog({.dir = dir.path()}, &notes);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("cut torn tail"), std::string::npos) << notes[0];
+  EXPECT_EQ(std::filesystem::file_size(path), SegmentBytes(1, 2).size());
+  Waiter w;
+  log->Append(MakeClick(9), &w);
+  ASSERT_TRUE(w.WaitFor(5s));
+  log->Close();
+  RecordingReporter r;
+  EXPECT_EQ(ReadSeqs(dir.path(), &r), Seqs(1, 3));
+  EXPECT_TRUE(r.damages.empty());
+}
+
+TEST(ClickLog, RecoveryCutsAZeroFilledTail) {
+  ScratchDir dir;
+  WriteFile(dir.path() + "/" + SegmentName(1), SegmentBytes(1, 4) + std::string(8192, '\0'));
+  std::vector<std::string> notes;
+  auto log = OpenLog({.dir = dir.path()}, &notes);
+  log->Close();
+  EXPECT_EQ(notes.size(), 1u);
+  RecordingReporter r;
+  EXPECT_EQ(ReadSeqs(dir.path(), &r), Seqs(1, 4));
+  EXPECT_TRUE(r.damages.empty());
+}
+
+TEST(ClickLog, RecoveryKeepsRecordsAfterMidFileDamage) {
+  ScratchDir dir;
+  std::string data = SegmentBytes(1, 4);
+  data[SegmentBytes(1, 1).size() + 30] ^= 1;  // inside record 2
+  WriteFile(dir.path() + "/" + SegmentName(1), data);
+  std::vector<std::string> notes;
+  auto log = OpenLog({.dir = dir.path()}, &notes);
+  Waiter w;
+  log->Append(MakeClick(9), &w);
+  ASSERT_TRUE(w.WaitFor(5s));
+  log->Close();
+  EXPECT_EQ(ReadSeqs(dir.path()), (std::vector<uint64_t>{1, 3, 4, 5}));
+}
+
+TEST(ClickLog, StalledDiskReleasesVisitorsAfterMaxWait) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(), .max_wait_ms = 200, .io = &io});
+  io.stall_ms = 1500;
+  Waiter first, second;
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(log->Append(MakeClick(1), &first));
+  std::this_thread::sleep_for(50ms);  // the writer is now stuck in fdatasync
+  ASSERT_TRUE(log->Append(MakeClick(2), &second));
+  ASSERT_TRUE(first.WaitFor(1s));
+  ASSERT_TRUE(second.WaitFor(1s));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 700ms);
+  io.stall_ms = 0;
+  log->Close();
+  EXPECT_EQ(first.calls.load(), 1);  // released once, never again by the writer
+  EXPECT_EQ(second.calls.load(), 1);
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 2));  // and still written
+}
+
+TEST(ClickLog, FailedWriteDropsTheBatchCutsBackAndRecovers) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(), .io = &io});
+  Waiter ok1;
+  log->Append(MakeClick(1), &ok1);
+  ASSERT_TRUE(ok1.WaitFor(5s));
+  uint64_t dropped = GlobalMetrics().clicks_dropped.Value();
+  io.fail_writes = 1;
+  Waiter lost;
+  ASSERT_TRUE(log->Append(MakeClick(2), &lost));
+  ASSERT_TRUE(lost.WaitFor(5s));  // the visitor is still answered
+  EXPECT_EQ(GlobalMetrics().clicks_dropped.Value(), dropped + 1);
+  EXPECT_FALSE(log->Healthy());
+  Waiter ok2;
+  log->Append(MakeClick(3), &ok2);
+  ASSERT_TRUE(ok2.WaitFor(5s));
+  EXPECT_TRUE(log->Healthy());
+  log->Close();
+  RecordingReporter r;
+  EXPECT_EQ(ReadSeqs(dir.path(), &r), Seqs(1, 2));  // dense: the lost seq was reused
+  EXPECT_TRUE(r.damages.empty());  // the partial write was cut back
+}
+
+TEST(ClickLog, FailedFsyncIsNeverRetriedOnThatSegment) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(), .io = &io});
+  io.fail_syncs = 1;
+  Waiter w1;
+  log->Append(MakeClick(1), &w1);
+  ASSERT_TRUE(w1.WaitFor(5s));
+  EXPECT_FALSE(log->Healthy());
+  for (int i = 0; i < 3; ++i) {
+    Waiter w;
+    log->Append(MakeClick(2 + i), &w);
+    ASSERT_TRUE(w.WaitFor(5s));
+  }
+  EXPECT_TRUE(log->Healthy());
+  log->Close();
+  EXPECT_EQ(io.syncs_of_failed_fd.load(), 0);  // no sync after the failed one
+  std::vector<std::pair<uint64_t, std::string>> segs;
+  ASSERT_TRUE(ListSegments(dir.path(), &segs).ok());
+  EXPECT_EQ(segs.size(), 1u);  // the failed one was cut back to nothing and removed
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 3));
+}
+
+TEST(ClickLog, AppendAfterCloseIsDroppedNotLost) {
+  ScratchDir dir;
+  auto log = OpenLog({.dir = dir.path()});
+  log->Close();
+  Waiter w;
+  uint64_t dropped = GlobalMetrics().clicks_dropped.Value();
+  EXPECT_FALSE(log->Append(MakeClick(1), &w));
+  EXPECT_EQ(GlobalMetrics().clicks_dropped.Value(), dropped + 1);
+  EXPECT_EQ(w.calls.load(), 0);
+}
+
+}  // namespace
+}  // namespace refgate::clicklog

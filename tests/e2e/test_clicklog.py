@@ -1,0 +1,193 @@
+"""The click log of SPEC §4 through the real binary: crash safety under load,
+clean shutdown in every durability mode, dump and verify."""
+import http.client
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+import unittest
+from urllib.parse import parse_qs, urlsplit
+
+from harness import BIN, BROWSER, Server
+
+SPEC_KEYS = ["seq", "ts", "type", "code", "referrer_id", "click_id", "visitor_id", "new_visitor",
+             "bot", "method", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
+             "referer", "user_agent", "ip", "status"]
+
+
+def log_cmd(data_dir, *args):
+    return subprocess.run([BIN, "log", *args, "--data-dir", data_dir], capture_output=True,
+                          text=True, timeout=60)
+
+
+def dump(data_dir, *args):
+    r = log_cmd(data_dir, "dump", *args)
+    assert r.returncode == 0, r.stderr
+    return [json.loads(line) for line in r.stdout.splitlines()]
+
+
+def hammer(srv, path, stop, received, errors):
+    """Keep-alive GETs until stop; collects the click ids of complete redirects."""
+    conn = http.client.HTTPConnection(*srv.public, timeout=5)
+    try:
+        while not stop.is_set():
+            conn.request("GET", path, headers={"User-Agent": BROWSER})
+            r = conn.getresponse()
+            r.read()
+            if r.status != 302:
+                errors.append(r.status)
+                return
+            received.append(parse_qs(urlsplit(r.getheader("Location")).query)["rg_click"][0])
+    except (OSError, http.client.HTTPException):
+        pass  # the server was killed under us
+    finally:
+        conn.close()
+
+
+class CrashSafety(unittest.TestCase):
+    def test_sigkill_under_load_loses_no_acknowledged_click(self):
+        srv = Server(config='[clicklog]\ndurability = "sync"\n')
+        try:
+            srv.create(code="crash1", referrer_id="r_crash")
+            stop, received, errors = threading.Event(), [], []
+            threads = [threading.Thread(target=hammer, args=(srv, "/crash1?utm_source=t%d" % i,
+                                                            stop, received, errors))
+                       for i in range(8)]
+            for t in threads:
+                t.start()
+            time.sleep(1.5)
+            srv.proc.send_signal(signal.SIGKILL)
+            srv.proc.wait(10)
+            stop.set()
+            for t in threads:
+                t.join(10)
+            self.assertEqual(errors, [])
+            self.assertGreater(len(received), 100)  # the load was real
+            print("crash test: %d redirects acknowledged before SIGKILL" % len(received))
+
+            logged = {r["click_id"] for r in dump(srv.data_dir)}
+            missing = [c for c in received if c not in logged]
+            self.assertEqual(missing, [], "%d of %d acknowledged clicks missing"
+                             % (len(missing), len(received)))
+            self.assertEqual(log_cmd(srv.data_dir, "verify").returncode, 0)
+
+            again = Server(data_dir=srv.data_dir)  # restarts cleanly, torn tail (if any) cut
+            try:
+                again.create(code="crash2", referrer_id="r")
+                self.assertEqual(again.get("/crash2")[0], 302)
+            finally:
+                self.assertEqual(again.stop(), 0)
+            v = log_cmd(srv.data_dir, "verify")
+            self.assertEqual(v.returncode, 0, v.stdout)
+            self.assertNotIn("INCOMPLETE", v.stdout)
+            seqs = [r["seq"] for r in dump(srv.data_dir)]
+            self.assertEqual(seqs, list(range(1, len(seqs) + 1)))  # dense
+        finally:
+            srv.cleanup()
+
+
+class CleanShutdown(unittest.TestCase):
+    def check_mode(self, durability):
+        srv = Server(config='[clicklog]\ndurability = "%s"\ninterval_ms = 600000\n' % durability)
+        try:
+            srv.create(code="term1", referrer_id="r")
+            for i in range(200):
+                self.assertEqual(srv.get("/term1?i=%d" % i)[0], 302)
+            t0 = time.time()
+            self.assertEqual(srv.stop(signal.SIGTERM), 0)
+            self.assertLess(time.time() - t0, 10)
+            records = dump(srv.data_dir)
+            self.assertEqual(len(records), 200)
+            self.assertEqual([r["seq"] for r in records], list(range(1, 201)))
+        finally:
+            srv.cleanup()
+
+    def test_sigterm_loses_nothing_with_sync(self):
+        self.check_mode("sync")
+
+    def test_sigterm_loses_nothing_with_interval(self):
+        self.check_mode("interval")
+
+    def test_sigterm_loses_nothing_with_none(self):
+        self.check_mode("none")
+
+
+class DumpAndVerify(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = Server(config='[clicklog]\nsegment_bytes = 65536\n')
+        cls.srv.create(code="dump1", referrer_id="cust_9", utm={"source": "code_src"})
+        cls.srv.get("/dump1?utm_medium=email", headers={"Referer": "https://mail.example.org/",
+                                                         "Cookie": "rg_vid=" + "v" * 22})
+        cls.srv.get("/dump1", ua="Slackbot-LinkExpanding 1.0")
+        cls.srv.get("/nosuch1?utm_source=lost")
+        cls.srv.get("/dump1?rg_notrack=1")          # redirected, not recorded
+        cls.srv.get("/dump1", ua=BROWSER + " \xe9")  # latin-1 byte: not UTF-8
+        for i in range(400):                         # enough to fill several segments
+            cls.srv.get("/dump1?i=%d" % i, ua=BROWSER + "x" * 400)
+        cls.srv.stop()
+        cls.records = dump(cls.srv.data_dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    def test_records_have_the_spec_fields_in_order(self):
+        for r in self.records:
+            self.assertEqual(list(r.keys()), SPEC_KEYS)
+        first = self.records[0]
+        self.assertEqual(first["type"], "click")
+        self.assertEqual(first["code"], "dump1")
+        self.assertEqual(first["referrer_id"], "cust_9")
+        self.assertEqual(first["visitor_id"], "v" * 22)
+        self.assertFalse(first["new_visitor"])
+        self.assertFalse(first["bot"])
+        self.assertEqual(first["utm_source"], "code_src")
+        self.assertEqual(first["utm_medium"], "email")
+        self.assertEqual(first["referer"], "https://mail.example.org/")
+        self.assertEqual(first["ip"], "127.0.0.0")
+        self.assertEqual(first["status"], 302)
+        self.assertRegex(first["ts"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
+
+    def test_bots_orphans_and_no_track(self):
+        bot, orphan = self.records[1], self.records[2]
+        self.assertTrue(bot["bot"])
+        self.assertEqual(bot["visitor_id"], "")
+        self.assertEqual(orphan["type"], "orphan")
+        self.assertEqual(orphan["status"], 404)
+        self.assertEqual(orphan["utm_source"], "lost")
+        self.assertEqual(len(self.records), 404)  # the no-track visit is not there
+
+    def test_invalid_utf8_is_replaced_in_the_dump(self):
+        self.assertTrue(self.records[3]["user_agent"].endswith("\ufffd"))
+
+    def test_from_seq(self):
+        self.assertEqual([r["seq"] for r in dump(self.srv.data_dir, "--from-seq", "400")],
+                         [400, 401, 402, 403, 404])
+        self.assertEqual(dump(self.srv.data_dir, "--from-seq", "999"), [])
+        self.assertEqual(log_cmd(self.srv.data_dir, "dump", "--from-seq", "x").returncode, 2)
+
+    def test_verify_reports_each_damaged_range(self):
+        clicks = os.path.join(self.srv.data_dir, "clicks")
+        segs = sorted(os.listdir(clicks))
+        self.assertGreater(len(segs), 2)
+        self.assertEqual(log_cmd(self.srv.data_dir, "verify").returncode, 0)
+        damaged = os.path.join(self.srv.dir, "damaged")
+        subprocess.run(["cp", "-r", self.srv.data_dir, damaged], check=True)
+        victim = os.path.join(damaged, "clicks", segs[0])
+        with open(victim, "r+b") as f:
+            f.seek(1000)
+            b = f.read(1)
+            f.seek(1000)
+            f.write(bytes([b[0] ^ 0xFF]))
+        r = log_cmd(damaged, "verify")
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stdout, r"DAMAGED: segment %s offset \d+ bytes \d+" % segs[0])
+        after = dump(damaged)
+        self.assertEqual(len(after), len(self.records) - 1)  # exactly one record skipped
+
+
+if __name__ == "__main__":
+    unittest.main()
