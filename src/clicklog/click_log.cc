@@ -35,6 +35,18 @@ bool ParseDurability(std::string_view s, Durability* out) {
   return true;
 }
 
+ClickLog::Node* ClickLog::Node::Make(std::string_view payload, Completion* done, int64_t now_ns) {
+  void* mem = ::operator new(sizeof(Node) + payload.size());
+  Node* n = new (mem) Node{done, now_ns, nullptr, static_cast<uint32_t>(payload.size())};
+  std::memcpy(n->payload(), payload.data(), payload.size());
+  return n;
+}
+
+void ClickLog::Node::Free(Node* n) {
+  n->~Node();
+  ::operator delete(n);
+}
+
 ClickLog::ClickLog(const Options& opt, uint64_t next_seq)
     : opt_(opt), io_(opt.io ? opt.io : DefaultSegmentIo()), next_seq_(next_seq) {}
 
@@ -66,20 +78,26 @@ bool ClickLog::Append(ClickRecord&& rec, Completion* done) {
     return false;
   }
   bool wait = done != nullptr && opt_.durability == Durability::kSync;
-  Node* n = new Node{std::move(rec), wait ? done : nullptr, SteadyNs(), nullptr};
+  // Encode here, on the producer: the record's strings are freed on the
+  // thread that made them and one block crosses to the writer.
+  thread_local std::string payload;
+  EncodeClick(rec, &payload);
+  Node* n = Node::Make(payload, wait ? done : nullptr, SteadyNs());
   Node* old = head_.load(std::memory_order_relaxed);
   do {
     n->next = old;
   } while (!head_.compare_exchange_weak(old, n, std::memory_order_release,
                                         std::memory_order_relaxed));
-  if (old == nullptr) wake_.release();
+  // Wake the writer only if it sleeps: a futex call per record would cost
+  // more than the record. (seq_cst pairs with the writer's store and load.)
+  if (old == nullptr && writer_asleep_.load()) wake_.release();
   return wait;
 }
 
 void ClickLog::Close() {
   std::call_once(close_once_, [this] {
     closing_.store(true);
-    wake_.release();
+    wake_.release();  // unconditionally: the writer may be about to sleep
     if (writer_.joinable()) writer_.join();
     {
       std::lock_guard lock(mu_);
@@ -131,7 +149,13 @@ void ClickLog::WriterLoop() {
     if (opt_.durability == Durability::kInterval && unsynced_) {
       wait = std::chrono::milliseconds(opt_.interval_ms);
     }
-    (void)wake_.try_acquire_for(wait);  // woken by work or by the timeout alike
+    // Announce the sleep, then look once more: a producer that pushed before
+    // seeing the flag is caught here, one that pushed after it wakes us.
+    writer_asleep_.store(true);
+    if (head_.load() == nullptr && !closing_.load()) {
+      (void)wake_.try_acquire_for(wait);  // woken by work or by the timeout alike
+    }
+    writer_asleep_.store(false);
   }
   SyncIfDue(true);  // a clean shutdown syncs in every mode
   if (fd_ >= 0) io_->Close(fd_);
@@ -175,9 +199,7 @@ void ClickLog::WriteBatch(const std::vector<Node*>& batch) {
   const uint64_t first = next_seq_;
   buf_.clear();
   for (Node* n : batch) {
-    n->rec.seq = next_seq_++;
-    EncodeClick(n->rec, &payload_);
-    AppendRecord(&buf_, kClick, n->rec.seq, payload_);
+    AppendRecord(&buf_, kClick, next_seq_++, std::string_view(n->payload(), n->size));
   }
   M().log_batch_size.Observe(batch.size());
   if (fd_ >= 0 && segment_size_ > 0 && segment_size_ + buf_.size() > opt_.segment_bytes) {
@@ -257,7 +279,7 @@ void ClickLog::Finish(const std::vector<Node*>& batch) {
       n->done = nullptr;
     }
   }
-  for (Node* n : batch) delete n;
+  for (Node* n : batch) Node::Free(n);
   queued_.fetch_sub(batch.size());
   M().log_queue_depth.store(static_cast<int64_t>(queued_.load()), std::memory_order_relaxed);
 }

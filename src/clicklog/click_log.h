@@ -55,7 +55,7 @@ class ClickLog : public ClickSink {
                      std::vector<std::string>* notes);
   ~ClickLog() override;  // Close()
 
-  bool Append(ClickRecord&& rec, Completion* done) override;
+  bool Append(ClickRecord&& rec, Completion* done) override;  // rec.seq is not set
   bool Healthy() const override { return healthy_.load(std::memory_order_relaxed); }
 
   // Writes and syncs everything appended so far, completes every waiter and
@@ -66,11 +66,15 @@ class ClickLog : public ClickSink {
   uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
 
  private:
+  // One allocation per record: this header, then the encoded payload.
   struct Node {
-    ClickRecord rec;
     Completion* done;  // guarded by mu_ once registered
     int64_t enqueued_ns;
     Node* next;
+    uint32_t size;
+    char* payload() { return reinterpret_cast<char*>(this + 1); }
+    static Node* Make(std::string_view payload, Completion* done, int64_t now_ns);
+    static void Free(Node* n);
   };
 
   explicit ClickLog(const Options& opt, uint64_t next_seq);
@@ -97,6 +101,7 @@ class ClickLog : public ClickSink {
   std::atomic<size_t> queued_{0};
   std::counting_semaphore<> wake_{0};
   std::atomic<bool> closing_{false};
+  std::atomic<bool> writer_asleep_{false};
 
   // Writer and watchdog.
   std::mutex mu_;
@@ -114,7 +119,7 @@ class ClickLog : public ClickSink {
   size_t unsynced_records_ = 0;
   int64_t last_sync_ns_ = 0;
   int64_t last_complaint_ns_ = -2'000'000'000;
-  std::string buf_, payload_;
+  std::string buf_;
 
   std::atomic<bool> healthy_{true};
   std::atomic<uint64_t> durable_seq_{0};
