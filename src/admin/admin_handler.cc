@@ -121,9 +121,10 @@ void AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res) {
     return MethodNotAllowed(res, "GET, PATCH, DELETE");
   }
   if (path.starts_with(kReferrersPrefix) && path.ends_with("/stats")) {
-    res->route = Route::kStats;
-    return Error(res, 501, "not_implemented",
-                 "referrer statistics come from the rollups, which this build does not have yet");
+    std::string_view referrer =
+        path.substr(kReferrersPrefix.size(), path.size() - kReferrersPrefix.size() - 6);
+    if (req.method != Method::kGet) return MethodNotAllowed(res, "GET");
+    return Stats(referrer, query, res);
   }
   Error(res, 404, "not_found", "no such route");
 }
@@ -296,6 +297,31 @@ void AdminHandler::List(std::string_view query, HttpResponse* res) {
   o["codes"] = std::move(codes);
   o["next_cursor"] = more && !recs.empty() ? json::value(recs.back().code) : nullptr;
   Json(res, 200, json::serialize(o));
+}
+
+void AdminHandler::Stats(std::string_view referrer, std::string_view query, HttpResponse* res) {
+  res->route = Route::kStats;
+  if (!IsValidReferrerId(referrer)) return Error(res, 404, "not_found", "no such referrer");
+  std::vector<QueryParam> params;
+  if (!ParseQuery(query, &params)) return Error(res, FieldError("query", "malformed query string"));
+  int64_t to = NowMicros() / 1000000 / 86400 * 86400;
+  int64_t from = to - 29 * 86400;  // default: the last 30 days, today included
+  bool from_given = false;
+  for (const auto& p : params) {
+    if (p.key != "from" && p.key != "to") return Error(res, FieldError(p.key, "unknown query parameter"));
+    auto day = ParseDate(p.value);
+    if (!day) return Error(res, FieldError(p.key, "must be a date, YYYY-MM-DD"));
+    (p.key == "from" ? from : to) = *day;
+    from_given |= p.key == "from";
+  }
+  if (!from_given) from = to - 29 * 86400;
+  if (from > to) return Error(res, FieldError("from", "must not be after to"));
+  if ((to - from) / 86400 + 1 > kMaxStatsDays) {
+    return Error(res, FieldError("from", "at most 366 days at once"));
+  }
+  json::object out;
+  if (Status s = stats_(referrer, from, to, &out); !s.ok()) return InternalError(res, s);
+  Json(res, 200, json::serialize(out));
 }
 
 }  // namespace refgate

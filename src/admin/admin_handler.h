@@ -2,6 +2,8 @@
 // runs on the admin thread and may block on RocksDB.
 #pragma once
 
+#include <boost/json/object.hpp>
+#include <functional>
 #include <string>
 
 #include "admin/codec.h"
@@ -15,11 +17,23 @@ inline constexpr size_t kMaxAdminBody = 1 << 20;        // 1 MiB
 inline constexpr size_t kMaxBatchBody = 16 << 20;       // 10,000 items of ~1.6 KiB
 inline constexpr size_t kMaxBatchItems = 10000;
 
+// Fills the stats object for a referrer over UTC days [from, to] (Unix
+// seconds at 00:00).
+using StatsFn = std::function<Status(std::string_view referrer, int64_t from, int64_t to,
+                                     boost::json::object* out)>;
+
+inline constexpr int64_t kMaxStatsDays = 366;
+
 class AdminHandler : public Handler {
  public:
   // `store` and `sink` must outlive the handler.
-  AdminHandler(std::string token, CodePolicy policy, CodeStore* store, ClickSink* sink)
-      : token_(std::move(token)), policy_(std::move(policy)), store_(store), sink_(sink) {}
+  AdminHandler(std::string token, CodePolicy policy, CodeStore* store, ClickSink* sink,
+               StatsFn stats)
+      : token_(std::move(token)),
+        policy_(std::move(policy)),
+        store_(store),
+        sink_(sink),
+        stats_(std::move(stats)) {}
 
   size_t BodyLimit(std::string_view target) const override;
   bool Handle(const HttpRequest& req, HttpResponse* res, Completion* done) override;
@@ -32,6 +46,7 @@ class AdminHandler : public Handler {
   void Patch(std::string_view code, const HttpRequest& req, HttpResponse* res);
   void Delete(std::string_view code, HttpResponse* res);
   void List(std::string_view query, HttpResponse* res);
+  void Stats(std::string_view referrer, std::string_view query, HttpResponse* res);
 
   // Inserts recs, drawing new random codes for those with `generated` set
   // that collide. Fills one result per record: OK or the error.
@@ -42,6 +57,7 @@ class AdminHandler : public Handler {
   const CodePolicy policy_;
   CodeStore* const store_;
   ClickSink* const sink_;
+  const StatsFn stats_;
 };
 
 }  // namespace refgate

@@ -16,6 +16,9 @@ inline constexpr int kExitUsage = 2;  // bad flags or config
 // Runs the redirect and admin listeners until SIGTERM or SIGINT.
 int RunServe(const Config& cfg);
 
+// Rolls up the click log once (SPEC §5).
+int RunCompact(const Config& cfg);
+
 // Prints every valid click log record with seq >= from_seq as JSON Lines.
 int RunLogDump(const std::string& data_dir, uint64_t from_seq);
 

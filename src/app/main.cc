@@ -18,7 +18,7 @@ constexpr char kUsage[] =
     "  serve [--config FILE] [--data-dir DIR] [--listen HOST:PORT] [--admin-listen HOST:PORT]\n"
     "        run the redirect listener and the admin listener\n"
     "  compact [--config FILE] [--data-dir DIR]\n"
-    "        roll up the click log (not in this build yet)\n"
+    "        roll up every durable click not rolled up yet, then exit\n"
     "  log dump [--data-dir DIR] [--from-seq N]\n"
     "        print every valid click record as one JSON object per line\n"
     "  log verify [--data-dir DIR]\n"
@@ -126,8 +126,9 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   if (cmd == "compact") {
-    std::fprintf(stderr, "refgate compact: not in this build yet (rollups come next)\n");
-    return kExitFailure;
+    if (!ParseFlags(args, "--config --data-dir", &flags)) return kExitUsage;
+    if (int rc = LoadConfig(flags, &cfg); rc != kExitOk) return rc;
+    return RunCompact(cfg);
   }
   std::fprintf(stderr, "refgate: unknown command '%.*s'\n%s", static_cast<int>(cmd.size()),
                cmd.data(), kUsage);

@@ -16,9 +16,12 @@
 
 #include "admin/admin_handler.h"
 #include "app/app.h"
+#include "app/rollup_job.h"
 #include "clicklog/click_log.h"
 #include "http/server.h"
 #include "redirect/redirect_handler.h"
+#include "rollup/stats.h"
+#include "store/state_db.h"
 #include "util/random.h"
 
 namespace refgate {
@@ -89,6 +92,19 @@ CodePolicy MakeCodePolicy(const Config& cfg, const HostPort& public_addr) {
   return p;
 }
 
+// Stats from the rollup state, opened read-only per request: it sees what
+// the last committed run wrote, whichever process ran it.
+Status StatsFromRollups(const std::string& data_dir, std::string_view referrer, int64_t from,
+                        int64_t to, boost::json::object* out) {
+  const std::string dir = data_dir + "/rollups/state";
+  std::unique_ptr<StateDb> db;
+  if (std::filesystem::exists(dir + "/CURRENT")) {
+    Status s = StateDb::Open(dir, true, &db);
+    if (!s.ok()) return s;
+  }
+  return rollup::ReferrerStats(db.get(), referrer, from, to, out);
+}
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "refgate: %s\n", s.ToString().c_str());
   return kExitFailure;
@@ -142,7 +158,11 @@ int RunServe(const Config& cfg) {
   lo.handler = &redirect;
   lo.reject_route = Route::kPublicOther;
   if (Status s = server.ListenPublic(cfg.server.listen, lo, &public_addr); !s.ok()) return Fail(s);
-  AdminHandler admin(token, MakeCodePolicy(cfg, public_addr), store.get(), &sink);
+  AdminHandler admin(token, MakeCodePolicy(cfg, public_addr), store.get(), &sink,
+                     [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
+                                                  boost::json::object* out) {
+                       return StatsFromRollups(dir, ref, from, to, out);
+                     });
   lo.handler = &admin;
   lo.reject_route = Route::kAdminOther;
   lo.json_errors = true;
@@ -150,6 +170,7 @@ int RunServe(const Config& cfg) {
     return Fail(s);
   }
   server.Start();
+  RollupJob rollups(cfg);
   std::printf("refgate %s: %zu I/O threads, data in %s\n", REFGATE_VERSION, threads,
               cfg.storage.data_dir.c_str());
   std::printf("public listening on %s\n", public_addr.ToString().c_str());
@@ -167,6 +188,7 @@ int RunServe(const Config& cfg) {
     std::fprintf(stderr, "refgate: connections still open after 10 s, closed\n");
   }
   clicks->Close();  // writes and syncs every record, in every durability mode
+  rollups.Stop();
   std::printf("refgate: stopped\n");
   return kExitOk;
 }

@@ -1,0 +1,52 @@
+// Aggregate: one compaction run's changes to the rollup state.
+//
+// Rows are loaded from the state on first touch and updated in memory, so
+// a run reads each row once and writes it once, whatever the number of
+// clicks, and channel folding sees the rows earlier runs kept.
+#pragma once
+
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "refgate/click_record.h"
+#include "rollup/rows.h"
+#include "store/state_db.h"
+
+namespace refgate::rollup {
+
+class Aggregate {
+ public:
+  // `db` must outlive this; it is only read.
+  explicit Aggregate(const StateDb* db) : db_(db) {}
+
+  // Counts one record (SPEC §5): clicks are non-bot records of type click;
+  // bots count in bot_clicks only; orphans in the orphan total only.
+  Status Add(const ClickRecord& rec);
+
+  // The writes that apply this run to the state (without the checkpoint).
+  void Writes(std::vector<StateDb::Write>* out) const;
+
+  const std::set<std::string>& dates() const { return dates_; }
+  uint64_t orphans() const { return orphans_; }
+
+ private:
+  template <typename Row>
+  Status Load(const std::string& key, std::unordered_map<std::string, Row>* map, Row** row,
+              bool* existed);
+  const std::string& DateOf(int64_t ts_us);
+
+  const StateDb* db_;
+  std::unordered_map<std::string, DayCodeRow> days_;
+  std::unordered_map<std::string, ChannelRow> channels_;
+  std::unordered_map<std::string, ReferrerRow> referrers_;
+  std::set<std::string> new_members_;
+  std::unordered_map<std::string, bool> members_seen_;  // member key -> existed
+  std::set<std::string> dates_;
+  uint64_t orphans_ = 0;
+  int64_t cached_day_ = INT64_MIN;
+  std::string cached_date_;
+};
+
+}  // namespace refgate::rollup

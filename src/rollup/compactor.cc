@@ -1,0 +1,184 @@
+#include "rollup/compactor.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "clicklog/format.h"
+#include "clicklog/reader.h"
+#include "rollup/aggregate.h"
+#include "rollup/publish.h"
+#include "rollup/rows.h"
+#include "util/coding.h"
+
+namespace refgate::rollup {
+namespace {
+
+// Holds an exclusive flock for its lifetime.
+class FileLock {
+ public:
+  Status Acquire(const std::string& path) {
+    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) return Status::IOError(path + ": " + std::strerror(errno));
+    while (flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) return Status::IOError(path + ": flock: " + std::strerror(errno));
+    }
+    return Status::OK();
+  }
+  ~FileLock() {
+    if (fd_ >= 0) close(fd_);  // releases the lock
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// Reads a segment after making sure what is read is on disk.
+Status ReadDurable(const std::string& path, std::string* data) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(path + ": " + std::strerror(errno));
+  struct stat st;
+  bool ok = fdatasync(fd) == 0 && fstat(fd, &st) == 0;
+  close(fd);
+  if (!ok) return Status::IOError(path + ": fdatasync before reading failed");
+  Status s = clicklog::ReadFile(path, data);
+  if (s.ok() && data->size() > static_cast<size_t>(st.st_size)) {
+    data->resize(static_cast<size_t>(st.st_size));  // grew after the sync: not yet durable
+  }
+  return s;
+}
+
+std::set<std::string> DecodeDates(std::string_view in) {
+  std::set<std::string> dates;
+  std::string_view d;
+  while (GetLengthPrefixed(&in, &d)) dates.emplace(d);
+  return dates;
+}
+
+std::string EncodeDates(const std::set<std::string>& dates) {
+  std::string out;
+  for (const auto& d : dates) PutLengthPrefixed(&out, d);
+  return out;
+}
+
+class Progress {
+ public:
+  Progress(bool on, uint64_t total_bytes) : on_(on), total_(total_bytes) {}
+  void Update(uint64_t records, uint64_t bytes_done, bool force = false) {
+    if (!on_) return;
+    auto now = std::chrono::steady_clock::now();
+    if (!force && now - last_ < std::chrono::milliseconds(500)) return;
+    last_ = now;
+    double secs = std::chrono::duration<double>(now - start_).count();
+    std::fprintf(stderr, "\rcompact: %llu records, %.0f/s, %.1f MiB of %.1f MiB read   ",
+                 static_cast<unsigned long long>(records), secs > 0 ? records / secs : 0.0,
+                 bytes_done / 1048576.0, total_ / 1048576.0);
+    if (force) std::fputc('\n', stderr);
+  }
+
+ private:
+  bool on_;
+  uint64_t total_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_;
+};
+
+void DeleteOldSegments(const std::string& dir,
+                       const std::vector<std::pair<uint64_t, std::string>>& segments,
+                       uint64_t through_seq, int retention_days, CompactResult* result) {
+  auto cutoff = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24) * retention_days;
+  // Never the newest: it may still be written.
+  for (size_t i = 0; i + 1 < segments.size(); ++i) {
+    if (segments[i + 1].first - 1 > through_seq) break;  // not all rolled up
+    std::string path = dir + "/" + segments[i].second;
+    std::error_code ec;
+    auto mtime = std::filesystem::last_write_time(path, ec);
+    if (!ec && mtime < cutoff && std::filesystem::remove(path, ec)) ++result->segments_deleted;
+  }
+}
+
+}  // namespace
+
+Status Compact(const CompactOptions& opt, CompactResult* result) {
+  *result = CompactResult();
+  const std::string rollups = opt.data_dir + "/rollups", clicks = opt.data_dir + "/clicks";
+  std::error_code ec;
+  std::filesystem::create_directories(rollups, ec);
+  if (ec) return Status::IOError(rollups + ": " + ec.message());
+  FileLock lock;
+  Status s = lock.Acquire(rollups + "/.lock");
+  std::unique_ptr<StateDb> db;
+  if (s.ok()) s = StateDb::Open(rollups + "/state", false, &db);
+  if (!s.ok()) return s;
+
+  std::string value;
+  uint64_t through = 0;
+  if (db->Get(kThroughKey, &value).ok() && value.size() == 8) through = DecodeFixed64(value.data());
+  std::set<std::string> dirty;
+  if (db->Get(kDirtyKey, &value).ok()) dirty = DecodeDates(value);
+  uint64_t orphans = 0;
+  if (db->Get(kOrphansKey, &value).ok() && value.size() == 8) orphans = DecodeFixed64(value.data());
+
+  std::vector<std::pair<uint64_t, std::string>> segments;
+  s = clicklog::ListSegments(clicks, &segments);
+  if (!s.ok()) return s;
+  size_t first = 0;  // the segment holding through + 1
+  while (first + 1 < segments.size() && segments[first + 1].first <= through + 1) ++first;
+  uint64_t total_bytes = 0;
+  for (size_t i = first; i < segments.size(); ++i) {
+    total_bytes += std::filesystem::file_size(clicks + "/" + segments[i].second, ec);
+  }
+
+  Aggregate agg(db.get());
+  Progress progress(opt.progress, total_bytes);
+  uint64_t last_seq = through, bytes_done = 0;
+  std::string data;
+  ClickRecord click;
+  for (size_t i = first; i < segments.size() && result->records < opt.max_records; ++i) {
+    s = ReadDurable(clicks + "/" + segments[i].second, &data);
+    if (!s.ok()) return s;
+    clicklog::SegmentParser parser(data, segments[i].second, nullptr);
+    clicklog::Record rec;
+    while (result->records < opt.max_records && parser.Next(&rec)) {
+      if (rec.seq <= last_seq || rec.type != clicklog::kClick) continue;
+      if (!clicklog::DecodeClick(rec.payload, &click).ok()) continue;  // checksummed: not expected
+      if (s = agg.Add(click); !s.ok()) return s;
+      last_seq = rec.seq;
+      ++result->records;
+      progress.Update(result->records, bytes_done + rec.offset);
+    }
+    bytes_done += data.size();
+  }
+  progress.Update(result->records, bytes_done, true);
+
+  if (result->records > 0) {
+    std::vector<StateDb::Write> writes;
+    agg.Writes(&writes);
+    dirty.insert(agg.dates().begin(), agg.dates().end());
+    std::string through_value, orphans_value;
+    PutFixed64(&through_value, last_seq);
+    PutFixed64(&orphans_value, orphans + agg.orphans());
+    writes.push_back({std::string(kThroughKey), through_value});
+    writes.push_back({std::string(kOrphansKey), orphans_value});
+    writes.push_back({std::string(kDirtyKey), EncodeDates(dirty)});
+    if (s = db->Commit(writes); !s.ok()) return s;
+  }
+  result->through_seq = last_seq;
+  if (opt.after_commit) opt.after_commit();
+
+  if (!dirty.empty() || !std::filesystem::exists(rollups + "/manifest.json")) {
+    if (s = Publish(*db, rollups, dirty, last_seq); !s.ok()) return s;
+    result->dates_published = dirty.size();
+    if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
+  }
+  DeleteOldSegments(clicks, segments, last_seq, opt.retention_days, result);
+  return Status::OK();
+}
+
+}  // namespace refgate::rollup

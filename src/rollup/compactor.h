@@ -1,0 +1,41 @@
+// The compaction job (SPEC §5): `refgate compact`, and the same job run by
+// `serve` every [rollup] interval_s.
+//
+// A run takes <data-dir>/rollups/.lock (flock), so runs in any number of
+// processes are serialised; reads the click log from the checkpoint to its
+// durable end (it fdatasyncs each segment itself before reading, so nothing
+// it counts can be lost to a crash); commits the new rows together with the
+// new checkpoint in one atomic write; then publishes the CSVs and the
+// manifest. The dates still to publish are committed with the rows, so a
+// run killed at any point leaves either the old state or the new one, and
+// the next run finishes the publishing. Every record is counted once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "refgate/status.h"
+
+namespace refgate::rollup {
+
+struct CompactOptions {
+  std::string data_dir;
+  int retention_days = 30;   // rolled-up sealed segments older than this are deleted
+  bool progress = false;     // a progress line on stderr
+  // For tests: stop reading after this many records (a run that ends early).
+  uint64_t max_records = UINT64_MAX;
+  // For tests: called after the state commit, before publishing.
+  std::function<void()> after_commit;
+};
+
+struct CompactResult {
+  uint64_t records = 0;      // records counted by this run
+  uint64_t through_seq = 0;  // checkpoint after it
+  size_t dates_published = 0;
+  size_t segments_deleted = 0;
+};
+
+Status Compact(const CompactOptions& opt, CompactResult* result);
+
+}  // namespace refgate::rollup

@@ -1,0 +1,161 @@
+#include "rollup/publish.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "rollup/csv.h"
+#include "rollup/rows.h"
+#include "util/time.h"
+
+namespace refgate::rollup {
+namespace fs = std::filesystem;
+
+namespace {
+
+Status SyncDir(const std::string& dir) {
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(dir + ": " + std::strerror(errno));
+  int rc = fsync(fd);
+  close(fd);
+  return rc == 0 ? Status::OK() : Status::IOError(dir + ": fsync failed");
+}
+
+std::string Timestamp(int64_t us) { return us == 0 ? "" : FormatRfc3339(us / 1000000); }
+
+Status CodesCsv(const StateDb& db, const std::string& date, std::string* out) {
+  *out = "date,referrer_id,code,clicks,unique_visitors,new_visitors,bot_clicks,conversions,"
+         "revenue_minor\n";
+  Status bad;
+  Status s = db.Scan(DayPrefix(date), [&](std::string_view key, std::string_view value) {
+    std::string_view d, ref, code;
+    DayCodeRow row;
+    if (!ParseDayCodeKey(key, &d, &ref, &code) || !Decode(value, &row)) {
+      bad = Status::Corruption("rollup state: bad day row");
+      return false;
+    }
+    AppendCsvText(out, d, true);
+    AppendCsvText(out, ref);
+    AppendCsvText(out, code);
+    for (uint64_t v : {row.clicks, row.visitors.Count(), row.new_visitors, row.bot_clicks,
+                       row.conversions, row.revenue_minor}) {
+      AppendCsvNumber(out, v);
+    }
+    out->push_back('\n');
+    return true;
+  });
+  return s.ok() ? bad : s;
+}
+
+Status ChannelsCsv(const StateDb& db, const std::string& date, std::string* out) {
+  *out = "date,referrer_id,code,utm_source,utm_medium,utm_campaign,clicks,unique_visitors\n";
+  Status bad;
+  Status s = db.Scan(ChannelPrefix(date), [&](std::string_view key, std::string_view value) {
+    std::string_view d, ref, code, src, med, camp;
+    ChannelRow row;
+    if (!ParseChannelKey(key, &d, &ref, &code, &src, &med, &camp) || !Decode(value, &row)) {
+      bad = Status::Corruption("rollup state: bad channel row");
+      return false;
+    }
+    AppendCsvText(out, d, true);
+    for (std::string_view f : {ref, code, src, med, camp}) AppendCsvText(out, f);
+    AppendCsvNumber(out, row.clicks);
+    AppendCsvNumber(out, row.visitors.Count());
+    out->push_back('\n');
+    return true;
+  });
+  return s.ok() ? bad : s;
+}
+
+Status ReferrersCsv(const StateDb& db, std::string* out) {
+  *out = "referrer_id,codes,clicks,unique_visitors,bot_clicks,conversions,revenue_minor,"
+         "first_click_at,last_click_at\n";
+  Status bad;
+  Status s = db.Scan("r", [&](std::string_view key, std::string_view value) {
+    std::string_view ref;
+    ReferrerRow row;
+    if (!ParseReferrerKey(key, &ref) || !Decode(value, &row)) {
+      bad = Status::Corruption("rollup state: bad referrer row");
+      return false;
+    }
+    AppendCsvText(out, ref, true);
+    for (uint64_t v : {row.codes, row.clicks, row.visitors.Count(), row.bot_clicks,
+                       row.conversions, row.revenue_minor}) {
+      AppendCsvNumber(out, v);
+    }
+    AppendCsvText(out, Timestamp(row.first_click_us));
+    AppendCsvText(out, Timestamp(row.last_click_us));
+    out->push_back('\n');
+    return true;
+  });
+  return s.ok() ? bad : s;
+}
+
+}  // namespace
+
+Status WriteFileAtomic(const std::string& path, std::string_view content) {
+  std::string tmp = path + ".tmp";
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = write(fd, content.data() + done, content.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = done == content.size() && fsync(fd) == 0;
+  int err = errno;
+  close(fd);
+  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    unlink(tmp.c_str());
+    return Status::IOError(path + ": " + std::strerror(ok ? errno : err));
+  }
+  return SyncDir(fs::path(path).parent_path().string());
+}
+
+Status Publish(const StateDb& db, const std::string& dir, const std::set<std::string>& dates,
+               uint64_t through_seq) {
+  std::string content;
+  for (const std::string& date : dates) {
+    std::string day_dir = dir + "/daily/date=" + date;
+    std::error_code ec;
+    fs::create_directories(day_dir, ec);
+    if (ec) return Status::IOError(day_dir + ": " + ec.message());
+    Status s = CodesCsv(db, date, &content);
+    if (s.ok()) s = WriteFileAtomic(day_dir + "/codes.csv", content);
+    if (s.ok()) s = ChannelsCsv(db, date, &content);
+    if (s.ok()) s = WriteFileAtomic(day_dir + "/channels.csv", content);
+    if (s.ok()) s = SyncDir(dir + "/daily");
+    if (!s.ok()) return s;
+  }
+  Status s = ReferrersCsv(db, &content);
+  if (s.ok()) s = WriteFileAtomic(dir + "/referrers.csv", content);
+  if (!s.ok()) return s;
+
+  boost::json::array files;
+  files.push_back("referrers.csv");
+  std::set<std::string> daily;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir + "/daily", ec)) {
+    std::string name = e.path().filename().string();
+    if (!name.starts_with("date=")) continue;
+    for (const char* f : {"codes.csv", "channels.csv"}) {
+      if (fs::exists(e.path() / f)) daily.insert("daily/" + name + "/" + f);
+    }
+  }
+  for (const auto& f : daily) files.push_back(boost::json::value(f));
+  boost::json::object manifest;
+  manifest["schema_version"] = 1;
+  manifest["through_seq"] = through_seq;
+  manifest["generated_at"] = FormatRfc3339(NowMicros() / 1000000);
+  manifest["files"] = std::move(files);
+  return WriteFileAtomic(dir + "/manifest.json", boost::json::serialize(manifest) + "\n");
+}
+
+}  // namespace refgate::rollup

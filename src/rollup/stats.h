@@ -1,0 +1,20 @@
+// Per-referrer statistics for the admin API (SPEC §3), read from the
+// rollup state.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <string_view>
+
+#include "refgate/status.h"
+#include "store/state_db.h"
+
+namespace refgate::rollup {
+
+// The stats object for `referrer` over the UTC days [from, to] (Unix seconds
+// at 00:00). `db` may be null (nothing rolled up yet): all counts are zero.
+// Unique visitors over several days or codes are the union of their sets.
+Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from, int64_t to,
+                     boost::json::object* out);
+
+}  // namespace refgate::rollup
