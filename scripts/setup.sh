@@ -13,6 +13,9 @@ PACKAGES=(
   librocksdb-dev libxxhash-dev libtomlplusplus-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
+# Node.js runs the DuckDB check of the rollups (tests only, never the build).
+command -v node >/dev/null || PACKAGES+=(nodejs)
+command -v npm >/dev/null || PACKAGES+=(npm)
 if [ -n "${REFGATE_EXTRA_PACKAGES:-}" ]; then
   read -r -a extra <<<"$REFGATE_EXTRA_PACKAGES"
   PACKAGES+=("${extra[@]}")

@@ -20,13 +20,13 @@
 namespace refgate::rollup {
 
 struct CompactOptions {
-  std::string data_dir;
+  std::string data_dir = "";
   int retention_days = 30;   // rolled-up sealed segments older than this are deleted
   bool progress = false;     // a progress line on stderr
   // For tests: stop reading after this many records (a run that ends early).
   uint64_t max_records = UINT64_MAX;
   // For tests: called after the state commit, before publishing.
-  std::function<void()> after_commit;
+  std::function<void()> after_commit = nullptr;
 };
 
 struct CompactResult {

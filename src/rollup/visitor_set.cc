@@ -28,7 +28,7 @@ void VisitorSet::ToSketch() const {
 }
 
 void VisitorSet::Normalize() const {
-  if (!exact() || sorted_ == hashes_.size()) return;
+  if (!registers_.empty() || sorted_ == hashes_.size()) return;
   std::sort(hashes_.begin(), hashes_.end());
   hashes_.erase(std::unique(hashes_.begin(), hashes_.end()), hashes_.end());
   sorted_ = hashes_.size();
@@ -36,7 +36,7 @@ void VisitorSet::Normalize() const {
 }
 
 void VisitorSet::Add(uint64_t h) {
-  if (!exact()) return AddToSketch(h);
+  if (!registers_.empty()) return AddToSketch(h);
   hashes_.push_back(h);
   if (hashes_.size() - sorted_ > std::max<size_t>(64, sorted_)) Normalize();  // amortised
 }

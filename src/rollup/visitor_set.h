@@ -24,7 +24,10 @@ class VisitorSet {
   void Add(uint64_t hash);
   void Merge(const VisitorSet& other);
   uint64_t Count() const;  // exact up to kExactLimit, an estimate above
-  bool exact() const { return registers_.empty(); }
+  bool exact() const {
+    Normalize();
+    return registers_.empty();
+  }
 
   void EncodeTo(std::string* out) const;
   // False on malformed input.

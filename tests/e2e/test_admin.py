@@ -221,8 +221,13 @@ class AdminApi(unittest.TestCase):
                        "refgate_clicks_dropped_total"):
             self.assertIn(metric, text)
 
-    def test_stats_says_it_is_not_there_yet(self):
-        self.assertError(self.srv.api("GET", "/api/v1/referrers/r/stats?from=2026-01-01"), 501)
+    def test_stats_before_any_rollup_are_zero(self):
+        status, _, body = self.srv.api("GET", "/api/v1/referrers/r/stats?from=2026-01-01&to=2026-01-31")
+        self.assertEqual(status, 200, body)
+        self.assertEqual((body["referrer_id"], body["from"], body["to"], body["clicks"],
+                          body["by_day"]), ("r", "2026-01-01", "2026-01-31", 0, []))
+        self.assertError(self.srv.api("GET", "/api/v1/referrers/-bad-/stats"), 404)
+        self.assertError(self.srv.api("POST", "/api/v1/referrers/r/stats", {}), 405)
 
     def test_unknown_routes_and_methods(self):
         self.assertError(self.srv.api("GET", "/api/v2/codes"), 404)

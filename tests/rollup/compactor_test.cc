@@ -1,0 +1,303 @@
+// The compaction job against scripted click logs with exact expected counts.
+#include "rollup/compactor.h"
+
+#include <gtest/gtest.h>
+#include <utime.h>
+
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "rollup/stats.h"
+#include "store/state_db.h"
+#include "tests/clicklog/log_test_util.h"
+
+namespace refgate::rollup {
+namespace {
+
+using clicklog::AppendRecord;
+using clicklog::EncodeClick;
+using clicklog::ScratchDir;
+using clicklog::SegmentName;
+
+constexpr int64_t kMidnight = 1795305600'000000;  // 2026-11-22T00:00:00Z
+
+ClickRecord Click(std::string ref, std::string code, std::string visitor, bool is_new,
+                  int64_t ts_us, bool bot = false, std::array<std::string, 5> utm = {}) {
+  ClickRecord c;
+  c.ts_us = ts_us;
+  c.type = ClickType::kClick;
+  c.referrer_id = std::move(ref);
+  c.code = std::move(code);
+  c.visitor_id = bot ? "" : std::move(visitor);
+  c.new_visitor = is_new && !bot;
+  c.bot = bot;
+  c.utm = std::move(utm);
+  c.click_id = "c" + std::to_string(ts_us);
+  c.method = "GET";
+  c.status = 302;
+  return c;
+}
+
+// The scripted day: both sides of midnight, two referrers, bots, an orphan.
+std::vector<ClickRecord> Script() {
+  const int64_t before = kMidnight - 500000, after = kMidnight + 500000;
+  ClickRecord orphan = Click("", "nosuch", "v9", false, before);
+  orphan.type = ClickType::kOrphan;
+  return {
+      Click("A", "a1", "v1", true, before),
+      Click("A", "a1", "v1", false, before),
+      Click("A", "a1", "v2", true, before),
+      Click("A", "a1", "", false, before, /*bot=*/true),
+      Click("B", "b1", "v4", true, before, false, {"social", "post", "x"}),
+      orphan,
+      Click("A", "a1", "v1", false, after),
+      Click("A", "a2", "v3", true, after, false, {"newsletter", "email", "spring"}),
+  };
+}
+
+class CompactorTest : public testing::Test {
+ protected:
+  std::string clicks() const { return dir_.path() + "/clicks"; }
+  std::string rollups() const { return dir_.path() + "/rollups"; }
+
+  // Writes records as one new segment, continuing the sequence.
+  void WriteSegment(const std::vector<ClickRecord>& recs) {
+    std::filesystem::create_directories(clicks());
+    std::string data, payload;
+    std::string name = SegmentName(next_seq_);
+    for (const auto& r : recs) {
+      EncodeClick(r, &payload);
+      AppendRecord(&data, clicklog::kClick, next_seq_++, payload);
+    }
+    clicklog::WriteFile(clicks() + "/" + name, data);
+  }
+
+  CompactResult Run(CompactOptions opt = {}) {
+    opt.data_dir = dir_.path();
+    CompactResult r;
+    Status s = Compact(opt, &r);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return r;
+  }
+
+  std::string File(const std::string& rel) const {
+    std::ifstream in(rollups() + "/" + rel, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+  ScratchDir dir_;
+  uint64_t next_seq_ = 1;
+};
+
+const char* kDay1Codes =
+    "date,referrer_id,code,clicks,unique_visitors,new_visitors,bot_clicks,conversions,"
+    "revenue_minor\n"
+    "2026-11-21,A,a1,3,2,2,1,0,0\n"
+    "2026-11-21,B,b1,1,1,1,0,0,0\n";
+const char* kDay2Codes =
+    "date,referrer_id,code,clicks,unique_visitors,new_visitors,bot_clicks,conversions,"
+    "revenue_minor\n"
+    "2026-11-22,A,a1,1,1,0,0,0,0\n"
+    "2026-11-22,A,a2,1,1,1,0,0,0\n";
+const char* kDay2Channels =
+    "date,referrer_id,code,utm_source,utm_medium,utm_campaign,clicks,unique_visitors\n"
+    "2026-11-22,A,a1,,,,1,1\n"
+    "2026-11-22,A,a2,newsletter,email,spring,1,1\n";
+
+void ExpectScriptRollup(const CompactorTest& t, std::function<std::string(std::string)> file) {
+  EXPECT_EQ(file("daily/date=2026-11-21/codes.csv"), kDay1Codes);
+  EXPECT_EQ(file("daily/date=2026-11-22/codes.csv"), kDay2Codes);
+  EXPECT_EQ(file("daily/date=2026-11-22/channels.csv"), kDay2Channels);
+  std::string refs = file("referrers.csv");
+  EXPECT_NE(refs.find("\nA,2,5,3,1,0,0,2026-11-21T23:59:59Z,2026-11-22T00:00:00Z\n"),
+            std::string::npos) << refs;
+  EXPECT_NE(refs.find("\nB,1,1,1,0,0,0,2026-11-21T23:59:59Z,2026-11-21T23:59:59Z\n"),
+            std::string::npos) << refs;
+  (void)t;
+}
+
+TEST_F(CompactorTest, ExactCountsForAScriptedLog) {
+  WriteSegment(Script());
+  CompactResult r = Run();
+  EXPECT_EQ(r.records, 8u);
+  EXPECT_EQ(r.through_seq, 8u);
+  EXPECT_EQ(r.dates_published, 2u);
+  ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
+  std::string manifest = File("manifest.json");
+  EXPECT_NE(manifest.find("\"through_seq\":8"), std::string::npos) << manifest;
+  EXPECT_NE(manifest.find("daily/date=2026-11-21/codes.csv"), std::string::npos);
+  EXPECT_NE(manifest.find("\"schema_version\":1"), std::string::npos);
+}
+
+TEST_F(CompactorTest, RerunChangesNothing) {
+  WriteSegment(Script());
+  Run();
+  std::string before = File("daily/date=2026-11-21/codes.csv") + File("referrers.csv");
+  CompactResult again = Run();
+  EXPECT_EQ(again.records, 0u);
+  EXPECT_EQ(again.through_seq, 8u);
+  EXPECT_EQ(again.dates_published, 0u);
+  EXPECT_EQ(File("daily/date=2026-11-21/codes.csv") + File("referrers.csv"), before);
+}
+
+TEST_F(CompactorTest, IncrementalRunsAddUpToOneRun) {
+  auto script = Script();
+  WriteSegment({script.begin(), script.begin() + 3});
+  EXPECT_EQ(Run().records, 3u);
+  WriteSegment({script.begin() + 3, script.begin() + 6});
+  EXPECT_EQ(Run().records, 3u);
+  WriteSegment({script.begin() + 6, script.end()});
+  EXPECT_EQ(Run().records, 2u);
+  ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
+}
+
+TEST_F(CompactorTest, RunsStoppedPartWayCountEachRecordOnce) {
+  WriteSegment(Script());
+  for (uint64_t n : {1u, 2u, 4u}) Run({.max_records = n});
+  CompactResult last = Run();
+  EXPECT_EQ(last.records, 1u);  // 8 - (1 + 2 + 4)
+  ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
+}
+
+TEST_F(CompactorTest, CrashBetweenCommitAndPublishIsFinishedByTheNextRun) {
+  WriteSegment(Script());
+  struct Crash {};
+  EXPECT_THROW(Run({.after_commit = [] { throw Crash{}; }}), Crash);
+  EXPECT_FALSE(std::filesystem::exists(rollups() + "/manifest.json"));
+  CompactResult r = Run();
+  EXPECT_EQ(r.records, 0u);          // already counted...
+  EXPECT_EQ(r.dates_published, 2u);  // ...but not yet published
+  ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
+}
+
+TEST_F(CompactorTest, ConcurrentRunsNeverDoubleCount) {
+  WriteSegment(Script());
+  std::vector<std::thread> runs;
+  std::atomic<uint64_t> counted{0};
+  for (int i = 0; i < 4; ++i) {
+    runs.emplace_back([&] {
+      CompactOptions opt;
+      opt.data_dir = dir_.path();
+      CompactResult r;
+      EXPECT_TRUE(Compact(opt, &r).ok());
+      counted += r.records;
+    });
+  }
+  for (auto& t : runs) t.join();
+  EXPECT_EQ(counted.load(), 8u);
+  ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
+}
+
+// RFC 4180, enough for the tests: quoted fields with doubled quotes.
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1, std::vector<std::string>(1));
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        rows.back().back() += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        rows.back().back() += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().emplace_back();
+    } else if (c == '\n') {
+      rows.emplace_back(1);
+    } else {
+      rows.back().back() += c;
+    }
+  }
+  if (rows.back().size() == 1 && rows.back()[0].empty()) rows.pop_back();
+  return rows;
+}
+
+TEST_F(CompactorTest, HostileChannelsAreQuotedAndFoldAfterAThousand) {
+  std::vector<ClickRecord> recs;
+  for (int i = 0; i < 5000; ++i) {
+    std::string src = i % 4 == 0   ? "=cmd|' /C calc'!A" + std::to_string(i)
+                      : i % 4 == 1 ? "a,b\"c\"" + std::to_string(i)
+                      : i % 4 == 2 ? "line\nbreak" + std::to_string(i)
+                                   : std::string("nul\0x", 5) + std::to_string(i);
+    recs.push_back(Click("A", "a1", "v" + std::to_string(i), true, kMidnight + i, false,
+                         {src, "m", "c"}));
+  }
+  WriteSegment(recs);
+  Run();
+  auto rows = ParseCsv(File("daily/date=2026-11-22/channels.csv"));
+  ASSERT_EQ(rows.size(), 1u + 1000u + 1u);  // header, kept rows, "(other)"
+  uint64_t clicks = 0;
+  size_t other = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), 8u) << i;
+    clicks += std::stoull(rows[i][6]);
+    const std::string& src = rows[i][3];
+    if (src == "(other)") {
+      ++other;
+      EXPECT_EQ(rows[i][6], "4000");
+    }
+    EXPECT_NE(src.front(), '=') << src;  // neutralised: '=... became ''=...
+  }
+  EXPECT_EQ(other, 1u);
+  EXPECT_EQ(clicks, 5000u);
+  bool found = false;
+  for (auto& r : rows) found |= r[3] == "a,b\"c\"1";
+  EXPECT_TRUE(found);  // a quoted field round-trips exactly
+  // More clicks later for a channel already kept still count as that channel.
+  WriteSegment({Click("A", "a1", "vx", false, kMidnight + 9000, false, recs[0].utm)});
+  Run();
+  auto again = ParseCsv(File("daily/date=2026-11-22/channels.csv"));
+  EXPECT_EQ(again.size(), rows.size());
+}
+
+TEST_F(CompactorTest, RetentionDeletesOnlyOldRolledUpSealedSegments) {
+  auto script = Script();
+  WriteSegment({script.begin(), script.begin() + 4});  // seq 1-4
+  WriteSegment({script.begin() + 4, script.end()});    // seq 5-8: the newest
+  struct utimbuf old{0, 1000};  // 1970
+  for (auto& e : std::filesystem::directory_iterator(clicks())) {
+    ASSERT_EQ(utime(e.path().c_str(), &old), 0);
+  }
+  CompactResult r = Run({.retention_days = 30});
+  EXPECT_EQ(r.segments_deleted, 1u);
+  EXPECT_FALSE(std::filesystem::exists(clicks() + "/" + SegmentName(1)));
+  EXPECT_TRUE(std::filesystem::exists(clicks() + "/" + SegmentName(5)));
+  ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
+}
+
+TEST_F(CompactorTest, StatsAgreeWithTheFiles) {
+  WriteSegment(Script());
+  Run();
+  std::unique_ptr<StateDb> db;
+  ASSERT_TRUE(StateDb::Open(rollups() + "/state", true, &db).ok());
+  boost::json::object o;
+  ASSERT_TRUE(ReferrerStats(db.get(), "A", (kMidnight / 1000000) - 86400, kMidnight / 1000000,
+                            &o).ok());
+  EXPECT_EQ(o["clicks"].as_uint64(), 5u);
+  EXPECT_EQ(o["unique_visitors"].as_uint64(), 3u);
+  EXPECT_EQ(o["bot_clicks"].as_uint64(), 1u);
+  EXPECT_EQ(o["by_day"].as_array().size(), 2u);
+  EXPECT_EQ(o["by_code"].as_array().size(), 2u);
+  EXPECT_EQ(boost::json::serialize(o["by_code"].as_array()[0]),
+            R"({"code":"a1","clicks":4,"unique_visitors":2,"new_visitors":2,"bot_clicks":1,)"
+            R"("conversions":0,"revenue_minor":0})");
+  boost::json::object one_day;
+  ASSERT_TRUE(ReferrerStats(db.get(), "A", kMidnight / 1000000, kMidnight / 1000000, &one_day).ok());
+  EXPECT_EQ(one_day["clicks"].as_uint64(), 2u);
+  boost::json::object none;
+  ASSERT_TRUE(ReferrerStats(nullptr, "A", 0, 86400, &none).ok());
+  EXPECT_EQ(none["clicks"].as_uint64(), 0u);
+}
+
+}  // namespace
+}  // namespace refgate::rollup
