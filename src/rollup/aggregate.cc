@@ -31,6 +31,7 @@ const std::string& Aggregate::DateOf(int64_t ts_us) {
   if (day != cached_day_) {
     cached_day_ = day;
     cached_date_ = FormatDate(day * 86400);
+    dates_.insert(cached_date_);
   }
   return cached_date_;
 }
@@ -41,7 +42,6 @@ Status Aggregate::Add(const ClickRecord& rec) {
     return Status::OK();
   }
   const std::string date = DateOf(rec.ts_us);
-  dates_.insert(date);
   DayCodeRow* day;
   ReferrerRow* ref;
   Status s = Load(DayCodeKey(date, rec.referrer_id, rec.code), &days_, &day, nullptr);

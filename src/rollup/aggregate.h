@@ -19,7 +19,11 @@ namespace refgate::rollup {
 class Aggregate {
  public:
   // `db` must outlive this; it is only read.
-  explicit Aggregate(const StateDb* db) : db_(db) {}
+  explicit Aggregate(const StateDb* db) : db_(db) {
+    days_.reserve(1 << 16);
+    channels_.reserve(1 << 16);
+    members_seen_.reserve(1 << 14);
+  }
 
   // Counts one record (SPEC §5): clicks are non-bot records of type click;
   // bots count in bot_clicks only; orphans in the orphan total only.
