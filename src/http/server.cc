@@ -1,6 +1,8 @@
 #include "http/server.h"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <optional>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -12,19 +14,28 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+// Where an accepted connection goes: a worker's io_context and registry.
+struct Target {
+  asio::io_context* ioc;
+  SessionRegistry* registry;
+};
 
-// Accepts connections on one socket for one worker.
+// Accepts connections on one socket and deals them to the targets in turn,
+// so every worker gets the same number of connections. (SO_REUSEPORT
+// hashing gave one of two workers 60% of 64 connections, and that worker
+// became the bottleneck.)
 class Acceptor : public std::enable_shared_from_this<Acceptor> {
  public:
   Acceptor(asio::io_context& ioc, tcp::acceptor acceptor, const ListenerOptions* opts,
-           SessionRegistry* reg)
-      : ioc_(ioc), acceptor_(std::move(acceptor)), timer_(ioc), opts_(opts), reg_(reg) {}
+           std::vector<Target> targets)
+      : acceptor_(std::move(acceptor)), timer_(ioc), opts_(opts), targets_(std::move(targets)) {}
 
   void Accept() {
-    acceptor_.async_accept(ioc_, [self = shared_from_this()](boost::system::error_code ec,
-                                                             tcp::socket socket) {
-      self->OnAccept(ec, std::move(socket));
+    const Target& t = targets_[next_++ % targets_.size()];
+    // The socket is bound to the target's io_context from the start.
+    acceptor_.async_accept(*t.ioc, [self = shared_from_this(), t](boost::system::error_code ec,
+                                                                  tcp::socket socket) {
+      self->OnAccept(ec, std::move(socket), t);
     });
   }
 
@@ -35,7 +46,7 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   }
 
  private:
-  void OnAccept(boost::system::error_code ec, tcp::socket socket) {
+  void OnAccept(boost::system::error_code ec, tcp::socket socket, Target t) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
       // Out of descriptors or memory: back off briefly rather than spin.
@@ -47,21 +58,28 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
       return;
     }
     socket.set_option(tcp::no_delay(true), ec);
-    std::make_shared<Session>(std::move(socket), opts_, reg_)->Start();
+    // The session lives on its worker's thread: start it there.
+    asio::post(*t.ioc, [s = std::move(socket), opts = opts_, t]() mutable {
+      if (t.registry->stopping) return;  // shutting down: drop it
+      std::make_shared<Session>(std::move(s), opts, t.registry)->Start();
+    });
     Accept();
   }
 
-  asio::io_context& ioc_;
   tcp::acceptor acceptor_;
   asio::steady_timer timer_;
   const ListenerOptions* opts_;
-  SessionRegistry* reg_;
+  std::vector<Target> targets_;
+  size_t next_ = 0;
 };
 
 }  // namespace
 
 struct Server::Worker {
   asio::io_context ioc{1};
+  // Keeps run() going while the worker has no connection: it may have no
+  // acceptor of its own. Dropped at shutdown.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   SessionRegistry registry;
   std::vector<std::shared_ptr<Acceptor>> acceptors;
   std::thread thread;
@@ -76,7 +94,8 @@ Server::~Server() {
   Drain(std::chrono::milliseconds(0));
 }
 
-Status Server::Bind(Worker& w, const HostPort& addr, const ListenerOptions* opts, HostPort* bound) {
+Status Server::Bind(Worker& w, const HostPort& addr, const ListenerOptions* opts,
+                    std::vector<Worker*> targets, HostPort* bound) {
   boost::system::error_code ec;
   auto ip = asio::ip::make_address(addr.host, ec);
   if (ec) return Status::InvalidArgument("bad address " + addr.host);
@@ -84,36 +103,34 @@ Status Server::Bind(Worker& w, const HostPort& addr, const ListenerOptions* opts
   tcp::acceptor a(w.ioc);
   a.open(ep.protocol(), ec);
   if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) a.set_option(ReusePort(true), ec);
   if (!ec) a.bind(ep, ec);
   if (!ec) a.listen(4096, ec);
   if (ec) return Status::IOError("listen on " + addr.ToString() + ": " + ec.message());
   *bound = addr;
   bound->port = a.local_endpoint().port();
-  auto acc = std::make_shared<Acceptor>(w.ioc, std::move(a), opts, &w.registry);
+  std::vector<Target> t;
+  for (Worker* tw : targets) t.push_back({&tw->ioc, &tw->registry});
+  auto acc = std::make_shared<Acceptor>(w.ioc, std::move(a), opts, std::move(t));
   w.acceptors.push_back(acc);
   return Status::OK();
 }
 
 Status Server::ListenPublic(const HostPort& addr, ListenerOptions opts, HostPort* bound) {
   const ListenerOptions* o = &options_.emplace_back(opts);
-  HostPort at = addr;
-  for (size_t i = 0; i + 1 < workers_.size(); ++i) {
-    Status s = Bind(*workers_[i], at, o, bound);
-    if (!s.ok()) return s;
-    at = *bound;  // port 0: the others join the port the first one got
-  }
-  return Status::OK();
+  std::vector<Worker*> io;
+  for (size_t i = 0; i + 1 < workers_.size(); ++i) io.push_back(workers_[i].get());
+  return Bind(*workers_[0], addr, o, io, bound);
 }
 
 Status Server::ListenAdmin(const HostPort& addr, ListenerOptions opts, HostPort* bound) {
   const ListenerOptions* o = &options_.emplace_back(opts);
-  return Bind(*workers_.back(), addr, o, bound);
+  return Bind(*workers_.back(), addr, o, {workers_.back().get()}, bound);
 }
 
 void Server::Start() {
   running_ = workers_.size();
   for (auto& w : workers_) {
+    w->work.emplace(w->ioc.get_executor());
     for (auto& a : w->acceptors) a->Accept();
     Worker* wp = w.get();
     w->thread = std::thread([this, wp] {
@@ -131,6 +148,7 @@ void Server::BeginShutdown() {
     Worker* wp = w.get();
     asio::post(wp->ioc, [wp] {
       wp->registry.stopping = true;
+      wp->work.reset();
       for (auto& a : wp->acceptors) a->Close();
       wp->acceptors.clear();
       for (Session* s : wp->registry.sessions) s->Shutdown();

@@ -42,7 +42,8 @@ class Server {
 
  private:
   struct Worker;
-  Status Bind(Worker& w, const HostPort& addr, const ListenerOptions* opts, HostPort* bound);
+  Status Bind(Worker& w, const HostPort& addr, const ListenerOptions* opts,
+              std::vector<Worker*> targets, HostPort* bound);
 
   std::vector<std::unique_ptr<Worker>> workers_;  // [0, n): I/O; [n]: admin
   std::deque<ListenerOptions> options_;           // stable addresses for sessions
