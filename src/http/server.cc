@@ -76,11 +76,13 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
 }  // namespace
 
 struct Server::Worker {
+  // Declared first, destroyed last: handlers the io_context destroys may
+  // hold sessions, and a session unregisters itself when destroyed.
+  SessionRegistry registry;
   asio::io_context ioc{1};
   // Keeps run() going while the worker has no connection: it may have no
   // acceptor of its own. Dropped at shutdown.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
-  SessionRegistry registry;
   std::vector<std::shared_ptr<Acceptor>> acceptors;
   std::thread thread;
 };

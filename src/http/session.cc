@@ -184,11 +184,25 @@ void Session::Dispatch() {
 }
 
 void Session::Complete() {
-  auto self = std::move(pending_self_);
-  asio::post(stream_.get_executor(), [self] {
+  // Join the worker's ready list; only the push that finds it empty posts,
+  // so a batch of clicks costs one post (and one wake-up) per worker.
+  Session* old = reg_->ready.load(std::memory_order_relaxed);
+  do {
+    ready_next_ = old;
+  } while (!reg_->ready.compare_exchange_weak(old, this, std::memory_order_release,
+                                              std::memory_order_relaxed));
+  if (old == nullptr) asio::post(stream_.get_executor(), [reg = reg_] { DrainReady(reg); });
+}
+
+void Session::DrainReady(SessionRegistry* reg) {
+  Session* s = reg->ready.exchange(nullptr, std::memory_order_acquire);
+  while (s) {
+    Session* next = s->ready_next_;
+    std::shared_ptr<Session> self = std::move(s->pending_self_);
     self->pending_work_.reset();
     self->Write();
-  });
+    s = next;
+  }
 }
 
 void Session::Write() {

@@ -20,6 +20,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
+#include <atomic>
 #include <list>
 #include <memory>
 #include <optional>
@@ -39,10 +40,13 @@ struct ListenerOptions {
 
 class Session;
 
-// The sessions of one worker thread, for shutdown. Touched only there.
+// The sessions of one worker thread. `sessions` and `stopping` are touched
+// only on that thread; `ready` is where other threads hand back sessions
+// whose handler completed (a lock-free stack), drained on the worker.
 struct SessionRegistry {
   std::list<Session*> sessions;
   bool stopping = false;
+  std::atomic<Session*> ready{nullptr};
 };
 
 class Session : public std::enable_shared_from_this<Session>, private Completion {
@@ -65,6 +69,7 @@ class Session : public std::enable_shared_from_this<Session>, private Completion
   void OnIdle(boost::beast::error_code ec, size_t n);
   void Dispatch();
   void Complete() override;
+  static void DrainReady(SessionRegistry* reg);
   void Write();
   void OnWrite(boost::beast::error_code ec);
   void Reject(int status);  // respond and close
@@ -85,6 +90,7 @@ class Session : public std::enable_shared_from_this<Session>, private Completion
   bool keep_alive_ = true;
   size_t lingered_ = 0;
   std::shared_ptr<Session> pending_self_;  // held while a handler completes elsewhere
+  Session* ready_next_ = nullptr;          // link in SessionRegistry::ready
   // Also held meanwhile: with no I/O pending, the worker's io_context would
   // otherwise run out of work (at shutdown) before the completion arrives.
   std::optional<boost::asio::executor_work_guard<boost::asio::any_io_executor>> pending_work_;
