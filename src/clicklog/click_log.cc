@@ -158,8 +158,7 @@ void ClickLog::WriterLoop() {
     writer_asleep_.store(false);
   }
   SyncIfDue(true);  // a clean shutdown syncs in every mode
-  if (fd_ >= 0) io_->Close(fd_);
-  fd_ = -1;
+  SealSegment();
 }
 
 bool ClickLog::EnsureSegment(uint64_t first_seq) {
@@ -174,17 +173,38 @@ bool ClickLog::EnsureSegment(uint64_t first_seq) {
     return false;
   }
   segment_size_ = 0;
+  zeroed_ = 0;
   return true;
 }
 
-bool ClickLog::AbandonSegment(bool cut_back) {
-  bool cut = cut_back && io_->Truncate(fd_, segment_size_) == 0;
+bool ClickLog::AbandonSegment() {
+  bool cut = io_->Truncate(fd_, segment_size_) == 0;
   io_->Close(fd_);
   fd_ = -1;
   if (cut && segment_size_ == 0) unlink(segment_path_.c_str());
   unsynced_ = false;
   unsynced_records_ = 0;
   return cut;
+}
+
+void ClickLog::SealSegment() {
+  if (fd_ < 0) return;
+  int err = zeroed_ > segment_size_ ? io_->Truncate(fd_, segment_size_) : 0;
+  if (err == 0) err = io_->Sync(fd_);
+  if (err != 0) Complain("seal " + segment_path_, err, 0);
+  io_->Close(fd_);
+  fd_ = -1;
+  unsynced_ = false;
+}
+
+int ClickLog::ExtendZeros(uint64_t needed) {
+  static const std::string kZeros(1 << 20, '\0');
+  while (zeroed_ < needed) {
+    int err = io_->Write(fd_, kZeros.data(), kZeros.size(), zeroed_);
+    if (err != 0) return err;
+    zeroed_ += kZeros.size();
+  }
+  return 0;
 }
 
 void ClickLog::Complain(const std::string& what, int err, size_t dropped) {
@@ -203,14 +223,14 @@ void ClickLog::WriteBatch(const std::vector<Node*>& batch) {
   }
   M().log_batch_size.Observe(batch.size());
   if (fd_ >= 0 && segment_size_ > 0 && segment_size_ + buf_.size() > opt_.segment_bytes) {
-    SyncIfDue(true);  // seal the full segment
-    if (fd_ >= 0) io_->Close(fd_);
-    fd_ = -1;
+    SyncIfDue(true);
+    SealSegment();
   }
   int err = EnsureSegment(first) ? 0 : EIO;
   const bool sync = opt_.durability == Durability::kSync;
   busy_since_ns_.store(SteadyNs());
-  if (err == 0) err = io_->Write(fd_, buf_.data(), buf_.size());
+  if (err == 0) err = ExtendZeros(segment_size_ + buf_.size());
+  if (err == 0) err = io_->Write(fd_, buf_.data(), buf_.size(), segment_size_);
   const char* op = "write";
   int64_t t0 = SteadyNs();
   if (err == 0 && sync) {
@@ -224,7 +244,7 @@ void ClickLog::WriteBatch(const std::vector<Node*>& batch) {
     // start a fresh one. If the cut worked, the sequence numbers are reused,
     // so the log stays dense.
     bool nothing_written = fd_ < 0;  // the segment could not even be created
-    if (nothing_written || AbandonSegment(true)) next_seq_ = first;
+    if (nothing_written || AbandonSegment()) next_seq_ = first;
     healthy_.store(false);
     M().clicks_dropped.Add(batch.size());
     Complain(op, err, batch.size());
@@ -254,10 +274,10 @@ void ClickLog::SyncIfDue(bool force) {
   busy_since_ns_.store(0);
   last_sync_ns_ = SteadyNs();
   if (err != 0) {
-    // What the failed sync covered may be lost: count it, keep the segment
-    // as it is (its records may be on disk) and never sync it again.
+    // What the failed sync covered may be lost: count it, keep the records
+    // (they may be on disk) and never sync this segment again.
     size_t lost = unsynced_records_;
-    AbandonSegment(false);
+    AbandonSegment();
     healthy_.store(false);
     M().clicks_dropped.Add(lost);
     Complain("fdatasync", err, lost);

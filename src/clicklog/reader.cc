@@ -40,6 +40,10 @@ bool SegmentParser::Next(Record* rec) {
       last_seq_ = rec->seq;
       return true;
     }
+    if (zeros_end_ && data_.find_first_not_of('\0', pos_) == std::string_view::npos) {
+      pos_ = data_.size();  // the zeros the writer laid ahead of itself
+      return false;
+    }
     // Resynchronise: the next offset where a record checks out.
     size_t start = pos_;
     Record probe;
@@ -110,7 +114,8 @@ bool LogReader::LoadSegment(size_t index) {
   segment_name_ = segments_[index].second;
   status_ = ReadFile(dir_ + "/" + segment_name_, &data_);
   if (!status_.ok()) return false;
-  parser_ = std::make_unique<SegmentParser>(data_, segment_name_, reporter_);
+  bool newest = index + 1 == segments_.size();
+  parser_ = std::make_unique<SegmentParser>(data_, segment_name_, reporter_, newest);
   return true;
 }
 

@@ -45,8 +45,11 @@ struct Record {
 class SegmentParser {
  public:
   // `data`, `reporter` must outlive the parser; `reporter` may be null.
-  SegmentParser(std::string_view data, std::string name, Reporter* reporter)
-      : data_(data), name_(std::move(name)), reporter_(reporter) {}
+  // zeros_end: an all-zero tail is the end of the data, not damage (the
+  // newest segment, which the writer extends with zeros ahead of itself).
+  SegmentParser(std::string_view data, std::string name, Reporter* reporter,
+                bool zeros_end = false)
+      : data_(data), name_(std::move(name)), reporter_(reporter), zeros_end_(zeros_end) {}
 
   // The next valid record, or false at the end of the data.
   bool Next(Record* rec);
@@ -61,6 +64,7 @@ class SegmentParser {
   std::string_view data_;
   std::string name_;
   Reporter* reporter_;
+  bool zeros_end_;
   size_t pos_ = 0;
   uint64_t valid_end_ = 0;
   uint64_t last_seq_ = 0;

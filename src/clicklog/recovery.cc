@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <optional>
 
 #include "clicklog/reader.h"
 #include "clicklog/segment_io.h"
@@ -14,17 +13,11 @@
 namespace refgate::clicklog {
 namespace {
 
-class TailFinder : public Reporter {
+// Notes damage that valid records follow (readers skip it; it stays).
+class MidDamage : public Reporter {
  public:
-  void Corruption(const Damage& d) override {
-    if (d.at_end) {
-      tail = d;
-    } else {
-      mid_damage = true;
-    }
-  }
-  std::optional<Damage> tail;
-  bool mid_damage = false;
+  void Corruption(const Damage& d) override { found |= !d.at_end; }
+  bool found = false;
 };
 
 }  // namespace
@@ -42,12 +35,12 @@ Status Recover(const std::string& dir, RecoveryResult* out) {
     std::string path = dir + "/" + name, data;
     s = ReadFile(path, &data);
     if (!s.ok()) break;
-    TailFinder finder;
+    MidDamage finder;
     SegmentParser parser(data, name, &finder);
     Record rec;
     while (parser.Next(&rec)) {
     }
-    if (finder.tail) {
+    if (parser.valid_end() < data.size()) {
       int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
       if (fd < 0 || ftruncate(fd, static_cast<off_t>(parser.valid_end())) != 0 ||
           fdatasync(fd) != 0) {
@@ -55,11 +48,13 @@ Status Recover(const std::string& dir, RecoveryResult* out) {
         return Status::IOError(path + ": cannot cut torn tail: " + std::strerror(errno));
       }
       close(fd);
-      out->notes.push_back("cut torn tail of " + name + ": " + std::to_string(finder.tail->bytes) +
-                           " bytes at offset " + std::to_string(finder.tail->offset) + " (" +
-                           finder.tail->reason + ")");
+      uint64_t cut = data.size() - parser.valid_end();
+      bool zeros = data.find_first_not_of('\0', parser.valid_end()) == std::string::npos;
+      out->notes.push_back("cut " + std::string(zeros ? "zero-filled" : "torn") + " tail of " +
+                           name + ": " + std::to_string(cut) + " bytes at offset " +
+                           std::to_string(parser.valid_end()));
     }
-    if (finder.mid_damage) {
+    if (finder.found) {
       out->notes.push_back(name + " has damaged records; readers skip them (see refgate log verify)");
     }
     if (parser.last_seq() > 0) {

@@ -8,19 +8,20 @@
 namespace refgate::clicklog {
 
 int SegmentIo::Create(const std::string& path, int* fd) {
-  *fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+  *fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   return *fd < 0 ? errno : 0;
 }
 
-int SegmentIo::Write(int fd, const char* data, size_t n) {
+int SegmentIo::Write(int fd, const char* data, size_t n, uint64_t offset) {
   while (n > 0) {
-    ssize_t w = write(fd, data, n);
+    ssize_t w = pwrite(fd, data, n, static_cast<off_t>(offset));
     if (w < 0) {
       if (errno == EINTR) continue;
       return errno;
     }
     data += w;
     n -= static_cast<size_t>(w);
+    offset += static_cast<uint64_t>(w);
   }
   return 0;
 }

@@ -2,6 +2,7 @@
 // interface so tests can inject stalls and failures (ENOSPC, EIO).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace refgate::clicklog {
@@ -10,8 +11,9 @@ class SegmentIo {
  public:
   virtual ~SegmentIo() = default;
   // Each returns 0 or an errno value.
-  virtual int Create(const std::string& path, int* fd);  // O_CREAT|O_EXCL|O_APPEND
-  virtual int Write(int fd, const char* data, size_t n);  // all of it, or an error
+  virtual int Create(const std::string& path, int* fd);  // O_CREAT|O_EXCL
+  // All n bytes at `offset`, or an error.
+  virtual int Write(int fd, const char* data, size_t n, uint64_t offset);
   virtual int Sync(int fd);                               // fdatasync
   virtual int Truncate(int fd, size_t size);
   virtual int SyncDir(const std::string& dir);

@@ -162,7 +162,7 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
     s = segment.Open(clicks + "/" + segments[i].second);
     if (!s.ok()) return s;
     std::string_view data = segment.data();
-    clicklog::SegmentParser parser(data, segments[i].second, nullptr);
+    clicklog::SegmentParser parser(data, segments[i].second, nullptr, i + 1 == segments.size());
     clicklog::Record rec;
     while (result->records < opt.max_records && parser.Next(&rec)) {
       if (rec.seq <= last_seq || rec.type != clicklog::kClick) continue;

@@ -34,13 +34,13 @@ struct FaultyIo : SegmentIo {
   std::atomic<int> failed_fd{-1};
   std::atomic<int> syncs_of_failed_fd{0};  // syncs of that fd after it failed
 
-  int Write(int fd, const char* p, size_t n) override {
+  int Write(int fd, const char* p, size_t n, uint64_t offset) override {
     if (fail_writes > 0) {
       --fail_writes;
-      SegmentIo::Write(fd, p, n / 2);  // a partial write lands first
+      SegmentIo::Write(fd, p, n / 2, offset);  // a partial write lands first
       return ENOSPC;
     }
-    return SegmentIo::Write(fd, p, n);
+    return SegmentIo::Write(fd, p, n, offset);
   }
   int Sync(int fd) override {
     ++syncs;
@@ -171,6 +171,8 @@ TEST(ClickLog, RecoveryCutsATornTailAndTheSequenceGoesOn) {
   auto log = OpenLog({.dir = dir.path()}, &notes);
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("cut torn tail"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[0].find("at offset " + std::to_string(SegmentBytes(1, 2).size())),
+            std::string::npos) << notes[0];
   EXPECT_EQ(std::filesystem::file_size(path), SegmentBytes(1, 2).size());
   Waiter w;
   log->Append(MakeClick(9), &w);
@@ -179,6 +181,39 @@ TEST(ClickLog, RecoveryCutsATornTailAndTheSequenceGoesOn) {
   RecordingReporter r;
   EXPECT_EQ(ReadSeqs(dir.path(), &r), Seqs(1, 3));
   EXPECT_TRUE(r.damages.empty());
+}
+
+TEST(ClickLog, SealedSegmentsHaveNoZeroTailAndTheNewestReadsCleanWhileOpen) {
+  ScratchDir dir;
+  auto log = OpenLog({.dir = dir.path(), .segment_bytes = 4096});
+  for (int i = 0; i < 40; ++i) {
+    Waiter w;
+    ASSERT_TRUE(log->Append(MakeClick(i), &w));
+    ASSERT_TRUE(w.WaitFor(5s));
+  }
+  // While open, the newest segment runs on into zeros: readers see its end.
+  RecordingReporter open_r;
+  EXPECT_EQ(ReadSeqs(dir.path(), &open_r), Seqs(1, 40));
+  EXPECT_TRUE(open_r.damages.empty());
+  log->Close();
+  std::vector<std::pair<uint64_t, std::string>> segs;
+  ASSERT_TRUE(ListSegments(dir.path(), &segs).ok());
+  for (auto& [first, name] : segs) {
+    std::string data;
+    ASSERT_TRUE(ReadFile(dir.path() + "/" + name, &data).ok());
+    ASSERT_FALSE(data.empty());
+    EXPECT_NE(data.back(), '\0') << name;  // every segment ends with a record
+  }
+}
+
+TEST(ClickLog, ZeroTailOfASealedSegmentIsDamage) {
+  ScratchDir dir;
+  WriteFile(dir.path() + "/" + SegmentName(1), SegmentBytes(1, 3) + std::string(100, '\0'));
+  WriteFile(dir.path() + "/" + SegmentName(4), SegmentBytes(4, 2));
+  RecordingReporter r;
+  EXPECT_EQ(ReadSeqs(dir.path(), &r), Seqs(1, 5));
+  ASSERT_EQ(r.damages.size(), 1u);
+  EXPECT_EQ(r.damages[0].segment, SegmentName(1));
 }
 
 TEST(ClickLog, RecoveryCutsAZeroFilledTail) {

@@ -86,6 +86,24 @@ TEST(Reader, ZeroFilledTailIsReportedNotReturned) {
   EXPECT_EQ(r.damages[0].bytes, 4096u);
 }
 
+TEST(Reader, ZeroTailIsTheEndOfTheNewestSegment) {
+  std::string data = SegmentBytes(1, 4) + std::string(4096, '\0');
+  RecordingReporter r;
+  SegmentParser p(data, "seg", &r, /*zeros_end=*/true);
+  Record rec;
+  int n = 0;
+  while (p.Next(&rec)) ++n;
+  EXPECT_EQ(n, 4);
+  EXPECT_TRUE(r.damages.empty());
+  // Zeros with anything after them are damage all the same.
+  std::string mid = SegmentBytes(1, 2) + std::string(64, '\0') + "x";
+  RecordingReporter r2;
+  SegmentParser p2(mid, "seg", &r2, true);
+  while (p2.Next(&rec)) {
+  }
+  EXPECT_EQ(r2.damages.size(), 1u);
+}
+
 TEST(Reader, GarbageBetweenRecordsIsSkipped) {
   std::string data = SegmentBytes(1, 2) + "garbage!" + SegmentBytes(3, 2);
   RecordingReporter r;
