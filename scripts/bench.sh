@@ -34,6 +34,9 @@ python3 ../shared/bench/compare_nginx.py --refgate build-release/refgate --durab
   echo
   echo "## Micro-benchmarks (Google Benchmark)"
   echo
+  echo "In the names, durability:0 is \"sync\" and durability:2 is \"none\"; window is the number"
+  echo "of sessions each thread keeps waiting on a durable click."
+  echo
   echo "| benchmark | time | CPU | throughput |"
   echo "|---|---|---|---|"
   awk '{ name=$1; t=$2" "$3; c=$4" "$5; tp=""; for (i=7; i<=NF; i++) tp=tp" "$i; print "| " name " | " t " | " c " |" tp " |" }' "$tmp/micro.txt"
