@@ -17,7 +17,7 @@ inline constexpr size_t kMaxRefererBytes = 1024;
 inline constexpr size_t kMaxUtmBytes = 256;
 
 struct ClickRecord {
-  uint64_t seq = 0;     // assigned by the click log
+  uint64_t seq = 0;     // the record's place in the click log, set by readers
   int64_t ts_us = 0;    // Unix microseconds, UTC
   ClickType type = ClickType::kClick;
   std::string code;

@@ -33,10 +33,9 @@ struct CodeRecord {
   bool operator==(const CodeRecord&) const = default;
 };
 
-// True for 3 to 64 characters of [A-Za-z0-9_-]: the syntax of a code in a
-// short link. Says nothing about whether the code exists or is reserved.
-inline bool IsWellFormedCode(std::string_view s) {
-  if (s.size() < 3 || s.size() > 64) return false;
+// True for min to max characters of [A-Za-z0-9_-] (URL-safe, no escaping).
+inline bool IsUrlSafeToken(std::string_view s, size_t min, size_t max) {
+  if (s.size() < min || s.size() > max) return false;
   for (char c : s) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-';
@@ -44,6 +43,10 @@ inline bool IsWellFormedCode(std::string_view s) {
   }
   return true;
 }
+
+// True for 3 to 64 characters of [A-Za-z0-9_-]: the syntax of a code in a
+// short link. Says nothing about whether the code exists or is reserved.
+inline bool IsWellFormedCode(std::string_view s) { return IsUrlSafeToken(s, 3, 64); }
 
 std::string_view CodeStatusName(CodeStatus s);
 

@@ -223,14 +223,23 @@ void AdminHandler::Batch(const HttpRequest& req, HttpResponse* res) {
   Json(res, 200, json::serialize(o));
 }
 
+bool AdminHandler::LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res) {
+  Status s = store_->Get(code, rec);
+  if (s.IsNotFound() || (s.ok() && rec->status == CodeStatus::kDeleted)) {
+    Error(res, 404, "not_found", "no such code");
+    return false;
+  }
+  if (!s.ok()) {
+    InternalError(res, s);
+    return false;
+  }
+  return true;
+}
+
 void AdminHandler::GetCode(std::string_view code, HttpResponse* res) {
   res->route = Route::kCodesGet;
   CodeRecord rec;
-  Status s = store_->Get(code, &rec);
-  if (s.IsNotFound() || (s.ok() && rec.status == CodeStatus::kDeleted)) {
-    return Error(res, 404, "not_found", "no such code");
-  }
-  if (!s.ok()) return InternalError(res, s);
+  if (!LoadLiveCode(code, &rec, res)) return;
   Json(res, 200, json::serialize(CodeToJson(rec, policy_)));
 }
 
@@ -239,26 +248,18 @@ void AdminHandler::Patch(std::string_view code, const HttpRequest& req, HttpResp
   json::object body;
   if (auto e = ParseObject(req.body, &body)) return Error(res, *e);
   CodeRecord rec;
-  Status s = store_->Get(code, &rec);
-  if (s.IsNotFound() || (s.ok() && rec.status == CodeStatus::kDeleted)) {
-    return Error(res, 404, "not_found", "no such code");
-  }
-  if (!s.ok()) return InternalError(res, s);
+  if (!LoadLiveCode(code, &rec, res)) return;
   if (auto e = ApplyCodeFields(body, CodeFields::kPatch, policy_, &rec)) return Error(res, *e);
-  if (s = store_->Update(rec); !s.ok()) return InternalError(res, s);
+  if (Status s = store_->Update(rec); !s.ok()) return InternalError(res, s);
   Json(res, 200, json::serialize(CodeToJson(rec, policy_)));
 }
 
 void AdminHandler::Delete(std::string_view code, HttpResponse* res) {
   res->route = Route::kCodesDelete;
   CodeRecord rec;
-  Status s = store_->Get(code, &rec);
-  if (s.IsNotFound() || (s.ok() && rec.status == CodeStatus::kDeleted)) {
-    return Error(res, 404, "not_found", "no such code");
-  }
-  if (!s.ok()) return InternalError(res, s);
+  if (!LoadLiveCode(code, &rec, res)) return;
   rec.status = CodeStatus::kDeleted;
-  if (s = store_->Update(rec); !s.ok()) return InternalError(res, s);
+  if (Status s = store_->Update(rec); !s.ok()) return InternalError(res, s);
   res->status = 204;
 }
 

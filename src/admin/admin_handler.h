@@ -42,6 +42,8 @@ class AdminHandler : public Handler {
   void Dispatch(const HttpRequest& req, HttpResponse* res);
   void Create(const HttpRequest& req, HttpResponse* res);
   void Batch(const HttpRequest& req, HttpResponse* res);
+  // Reads a code that is not deleted; otherwise fills *res (404 or 500).
+  bool LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res);
   void GetCode(std::string_view code, HttpResponse* res);
   void Patch(std::string_view code, const HttpRequest& req, HttpResponse* res);
   void Delete(std::string_view code, HttpResponse* res);

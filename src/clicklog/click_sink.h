@@ -10,7 +10,7 @@ class ClickSink {
  public:
   virtual ~ClickSink() = default;
 
-  // Takes `rec` and assigns its sequence number. When `done` is non-null and
+  // Takes `rec` (its sequence number comes from the log). When `done` is non-null and
   // the sink makes visitors wait for durability, returns true and later
   // calls done->Complete() exactly once (any thread): after the record is
   // durable, or once the sink's maximum wait has passed. Otherwise returns

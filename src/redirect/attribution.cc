@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "refgate/code_record.h"
+
 namespace refgate {
 
 bool ParseIp(std::string_view s, IpAddress* out) {
@@ -113,15 +115,7 @@ std::string_view FindCookie(std::string_view header, std::string_view name) {
   return {};
 }
 
-bool IsWellFormedVisitorId(std::string_view id) {
-  if (id.size() < 16 || id.size() > 64) return false;
-  for (char c : id) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
+bool IsWellFormedVisitorId(std::string_view id) { return IsUrlSafeToken(id, 16, 64); }
 
 std::string SetCookieHeader(const CookieOptions& opt, std::string_view visitor_id) {
   std::string s;
