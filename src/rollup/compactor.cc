@@ -41,8 +41,12 @@ class FileLock {
   int fd_ = -1;
 };
 
-// A segment mapped read-only, after making sure what is mapped is on disk:
-// bytes appended after the fdatasync are beyond the mapping.
+// A segment read into memory after making sure what is read is on disk.
+// Not mmap of the file: the writer cuts the zeros off the newest segment
+// when it seals it, and touching a mapped page past the new end of the file
+// is SIGBUS (in serve, the job runs in the server's process). read(2) just
+// comes back short. The buffer is anonymous memory populated in one go:
+// on these VMs a page fault per page cost more than the parsing.
 class DurableSegment {
  public:
   Status Open(const std::string& path) {
@@ -50,27 +54,34 @@ class DurableSegment {
     if (fd < 0) return Status::IOError(path + ": " + std::strerror(errno));
     struct stat st;
     bool ok = fdatasync(fd) == 0 && fstat(fd, &st) == 0;
-    size_ = ok ? static_cast<size_t>(st.st_size) : 0;
-    if (ok && size_ > 0) {
-      // MAP_POPULATE: one pass over the page cache instead of a fault a page.
-      void* p = mmap(nullptr, size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    capacity_ = ok ? static_cast<size_t>(st.st_size) : 0;
+    if (ok && capacity_ > 0) {
+      void* p = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
       ok = p != MAP_FAILED;
-      addr_ = ok ? p : nullptr;
+      mem_ = ok ? static_cast<char*>(p) : nullptr;
+    }
+    while (ok && size_ < capacity_) {
+      ssize_t n = read(fd, mem_ + size_, capacity_ - size_);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        ok = n == 0;  // 0: cut shorter meanwhile
+        break;
+      }
+      size_ += static_cast<size_t>(n);
     }
     close(fd);
-    if (!ok) return Status::IOError(path + ": cannot sync and map: " + std::strerror(errno));
+    if (!ok) return Status::IOError(path + ": cannot sync and read: " + std::strerror(errno));
     return Status::OK();
   }
   ~DurableSegment() {
-    if (addr_) munmap(addr_, size_);
+    if (mem_) munmap(mem_, capacity_);
   }
-  std::string_view data() const {
-    return addr_ ? std::string_view(static_cast<const char*>(addr_), size_) : std::string_view();
-  }
+  std::string_view data() const { return std::string_view(mem_ ? mem_ : "", size_); }
 
  private:
-  void* addr_ = nullptr;
-  size_t size_ = 0;
+  char* mem_ = nullptr;
+  size_t capacity_ = 0, size_ = 0;
 };
 
 std::set<std::string> DecodeDates(std::string_view in) {
