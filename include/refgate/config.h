@@ -59,6 +59,7 @@ struct Config {
   } rollup;
   struct Admin {
     std::string token;
+    int max_auth_failures = 10;  // per client and minute; then 429 until the minute ends. 0: off
   } admin;
   struct Privacy {
     bool anonymize_ip = true;

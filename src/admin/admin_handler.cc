@@ -98,8 +98,15 @@ void AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res) {
     return;
   }
   if (!path.starts_with("/api/")) return Error(res, 404, "not_found", "no such route");
+  const std::string client = FormatIp(req.peer);
+  const int64_t now_s = NowMicros() / 1000000;
+  if (int64_t retry_s; LockedOut(client, now_s, &retry_s)) {
+    res->extra_headers = "Retry-After: " + std::to_string(retry_s) + "\r\n";
+    return Error(res, 429, "rate_limited", "too many failed authentications; try again later");
+  }
   std::string_view auth = req.authorization;
   if (!auth.starts_with("Bearer ") || !ConstantTimeEquals(auth.substr(7), token_)) {
+    CountFailure(client, now_s);
     res->extra_headers = "WWW-Authenticate: Bearer\r\n";
     return Error(res, 401, "unauthorized", "missing or wrong bearer token");
   }
@@ -127,6 +134,24 @@ void AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res) {
     return Stats(referrer, query, res);
   }
   Error(res, 404, "not_found", "no such route");
+}
+
+bool AdminHandler::LockedOut(const std::string& client, int64_t now_s, int64_t* retry_s) {
+  if (max_auth_failures_ == 0) return false;
+  auto it = failures_.find(client);
+  if (it == failures_.end() || now_s - it->second.window_start_s >= 60) return false;
+  *retry_s = 60 - (now_s - it->second.window_start_s);
+  return it->second.count >= max_auth_failures_;
+}
+
+void AdminHandler::CountFailure(const std::string& client, int64_t now_s) {
+  if (max_auth_failures_ == 0) return;
+  if (failures_.size() > 100000) {  // bounded: forget windows that ended
+    std::erase_if(failures_, [now_s](const auto& kv) { return now_s - kv.second.window_start_s >= 60; });
+  }
+  Failures& f = failures_[client];
+  if (now_s - f.window_start_s >= 60) f = Failures{now_s, 0};
+  ++f.count;
 }
 
 Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,

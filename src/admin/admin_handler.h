@@ -5,6 +5,7 @@
 #include <boost/json/object.hpp>
 #include <functional>
 #include <string>
+#include <unordered_map>
 
 #include "admin/codec.h"
 #include "clicklog/click_sink.h"
@@ -24,16 +25,21 @@ using StatsFn = std::function<Status(std::string_view referrer, int64_t from, in
 
 inline constexpr int64_t kMaxStatsDays = 366;
 
+// Thread-safety: Handle runs on the admin worker's single thread only (the
+// failed-authentication counts are not locked).
 class AdminHandler : public Handler {
  public:
-  // `store` and `sink` must outlive the handler.
+  // `store` and `sink` must outlive the handler. max_auth_failures: wrong
+  // tokens a client IP may send in a minute before it gets 429 for the rest
+  // of that minute, right token or not (0: no limit).
   AdminHandler(std::string token, CodePolicy policy, CodeStore* store, ClickSink* sink,
-               StatsFn stats)
+               StatsFn stats, int max_auth_failures = 10)
       : token_(std::move(token)),
         policy_(std::move(policy)),
         store_(store),
         sink_(sink),
-        stats_(std::move(stats)) {}
+        stats_(std::move(stats)),
+        max_auth_failures_(max_auth_failures) {}
 
   size_t BodyLimit(std::string_view target) const override;
   bool Handle(const HttpRequest& req, HttpResponse* res, Completion* done) override;
@@ -60,6 +66,17 @@ class AdminHandler : public Handler {
   CodeStore* const store_;
   ClickSink* const sink_;
   const StatsFn stats_;
+
+  // Failed authentications per client IP in the current minute.
+  struct Failures {
+    int64_t window_start_s = 0;
+    int count = 0;
+  };
+  // True, with *retry_s set, while `client` is locked out.
+  bool LockedOut(const std::string& client, int64_t now_s, int64_t* retry_s);
+  void CountFailure(const std::string& client, int64_t now_s);
+  const int max_auth_failures_;
+  std::unordered_map<std::string, Failures> failures_;
 };
 
 }  // namespace refgate

@@ -99,6 +99,7 @@ std::map<std::string, Setter> KnownKeys(Config* c) {
       {"clicklog.retention_days", Integer(&c->clicklog.retention_days)},
       {"rollup.interval_s", Integer(&c->rollup.interval_s)},
       {"admin.token", String(&c->admin.token)},
+      {"admin.max_auth_failures", Integer(&c->admin.max_auth_failures)},
       {"privacy.anonymize_ip", Bool(&c->privacy.anonymize_ip)},
       {"privacy.no_track_param", String(&c->privacy.no_track_param)},
   };
@@ -244,6 +245,7 @@ Status ValidateConfig(const Config& c) {
   if (c.clicklog.max_wait_ms < 1) return Bad("clicklog.max_wait_ms", "must be positive");
   if (c.clicklog.retention_days < 0) return Bad("clicklog.retention_days", "must not be negative");
   if (c.rollup.interval_s < 0) return Bad("rollup.interval_s", "must not be negative");
+  if (c.admin.max_auth_failures < 0) return Bad("admin.max_auth_failures", "must not be negative");
   if (!c.privacy.no_track_param.empty() && !IsToken(c.privacy.no_track_param)) {
     return Bad("privacy.no_track_param", "not a valid parameter name");
   }

@@ -162,7 +162,8 @@ int RunServe(const Config& cfg) {
                      [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
                                                   boost::json::object* out) {
                        return StatsFromRollups(dir, ref, from, to, out);
-                     });
+                     },
+                     cfg.admin.max_auth_failures);
   lo.handler = &admin;
   lo.reject_route = Route::kAdminOther;
   lo.json_errors = true;

@@ -85,6 +85,7 @@ INSTANTIATE_TEST_SUITE_P(
                     BadConfig{"[cookie]\nname = \"a b\"\n", "cookie.name"},
                     BadConfig{"[cookie]\nsecure = 1\n", "cookie.secure"},
                     BadConfig{"[privacy]\nanonymize_ip = \"yes\"\n", "privacy.anonymize_ip"},
+                    BadConfig{"[admin]\nmax_auth_failures = -1\n", "admin.max_auth_failures"},
                     BadConfig{"server = 1\n", "server"},
                     BadConfig{"[server\n", "line 1"}));
 

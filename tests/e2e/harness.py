@@ -26,6 +26,8 @@ default_target = "https://example.com/welcome"
 allowed_hosts = ["example.com", "*.example.com"]
 [rollup]
 interval_s = 0
+[admin]
+max_auth_failures = 0   # the suites send many wrong tokens on purpose
 """
 
 

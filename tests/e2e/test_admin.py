@@ -236,5 +236,32 @@ class AdminApi(unittest.TestCase):
         self.assertError(self.srv.api("POST", "/healthz", token=""), 405)
 
 
+class AuthRateLimit(unittest.TestCase):
+    def test_wrong_tokens_lock_a_client_out_for_the_minute(self):
+        srv = Server(config="[admin]\nmax_auth_failures = 5\n")
+        try:
+            for _ in range(5):
+                self.assertEqual(srv.api("GET", "/api/v1/codes", token="guess")[0], 401)
+            status, headers, body = srv.api("GET", "/api/v1/codes", token="guess")
+            self.assertEqual(status, 429, body)
+            self.assertEqual(body["error"]["type"], "rate_limited")
+            self.assertTrue(1 <= int(headers["retry-after"]) <= 60)
+            # Even the right token waits: guessing gains nothing.
+            self.assertEqual(srv.api("GET", "/api/v1/codes")[0], 429)
+            # Health and metrics stay open.
+            self.assertEqual(srv.api("GET", "/healthz", token="")[0], 200)
+            self.assertEqual(srv.get("/healthz")[0], 200)
+        finally:
+            srv.cleanup()
+
+    def test_right_tokens_are_never_counted(self):
+        srv = Server(config="[admin]\nmax_auth_failures = 2\n")
+        try:
+            for _ in range(20):
+                self.assertEqual(srv.api("GET", "/api/v1/codes")[0], 200)
+        finally:
+            srv.cleanup()
+
+
 if __name__ == "__main__":
     unittest.main()
