@@ -49,7 +49,7 @@ struct SessionRegistry {
   std::atomic<Session*> ready{nullptr};
 };
 
-class Session : public std::enable_shared_from_this<Session>, private Completion {
+class Session final : public std::enable_shared_from_this<Session>, private Completion {
  public:
   Session(boost::asio::ip::tcp::socket socket, const ListenerOptions* opts, SessionRegistry* reg);
   ~Session();

@@ -1,6 +1,8 @@
 #include "redirect/location.h"
 
 #include <boost/url/decode_view.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
 #include <boost/url/url.hpp>
@@ -23,6 +25,20 @@ std::string Decode(urls::pct_string_view s) {
   out.reserve(s.decoded_size());
   for (char c : *s) out.push_back(c);
   return out;
+}
+
+// Appends key=value with both encoded to RFC 3986 unreserved characters.
+// Not params().append(): Boost 1.81 leaves '[' and ']' unencoded in a
+// query, which RFC 3986 does not allow there (found by fuzz_location).
+void AppendParam(urls::url& u, std::string_view key, std::string_view value, bool has_value) {
+  std::string k = urls::encode(key, urls::unreserved_chars);
+  if (!has_value) {
+    u.encoded_params().append(urls::param_pct_view(urls::pct_string_view(k), urls::no_value));
+    return;
+  }
+  std::string v = urls::encode(value, urls::unreserved_chars);
+  u.encoded_params().append(
+      urls::param_pct_view(urls::pct_string_view(k), urls::pct_string_view(v)));
 }
 
 }  // namespace
@@ -116,12 +132,14 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
   urls::url u(rec.target_url);
   urls::params_ref ps = u.params();
   for (int i = 0; i < kUtmFieldCount; ++i) {
-    if (!rec.utm[i].empty() && !ps.contains(kUtmParams[i])) ps.append({kUtmParams[i], rec.utm[i]});
+    if (!rec.utm[i].empty() && !ps.contains(kUtmParams[i])) {
+      AppendParam(u, kUtmParams[i], rec.utm[i], true);
+    }
   }
   if (opt.forward_query) {
     for (const auto& p : visit.params) {
       ps.erase(p.key);
-      ps.append({p.key, p.value, p.has_value});
+      AppendParam(u, p.key, p.value, p.has_value);
     }
   }
   for (int i = 0; i < kUtmFieldCount; ++i) {
@@ -132,6 +150,7 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
     auto it = ps.find(kUtmParams[i]);
     if (it != ps.end() && (*it).has_value) loc.utm[i] = (*it).value;
   }
+  // Codes and click ids are [A-Za-z0-9_-]: nothing to encode.
   if (!opt.ref_param.empty()) ps.set(opt.ref_param, rec.code);
   if (!opt.click_param.empty()) ps.set(opt.click_param, click_id);
   loc.url = u.buffer();
