@@ -3,7 +3,7 @@
 # defaults (data in ./data), then creates a demo code you can click.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh build -DCMAKE_BUILD_TYPE=Release
+scripts/setup.sh build -DCMAKE_BUILD_TYPE=Release -DREFGATE_TESTS=OFF -DREFGATE_BENCH=OFF
 
 build/refgate serve "$@" &
 pid=$!
