@@ -61,6 +61,21 @@ std::string ErrorType(int status) {
 
 }  // namespace
 
+void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) {
+  req->method = ToMethod(msg.method());
+  req->method_name = msg.method_string();
+  req->target = msg.target();
+  req->cookie = msg[http::field::cookie];
+  req->user_agent = msg[http::field::user_agent];
+  req->referer = msg[http::field::referer];
+  req->sec_purpose = msg["Sec-Purpose"];
+  req->purpose = msg["Purpose"];
+  req->forwarded_for = msg["X-Forwarded-For"];
+  req->authorization = msg[http::field::authorization];
+  req->content_type = msg[http::field::content_type];
+  req->body = msg.body();
+}
+
 Session::Session(asio::ip::tcp::socket socket, const ListenerOptions* opts, SessionRegistry* reg)
     : stream_(std::move(socket)), buffer_(kBufferLimit), opts_(opts), reg_(reg) {
   req_.peer = PeerOf(stream_.socket());
@@ -160,19 +175,7 @@ void Session::OnBody(beast::error_code ec) {
 void Session::Dispatch() {
   state_ = State::kBusy;
   started_ = std::chrono::steady_clock::now();
-  const auto& msg = parser_->get();
-  req_.method = ToMethod(msg.method());
-  req_.method_name = msg.method_string();
-  req_.target = msg.target();
-  req_.cookie = msg[http::field::cookie];
-  req_.user_agent = msg[http::field::user_agent];
-  req_.referer = msg[http::field::referer];
-  req_.sec_purpose = msg["Sec-Purpose"];
-  req_.purpose = msg["Purpose"];
-  req_.forwarded_for = msg["X-Forwarded-For"];
-  req_.authorization = msg[http::field::authorization];
-  req_.content_type = msg[http::field::content_type];
-  req_.body = msg.body();
+  ViewRequest(parser_->get(), &req_);
   res_.Reset();
   pending_self_ = shared_from_this();
   pending_work_.emplace(stream_.get_executor());

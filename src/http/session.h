@@ -40,6 +40,11 @@ struct ListenerOptions {
 
 class Session;
 
+// Points *req at the fields of a parsed request that handlers read. The views
+// stay valid while `msg` lives and is not modified. (peer is left alone.)
+void ViewRequest(const boost::beast::http::request<boost::beast::http::string_body>& msg,
+                 HttpRequest* req);
+
 // The sessions of one worker thread. `sessions` and `stopping` are touched
 // only on that thread; `ready` is where other threads hand back sessions
 // whose handler completed (a lock-free stack), drained on the worker.

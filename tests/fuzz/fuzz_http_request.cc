@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "clicklog/click_sink.h"
+#include "http/session.h"
 #include "redirect/redirect_handler.h"
 
 using namespace refgate;
@@ -52,17 +53,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   boost::system::error_code ec;
   parser.put(boost::asio::buffer(data, size), ec);
   if (ec || !parser.is_header_done()) return 0;
-  const auto& msg = parser.get();
   HttpRequest req;
-  req.method = msg.method() == http::verb::head ? Method::kHead
-               : msg.method() == http::verb::get ? Method::kGet
-                                                  : Method::kOther;
-  req.target = msg.target();
-  req.cookie = msg[http::field::cookie];
-  req.user_agent = msg[http::field::user_agent];
-  req.referer = msg[http::field::referer];
-  req.sec_purpose = msg["Sec-Purpose"];
-  req.forwarded_for = msg["X-Forwarded-For"];
+  ViewRequest(parser.get(), &req);  // the session's own mapping
   HttpResponse res;
   if (!world.handler->Handle(req, &res, nullptr)) std::abort();  // the sink never waits
   std::string out;
