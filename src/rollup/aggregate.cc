@@ -53,7 +53,7 @@ Status Aggregate::Add(const ClickRecord& rec) {
     std::string unused;
     Status m = db_->Get(member, &unused);
     if (!m.ok() && !m.IsNotFound()) return m;
-    members_seen_[member] = m.ok();
+    members_seen_.insert(member);
     if (m.IsNotFound()) {
       ++ref->codes;
       new_members_.insert(member);

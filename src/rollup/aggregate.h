@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "refgate/click_record.h"
@@ -46,7 +47,7 @@ class Aggregate {
   std::unordered_map<std::string, ChannelRow> channels_;
   std::unordered_map<std::string, ReferrerRow> referrers_;
   std::set<std::string> new_members_;
-  std::unordered_map<std::string, bool> members_seen_;  // member key -> existed
+  std::unordered_set<std::string> members_seen_;  // member keys looked up this run
   std::set<std::string> dates_;
   uint64_t orphans_ = 0;
   int64_t cached_day_ = INT64_MIN;

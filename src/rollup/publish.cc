@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "clicklog/segment_io.h"
 #include "rollup/csv.h"
 #include "rollup/rows.h"
 #include "util/time.h"
@@ -18,12 +19,11 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The click log's own file calls, so there is one write loop and one
+// directory sync in the project.
 Status SyncDir(const std::string& dir) {
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError(dir + ": " + std::strerror(errno));
-  int rc = fsync(fd);
-  close(fd);
-  return rc == 0 ? Status::OK() : Status::IOError(dir + ": fsync failed");
+  int err = clicklog::DefaultSegmentIo()->SyncDir(dir);
+  return err == 0 ? Status::OK() : Status::IOError(dir + ": fsync: " + std::strerror(err));
 }
 
 std::string Timestamp(int64_t us) { return us == 0 ? "" : FormatRfc3339(us / 1000000); }
@@ -102,15 +102,9 @@ Status WriteFileAtomic(const std::string& path, std::string_view content) {
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(tmp + ": " + std::strerror(errno));
-  size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = write(fd, content.data() + done, content.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
-    done += static_cast<size_t>(n);
-  }
-  bool ok = done == content.size() && fsync(fd) == 0;
-  int err = errno;
+  int err = clicklog::DefaultSegmentIo()->Write(fd, content.data(), content.size(), 0);
+  if (err == 0 && fsync(fd) != 0) err = errno;
+  bool ok = err == 0;
   close(fd);
   if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
     unlink(tmp.c_str());
