@@ -78,6 +78,8 @@ std::map<std::string, Setter> KnownKeys(Config* c) {
       {"server.public_url", String(&c->server.public_url)},
       {"server.header_timeout_ms", Integer(&c->server.header_timeout_ms)},
       {"server.idle_timeout_ms", Integer(&c->server.idle_timeout_ms)},
+      {"server.io_timeout_ms", Integer(&c->server.io_timeout_ms)},
+      {"server.max_connections", Integer(&c->server.max_connections)},
       {"storage.data_dir", String(&c->storage.data_dir)},
       {"storage.cache_entries", Integer(&c->storage.cache_entries)},
       {"redirect.status", Integer(&c->redirect.status)},
@@ -201,6 +203,8 @@ Status ValidateConfig(const Config& c) {
   }
   if (c.server.header_timeout_ms < 1) return Bad("server.header_timeout_ms", "must be positive");
   if (c.server.idle_timeout_ms < 1) return Bad("server.idle_timeout_ms", "must be positive");
+  if (c.server.io_timeout_ms < 1) return Bad("server.io_timeout_ms", "must be positive");
+  if (c.server.max_connections < 1) return Bad("server.max_connections", "must be positive");
   if (c.storage.data_dir.empty()) return Bad("storage.data_dir", "must not be empty");
   if (c.storage.cache_entries < 0) return Bad("storage.cache_entries", "must not be negative");
   int st = c.redirect.status;

@@ -27,12 +27,34 @@
 namespace refgate {
 namespace {
 
-void RaiseFileLimit() {
+// Raises the descriptor limit to the hard limit; returns the limit.
+uint64_t RaiseFileLimit() {
   struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) getrlimit(RLIMIT_NOFILE, &rl);
   }
+  return rl.rlim_cur;
+}
+
+// The admin listener's connection limit: its clients are a few tools.
+constexpr size_t kAdminConnections = 256;
+// Descriptors kept for the admin listener, RocksDB and the click log.
+constexpr uint64_t kReservedFds = kAdminConnections + 256;
+
+// max_connections, lowered where the descriptor limit could not hold it:
+// running out of descriptors would stop accepting; shedding keeps answering.
+size_t ConnectionLimit(const Config& cfg, uint64_t fd_limit) {
+  uint64_t want = static_cast<uint64_t>(cfg.server.max_connections);
+  uint64_t room = fd_limit > kReservedFds + 64 ? fd_limit - kReservedFds : 64;
+  if (want <= room) return want;
+  std::fprintf(stderr,
+               "refgate: server.max_connections = %llu needs more descriptors than the limit "
+               "(%llu); using %llu\n",
+               static_cast<unsigned long long>(want), static_cast<unsigned long long>(fd_limit),
+               static_cast<unsigned long long>(room));
+  return room;
 }
 
 // REFGATE_ADMIN_TOKEN, else [admin] token, else <data-dir>/admin.token
@@ -122,7 +144,7 @@ int RunServe(const Config& cfg) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  RaiseFileLimit();
+  size_t max_connections = ConnectionLimit(cfg, RaiseFileLimit());
   std::error_code fec;
   std::filesystem::create_directories(cfg.storage.data_dir, fec);
   if (fec) return Fail(Status::IOError(cfg.storage.data_dir + ": " + fec.message()));
@@ -153,6 +175,8 @@ int RunServe(const Config& cfg) {
   ListenerOptions lo;
   lo.header_timeout = std::chrono::milliseconds(cfg.server.header_timeout_ms);
   lo.idle_timeout = std::chrono::milliseconds(cfg.server.idle_timeout_ms);
+  lo.io_timeout = std::chrono::milliseconds(cfg.server.io_timeout_ms);
+  lo.max_connections = max_connections;
   HostPort public_addr, admin_addr;
   RedirectHandler redirect(MakeRedirectOptions(cfg), store.get(), &sink);
   lo.handler = &redirect;
@@ -167,6 +191,7 @@ int RunServe(const Config& cfg) {
   lo.handler = &admin;
   lo.reject_route = Route::kAdminOther;
   lo.json_errors = true;
+  lo.max_connections = kAdminConnections;
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, lo, &admin_addr); !s.ok()) {
     return Fail(s);
   }

@@ -58,9 +58,20 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
       return;
     }
     socket.set_option(tcp::no_delay(true), ec);
+    // Only this thread adds to the count, so a place taken here is never
+    // more than the limit; at the limit the worker decides (it owns the
+    // reusable sessions it may evict).
+    bool counted = opts_->max_connections == 0 ||
+                   opts_->live->load(std::memory_order_relaxed) <
+                       static_cast<int64_t>(opts_->max_connections);
+    if (counted) opts_->live->fetch_add(1, std::memory_order_relaxed);
     // The session lives on its worker's thread: start it there.
-    asio::post(*t.ioc, [s = std::move(socket), opts = opts_, t]() mutable {
-      if (t.registry->stopping) return;  // shutting down: drop it
+    asio::post(*t.ioc, [s = std::move(socket), opts = opts_, t, counted]() mutable {
+      if (t.registry->stopping) {  // shutting down: drop it
+        if (counted) opts->live->fetch_sub(1, std::memory_order_relaxed);
+        return;
+      }
+      if (!counted && !t.registry->EvictOldest()) return Shed(s);
       std::make_shared<Session>(std::move(s), opts, t.registry)->Start();
     });
     Accept();
@@ -118,6 +129,7 @@ Status Server::Bind(Worker& w, const HostPort& addr, const ListenerOptions* opts
 }
 
 Status Server::ListenPublic(const HostPort& addr, ListenerOptions opts, HostPort* bound) {
+  opts.live = &live_.emplace_back(0);
   const ListenerOptions* o = &options_.emplace_back(opts);
   std::vector<Worker*> io;
   for (size_t i = 0; i + 1 < workers_.size(); ++i) io.push_back(workers_[i].get());
@@ -125,6 +137,7 @@ Status Server::ListenPublic(const HostPort& addr, ListenerOptions opts, HostPort
 }
 
 Status Server::ListenAdmin(const HostPort& addr, ListenerOptions opts, HostPort* bound) {
+  opts.live = &live_.emplace_back(0);
   const ListenerOptions* o = &options_.emplace_back(opts);
   return Bind(*workers_.back(), addr, o, {workers_.back().get()}, bound);
 }
@@ -153,7 +166,9 @@ void Server::BeginShutdown() {
       wp->work.reset();
       for (auto& a : wp->acceptors) a->Close();
       wp->acceptors.clear();
-      for (Session* s : wp->registry.sessions) s->Shutdown();
+      for (auto* list : {&wp->registry.busy, &wp->registry.reusable}) {
+        for (Session* s : *list) s->Shutdown();
+      }
     });
   }
 }

@@ -47,6 +47,7 @@ class Server {
 
   std::vector<std::unique_ptr<Worker>> workers_;  // [0, n): I/O; [n]: admin
   std::deque<ListenerOptions> options_;           // stable addresses for sessions
+  std::deque<std::atomic<int64_t>> live_;         // each listener's connection count
   std::mutex mu_;
   std::condition_variable cv_;
   size_t running_ = 0;

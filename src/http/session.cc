@@ -79,30 +79,66 @@ void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) 
 Session::Session(asio::ip::tcp::socket socket, const ListenerOptions* opts, SessionRegistry* reg)
     : stream_(std::move(socket)), buffer_(kBufferLimit), opts_(opts), reg_(reg) {
   req_.peer = PeerOf(stream_.socket());
-  reg_it_ = reg_->sessions.insert(reg_->sessions.end(), this);
+  reg_it_ = reg_->busy.insert(reg_->busy.end(), this);
   GlobalMetrics().open_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
 Session::~Session() {
-  reg_->sessions.erase(reg_it_);
+  (reusable_ ? reg_->reusable : reg_->busy).erase(reg_it_);
+  if (counted_ && opts_->live) opts_->live->fetch_sub(1, std::memory_order_relaxed);
   GlobalMetrics().open_connections.fetch_sub(1, std::memory_order_relaxed);
 }
 
-void Session::Start() {
-  stream_.expires_after(opts_->header_timeout);
-  ReadHeader();
+void Session::SetReusable(bool reusable) {
+  if (reusable == reusable_) return;
+  auto& from = reusable_ ? reg_->reusable : reg_->busy;
+  auto& to = reusable ? reg_->reusable : reg_->busy;
+  to.splice(to.end(), from, reg_it_);  // the iterator stays valid
+  reusable_ = reusable;
 }
 
+bool SessionRegistry::EvictOldest() {
+  if (reusable.empty()) return false;
+  reusable.front()->Evict();
+  return true;
+}
+
+void Session::Start() { WaitIdle(opts_->header_timeout); }
+
 void Session::Shutdown() {
-  if (state_ == State::kIdle || (state_ == State::kReadingHeader && buffer_.size() == 0)) {
+  if (reusable_) {
     beast::error_code ec;
     stream_.socket().cancel(ec);
   }
   // Otherwise the response in hand goes out with Connection: close.
 }
 
+void Session::Evict() {
+  SetReusable(false);  // not a candidate twice
+  counted_ = false;
+  GlobalMetrics().connections_evicted.Add(1);
+  beast::error_code ec;
+  stream_.socket().close(ec);  // the pending read ends with operation_aborted
+}
+
+void Shed(asio::ip::tcp::socket& socket) {
+  static constexpr std::string_view kBusy =
+      "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
+      "Connection: close\r\n\r\n";
+  GlobalMetrics().connections_shed.Add(1);
+  boost::system::error_code ec;
+  socket.non_blocking(true, ec);
+  // Unread input would turn the close into a reset that can overtake the 503.
+  char sink[4096];
+  for (int i = 0; i < 16 && !ec; ++i) socket.read_some(asio::buffer(sink), ec);
+  socket.write_some(asio::buffer(kBusy.data(), kBusy.size()), ec);
+  socket.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  socket.close(ec);
+}
+
 void Session::ReadHeader() {
   state_ = State::kReadingHeader;
+  SetReusable(false);
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(kLineLimit + kFieldsLimit + 4));
   // Beast checks Content-Length against this while parsing the header; the
@@ -235,12 +271,13 @@ void Session::OnWrite(beast::error_code ec) {
     stream_.expires_after(opts_->header_timeout);
     return ReadHeader();
   }
-  WaitIdle();
+  WaitIdle(opts_->idle_timeout);
 }
 
-void Session::WaitIdle() {
+void Session::WaitIdle(std::chrono::milliseconds timeout) {
   state_ = State::kIdle;
-  stream_.expires_after(opts_->idle_timeout);
+  SetReusable(true);
+  stream_.expires_after(timeout);
   stream_.async_read_some(buffer_.prepare(4096),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             self->OnIdle(ec, n);
@@ -250,7 +287,10 @@ void Session::WaitIdle() {
 void Session::OnIdle(beast::error_code ec, size_t n) {
   if (ec) return Close();
   buffer_.commit(n);
-  stream_.expires_after(opts_->header_timeout);
+  // A new connection's header_timeout runs from its accept, a keep-alive
+  // one's from the first byte of its next request.
+  if (!fresh_) stream_.expires_after(opts_->header_timeout);
+  fresh_ = false;
   ReadHeader();
 }
 

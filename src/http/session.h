@@ -5,9 +5,16 @@
 //
 // Limits (SPEC §2): a request line over 8 KiB gets 414, headers over 8 KiB
 // 431, a body where the handler takes none (or any Transfer-Encoding) 400,
-// a body over the handler's limit 413; each closes the connection. Headers
-// must arrive within header_timeout of the first byte; an idle keep-alive
+// a body over the handler's limit 413; each closes the connection. A new
+// connection must send its full headers within header_timeout; so must a
+// keep-alive one from its next request's first byte; an idle keep-alive
 // connection closes after idle_timeout.
+//
+// Connection limit: a listener holds at most max_connections. A connection
+// waiting for its first byte, or idle between requests, is "reusable": the
+// registry keeps those oldest first, and a new connection past the limit
+// takes the place of the oldest (nginx does the same). With nothing to
+// reuse, the newcomer is shed: a 503 and a close (Shed).
 //
 // Thread-safety: a session lives on one worker thread; only Complete() is
 // called from elsewhere, and it posts back.
@@ -34,6 +41,9 @@ struct ListenerOptions {
   std::chrono::milliseconds header_timeout{10000};
   std::chrono::milliseconds idle_timeout{60000};
   std::chrono::milliseconds io_timeout{30000};  // writes and body reads
+  size_t max_connections = 0;                   // 0: no limit
+  // Connections counted against max_connections; set by the Server.
+  std::atomic<int64_t>* live = nullptr;
   Route reject_route = Route::kAdminOther;      // metrics label of requests refused here
   bool json_errors = false;                     // refusals in the admin API's error shape
 };
@@ -45,14 +55,24 @@ class Session;
 void ViewRequest(const boost::beast::http::request<boost::beast::http::string_body>& msg,
                  HttpRequest* req);
 
-// The sessions of one worker thread. `sessions` and `stopping` are touched
-// only on that thread; `ready` is where other threads hand back sessions
-// whose handler completed (a lock-free stack), drained on the worker.
+// The sessions of one worker thread: `busy` ones and `reusable` ones (see
+// above), each list oldest first. Both lists and `stopping` are touched only
+// on that thread; `ready` is where other threads hand back sessions whose
+// handler completed (a lock-free stack), drained on the worker.
 struct SessionRegistry {
-  std::list<Session*> sessions;
+  std::list<Session*> busy;
+  std::list<Session*> reusable;
   bool stopping = false;
   std::atomic<Session*> ready{nullptr};
+
+  // Closes the oldest reusable session and hands its place in the
+  // listener's count to the caller. False if there is none.
+  bool EvictOldest();
 };
+
+// Refuses a connection past the limit: reads what the client has sent so
+// far, answers 503 with Retry-After and closes, without blocking.
+void Shed(boost::asio::ip::tcp::socket& socket);
 
 class Session final : public std::enable_shared_from_this<Session>, private Completion {
  public:
@@ -62,6 +82,8 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   void Start();
   // Stop after the request in hand; close at once if none is. Worker thread.
   void Shutdown();
+  // Closes a reusable session now; its place is counted to another.
+  void Evict();
 
  private:
   enum class State { kReadingHeader, kIdle, kBusy };
@@ -70,7 +92,8 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   void OnHeader(boost::beast::error_code ec, size_t n);
   void ReadBody();
   void OnBody(boost::beast::error_code ec);
-  void WaitIdle();
+  void WaitIdle(std::chrono::milliseconds timeout);
+  void SetReusable(bool reusable);
   void OnIdle(boost::beast::error_code ec, size_t n);
   void Dispatch();
   void Complete() override;
@@ -87,7 +110,10 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   const ListenerOptions* const opts_;
   SessionRegistry* const reg_;
-  std::list<Session*>::iterator reg_it_;
+  std::list<Session*>::iterator reg_it_;  // in reg_->busy or reg_->reusable
+  bool reusable_ = false;
+  bool counted_ = true;  // holds a place in opts_->live
+  bool fresh_ = true;    // no byte received yet
   State state_ = State::kReadingHeader;
   HttpRequest req_;
   HttpResponse res_;

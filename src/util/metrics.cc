@@ -99,6 +99,12 @@ std::string Metrics::RenderPrometheus() const {
   counter("refgate_clicklog_released_total",
           "Visitors redirected after max_wait_ms before their click was durable.",
           log_released.Value());
+  counter("refgate_connections_evicted_total",
+          "Idle connections closed to make room for new ones at max_connections.",
+          connections_evicted.Value());
+  counter("refgate_connections_shed_total",
+          "Connections refused with 503 at max_connections, none being idle.",
+          connections_shed.Value());
   out.append(
       "# HELP refgate_open_connections Open client connections, both listeners.\n"
       "# TYPE refgate_open_connections gauge\n"

@@ -23,6 +23,8 @@ TEST(Config, ShippedConfigFileLoadsAndEqualsTheDefaults) {
   EXPECT_EQ(c.redirect.allowed_hosts, d.redirect.allowed_hosts);
   EXPECT_EQ(c.clicklog.segment_bytes, d.clicklog.segment_bytes);
   EXPECT_EQ(c.cookie.name, d.cookie.name);
+  EXPECT_EQ(c.server.max_connections, d.server.max_connections);
+  EXPECT_EQ(c.server.io_timeout_ms, d.server.io_timeout_ms);
 }
 
 TEST(Config, ReadsEveryKindOfValue) {
@@ -69,6 +71,8 @@ INSTANTIATE_TEST_SUITE_P(
     testing::Values(BadConfig{"[server]\nlisten_port = 1\n", "server.listen_port"},
                     BadConfig{"[nope]\nx = 1\n", "nope.x"},
                     BadConfig{"[server]\nthreads = \"four\"\n", "server.threads"},
+                    BadConfig{"[server]\nmax_connections = 0\n", "server.max_connections"},
+                    BadConfig{"[server]\nio_timeout_ms = -5\n", "server.io_timeout_ms"},
                     BadConfig{"[server]\nlisten = \"localhost\"\n", "server.listen"},
                     BadConfig{"[server]\nlisten = \"example.com:80\"\n", "server.listen"},
                     BadConfig{"[server]\nlisten = \"127.0.0.1:70000\"\n", "server.listen"},
