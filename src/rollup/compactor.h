@@ -15,6 +15,7 @@
 #include <functional>
 #include <string>
 
+#include "clicklog/segment_io.h"
 #include "refgate/status.h"
 
 namespace refgate::rollup {
@@ -27,6 +28,8 @@ struct CompactOptions {
   uint64_t max_records = UINT64_MAX;
   // For tests: called after the state commit, before publishing.
   std::function<void()> after_commit = nullptr;
+  // For tests: the file calls publishing makes (fault injection); null: the real ones.
+  clicklog::SegmentIo* io = nullptr;
 };
 
 struct CompactResult {

@@ -21,8 +21,8 @@ namespace {
 
 // The click log's own file calls, so there is one write loop and one
 // directory sync in the project.
-Status SyncDir(const std::string& dir) {
-  int err = clicklog::DefaultSegmentIo()->SyncDir(dir);
+Status SyncDir(clicklog::SegmentIo* io, const std::string& dir) {
+  int err = io->SyncDir(dir);
   return err == 0 ? Status::OK() : Status::IOError(dir + ": fsync: " + std::strerror(err));
 }
 
@@ -98,23 +98,31 @@ Status ReferrersCsv(const StateDb& db, std::string* out) {
 
 }  // namespace
 
-Status WriteFileAtomic(const std::string& path, std::string_view content) {
+Status WriteFileAtomic(clicklog::SegmentIo* io, const std::string& path,
+                       std::string_view content) {
   std::string tmp = path + ".tmp";
   int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Status::IOError(tmp + ": " + std::strerror(errno));
-  int err = clicklog::DefaultSegmentIo()->Write(fd, content.data(), content.size(), 0);
-  if (err == 0 && fsync(fd) != 0) err = errno;
-  bool ok = err == 0;
-  close(fd);
-  if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
-    unlink(tmp.c_str());
-    return Status::IOError(path + ": " + std::strerror(ok ? errno : err));
+  const char* what = "write";
+  int err = io->Write(fd, content.data(), content.size(), 0);
+  if (err == 0) {
+    what = "fdatasync";
+    err = io->Sync(fd);
   }
-  return SyncDir(fs::path(path).parent_path().string());
+  io->Close(fd);
+  if (err == 0 && rename(tmp.c_str(), path.c_str()) != 0) {
+    what = "rename";
+    err = errno;
+  }
+  if (err != 0) {
+    unlink(tmp.c_str());
+    return Status::IOError(path + ": " + what + ": " + std::strerror(err));
+  }
+  return SyncDir(io, fs::path(path).parent_path().string());
 }
 
 Status Publish(const StateDb& db, const std::string& dir, const std::set<std::string>& dates,
-               uint64_t through_seq) {
+               uint64_t through_seq, clicklog::SegmentIo* io) {
   std::string content;
   for (const std::string& date : dates) {
     std::string day_dir = dir + "/daily/date=" + date;
@@ -122,14 +130,14 @@ Status Publish(const StateDb& db, const std::string& dir, const std::set<std::st
     fs::create_directories(day_dir, ec);
     if (ec) return Status::IOError(day_dir + ": " + ec.message());
     Status s = CodesCsv(db, date, &content);
-    if (s.ok()) s = WriteFileAtomic(day_dir + "/codes.csv", content);
+    if (s.ok()) s = WriteFileAtomic(io, day_dir + "/codes.csv", content);
     if (s.ok()) s = ChannelsCsv(db, date, &content);
-    if (s.ok()) s = WriteFileAtomic(day_dir + "/channels.csv", content);
-    if (s.ok()) s = SyncDir(dir + "/daily");
+    if (s.ok()) s = WriteFileAtomic(io, day_dir + "/channels.csv", content);
+    if (s.ok()) s = SyncDir(io, dir + "/daily");
     if (!s.ok()) return s;
   }
   Status s = ReferrersCsv(db, &content);
-  if (s.ok()) s = WriteFileAtomic(dir + "/referrers.csv", content);
+  if (s.ok()) s = WriteFileAtomic(io, dir + "/referrers.csv", content);
   if (!s.ok()) return s;
 
   boost::json::array files;
@@ -149,7 +157,7 @@ Status Publish(const StateDb& db, const std::string& dir, const std::set<std::st
   manifest["through_seq"] = through_seq;
   manifest["generated_at"] = FormatRfc3339(NowMicros() / 1000000);
   manifest["files"] = std::move(files);
-  return WriteFileAtomic(dir + "/manifest.json", boost::json::serialize(manifest) + "\n");
+  return WriteFileAtomic(io, dir + "/manifest.json", boost::json::serialize(manifest) + "\n");
 }
 
 }  // namespace refgate::rollup

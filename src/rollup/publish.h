@@ -7,17 +7,27 @@
 #include <set>
 #include <string>
 
+#include "clicklog/segment_io.h"
 #include "refgate/status.h"
 #include "store/state_db.h"
 
 namespace refgate::rollup {
 
 // Writes <dir>/daily/date=D/codes.csv and channels.csv for each of `dates`,
-// <dir>/referrers.csv, then <dir>/manifest.json listing every file.
+// <dir>/referrers.csv, then <dir>/manifest.json listing every file. Stops at
+// the first failure, which it returns: every file in place is then a whole
+// one, old or new, and the caller publishes again later. A run killed
+// between a write and its rename leaves <file>.tmp; the next run rewrites
+// the same files (the dates to publish stay committed until a publish
+// succeeds), so it overwrites and renames it. `io` makes writes and syncs.
 Status Publish(const StateDb& db, const std::string& dir, const std::set<std::string>& dates,
-               uint64_t through_seq);
+               uint64_t through_seq, clicklog::SegmentIo* io);
 
-// Writes `content` to `path` durably and atomically (temp, fsync, rename).
-Status WriteFileAtomic(const std::string& path, std::string_view content);
+// Writes `content` to `path` durably and atomically: to <path>.tmp, fdatasync,
+// rename, fsync of the directory. On failure the temporary file is removed
+// and `path` is untouched; a failed sync is never retried (its pages may be
+// lost), the whole file is written again by the next run.
+Status WriteFileAtomic(clicklog::SegmentIo* io, const std::string& path,
+                       std::string_view content);
 
 }  // namespace refgate::rollup

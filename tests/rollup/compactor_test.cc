@@ -6,7 +6,9 @@
 
 #include <boost/json/serialize.hpp>
 #include <filesystem>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -329,6 +331,140 @@ TEST_F(CompactorTest, CompactionBesideAWriterThatRollsSegments) {
   std::string refs = File("referrers.csv");
   EXPECT_NE(refs.find("\nW,7,3000,3000,0,0,0,"), std::string::npos) << refs;
 }
+
+// --- Faults while publishing ------------------------------------------------
+
+// Fails the n-th write or sync of a publish with `err`, or "kills" the run
+// there by throwing (what a kill leaves on disk: a temporary file written,
+// never renamed). Counts the calls made after the fault: there must be none.
+class FaultyIo : public clicklog::SegmentIo {
+ public:
+  enum class At { kWrite, kSync };
+  struct Killed {};
+  FaultyIo(At at, int nth, int err) : at_(at), nth_(nth), err_(err) {}
+
+  int Write(int fd, const char* data, size_t n, uint64_t offset) override {
+    after_fault_ += fired_;
+    if (at_ == At::kWrite && ++count_ == nth_) return Fire();
+    return SegmentIo::Write(fd, data, n, offset);
+  }
+  int Sync(int fd) override {
+    after_fault_ += fired_;
+    if (at_ == At::kSync && ++count_ == nth_) return Fire();
+    return SegmentIo::Sync(fd);
+  }
+  int SyncDir(const std::string& dir) override {
+    after_fault_ += fired_;
+    return SegmentIo::SyncDir(dir);
+  }
+
+  bool fired() const { return fired_; }
+  int after_fault() const { return after_fault_; }
+
+ private:
+  int Fire() {
+    fired_ = true;
+    if (err_ == 0) throw Killed{};
+    return err_;
+  }
+  At at_;
+  int nth_, err_, count_ = 0, after_fault_ = 0;
+  bool fired_ = false;
+};
+
+using Files = std::map<std::string, std::string>;
+
+// The published files (not the job's RocksDB state, not its lock).
+Files Snapshot(const std::string& dir) {
+  Files files;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir)) {
+    std::string name = std::filesystem::relative(e.path(), dir).string();
+    if (!e.is_regular_file() || name == ".lock" || name.starts_with("state/")) continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    files[name] = ss.str();
+  }
+  return files;
+}
+
+uint64_t ManifestThrough(const std::string& manifest) {
+  size_t at = manifest.find("\"through_seq\":");
+  return at == std::string::npos ? 0 : std::stoull(manifest.substr(at + 14));
+}
+
+class PublishFaults : public CompactorTest,
+                      public testing::WithParamInterface<std::pair<FaultyIo::At, int>> {};
+
+// Every write and every sync of a publish fails in turn. Each failed run
+// reports the error, stops at once, and leaves only whole files: each one
+// as the last good publish left it, or as the final one. The next good run
+// publishes everything.
+TEST_P(PublishFaults, LeaveOnlyWholeFilesAndTheNextRunFinishes) {
+  auto [at, err] = GetParam();
+  WriteSegment(Script());
+  Run({.max_records = 3});  // publishes the first three records
+  const Files old = Snapshot(rollups());
+  std::vector<Files> seen;
+  int faults = 0;
+  for (int n = 1;; ++n) {
+    FaultyIo io(at, n, err);
+    CompactOptions opt{.data_dir = dir_.path(), .io = &io};
+    CompactResult r;
+    Status s;
+    bool killed = false;
+    try {
+      s = Compact(opt, &r);
+    } catch (const FaultyIo::Killed&) {
+      killed = true;
+    }
+    EXPECT_EQ(killed, err == 0 && io.fired());
+    if (!io.fired()) {
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      break;  // n is past the publish's last call: it ran to the end
+    }
+    ++faults;
+    EXPECT_EQ(io.after_fault(), 0) << "a call after the fault at " << n;
+    if (err != 0) {
+      EXPECT_TRUE(s.IsIOError()) << s.ToString();
+      EXPECT_NE(s.ToString().find(std::strerror(err)), std::string::npos) << s.ToString();
+    }
+    seen.push_back(Snapshot(rollups()));
+  }
+  EXPECT_GE(faults, 4);  // at least codes, channels, referrers and the manifest
+  const Files final_files = Snapshot(rollups());
+  ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
+  for (const Files& files : seen) {
+    for (const auto& [name, content] : files) {
+      SCOPED_TRACE(name);
+      if (name.ends_with(".tmp")) {
+        EXPECT_EQ(err, 0) << "a failed run left its temporary file";
+        EXPECT_EQ(final_files.count(name), 0u) << "the next run left it there";
+        continue;
+      }
+      if (name == "manifest.json") {
+        uint64_t through = ManifestThrough(content);
+        EXPECT_TRUE(through == ManifestThrough(old.at(name)) ||
+                    through == ManifestThrough(final_files.at(name)));
+        continue;
+      }
+      bool is_old = old.count(name) && old.at(name) == content;
+      bool is_final = final_files.count(name) && final_files.at(name) == content;
+      EXPECT_TRUE(is_old || is_final) << content;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, PublishFaults,
+    testing::Values(std::pair{FaultyIo::At::kWrite, ENOSPC}, std::pair{FaultyIo::At::kWrite, EIO},
+                    std::pair{FaultyIo::At::kSync, ENOSPC}, std::pair{FaultyIo::At::kSync, EIO},
+                    std::pair{FaultyIo::At::kSync, 0} /* killed between write and rename */),
+    [](const auto& info) {
+      std::string at = info.param.first == FaultyIo::At::kWrite ? "Write" : "Sync";
+      int err = info.param.second;
+      return at + (err == ENOSPC ? "Enospc" : err == EIO ? "Eio" : "Killed");
+    });
 
 }  // namespace
 }  // namespace refgate::rollup
