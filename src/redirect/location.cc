@@ -5,7 +5,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
-#include <boost/url/url.hpp>
+#include <boost/url/url_view.hpp>
 
 namespace refgate {
 namespace urls = boost::urls;
@@ -25,20 +25,6 @@ std::string Decode(urls::pct_string_view s) {
   out.reserve(s.decoded_size());
   for (char c : *s) out.push_back(c);
   return out;
-}
-
-// Appends key=value with both encoded to RFC 3986 unreserved characters.
-// Not params().append(): Boost 1.81 leaves '[' and ']' unencoded in a
-// query, which RFC 3986 does not allow there (found by fuzz_location).
-void AppendParam(urls::url& u, std::string_view key, std::string_view value, bool has_value) {
-  std::string k = urls::encode(key, urls::unreserved_chars);
-  if (!has_value) {
-    u.encoded_params().append(urls::param_pct_view(urls::pct_string_view(k), urls::no_value));
-    return;
-  }
-  std::string v = urls::encode(value, urls::unreserved_chars);
-  u.encoded_params().append(
-      urls::param_pct_view(urls::pct_string_view(k), urls::pct_string_view(v)));
 }
 
 }  // namespace
@@ -126,34 +112,132 @@ VisitorQuery ParseVisitorQuery(std::string_view raw, std::string_view no_track_p
   return vq;
 }
 
-Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const VisitorQuery& visit,
-                       std::string_view click_id) {
-  Location loc;
-  urls::url u(rec.target_url);
-  urls::params_ref ps = u.params();
-  for (int i = 0; i < kUtmFieldCount; ++i) {
-    if (!rec.utm[i].empty() && !ps.contains(kUtmParams[i])) {
-      AppendParam(u, kUtmParams[i], rec.utm[i], true);
+namespace {
+
+// One parameter of the Location's query, as it will be written: views of
+// already-encoded text (the target's own, or encoded by EncodeInto).
+struct OutParam {
+  urls::pct_string_view key;
+  urls::pct_string_view value;
+  bool has_value = true;
+  bool live = true;
+};
+
+// `s` encoded to RFC 3986 unreserved characters, appended to *arena; the
+// returned view stays valid because *arena is reserved large enough first.
+urls::pct_string_view EncodeInto(std::string* arena, std::string_view s) {
+  size_t n = urls::encoded_size(s, urls::unreserved_chars);
+  size_t at = arena->size();
+  arena->resize(at + n);
+  urls::encode(arena->data() + at, n, s, urls::unreserved_chars);
+  return urls::make_pct_string_view(std::string_view(arena->data() + at, n)).value();
+}
+
+// Compares decoded text without allocating; without escapes, as bytes.
+bool KeyIs(urls::pct_string_view key, std::string_view decoded) {
+  if (key.decoded_size() != decoded.size()) return false;
+  if (key.size() == decoded.size()) return std::string_view(key.data(), key.size()) == decoded;
+  return *key == decoded;
+}
+
+// Sets the first live `key` to `value` and drops later ones; appends if none.
+void SetUnique(std::vector<OutParam>& ps, std::string_view key, urls::pct_string_view value) {
+  bool found = false;
+  for (OutParam& p : ps) {
+    if (!p.live || !KeyIs(p.key, key)) continue;
+    if (found) {
+      p.live = false;
+    } else {
+      p.value = value;
+      p.has_value = true;
+      found = true;
     }
   }
+  if (!found) ps.push_back({urls::pct_string_view(key), value, true});
+}
+
+}  // namespace
+
+Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const VisitorQuery& visit,
+                       std::string_view click_id) {
+  // The merge is done on views into the target and into one arena of
+  // encoded text, then written once: Boost.URL parses and encodes, and no
+  // intermediate URL is rebuilt per parameter.
+  Location loc;
+  urls::url_view target = urls::parse_uri(rec.target_url).value();
+  std::string arena;
+  size_t need = 0;
+  for (const std::string& u : rec.utm) need += 3 * u.size();
   if (opt.forward_query) {
-    for (const auto& p : visit.params) {
-      ps.erase(p.key);
-      AppendParam(u, p.key, p.value, p.has_value);
+    for (const QueryParam& p : visit.params) need += 3 * (p.key.size() + p.value.size());
+  }
+  arena.reserve(need);
+
+  std::vector<OutParam> ps;
+  ps.reserve(target.encoded_params().size() + kUtmFieldCount + visit.params.size() + 2);
+  if (target.has_query()) {
+    for (urls::param_pct_view p : target.encoded_params()) {
+      ps.push_back({p.key, p.value, p.has_value});
+    }
+  }
+  auto first = [&ps](std::string_view key) -> OutParam* {
+    for (OutParam& p : ps) {
+      if (p.live && KeyIs(p.key, key)) return &p;
+    }
+    return nullptr;
+  };
+  for (int i = 0; i < kUtmFieldCount; ++i) {
+    if (!rec.utm[i].empty() && !first(kUtmParams[i])) {
+      ps.push_back({urls::pct_string_view(kUtmParams[i]), EncodeInto(&arena, rec.utm[i])});
     }
   }
   for (int i = 0; i < kUtmFieldCount; ++i) {
     if (visit.has_utm[i]) {
       loc.utm[i] = visit.utm[i];
-      continue;
+    } else if (OutParam* p = first(kUtmParams[i]); p && p->has_value) {
+      loc.utm[i] = Decode(p->value);
     }
-    auto it = ps.find(kUtmParams[i]);
-    if (it != ps.end() && (*it).has_value) loc.utm[i] = (*it).value;
   }
-  // Codes and click ids are [A-Za-z0-9_-]: nothing to encode.
-  if (!opt.ref_param.empty()) ps.set(opt.ref_param, rec.code);
-  if (!opt.click_param.empty()) ps.set(opt.click_param, click_id);
-  loc.url = u.buffer();
+  if (opt.forward_query) {
+    for (const QueryParam& v : visit.params) {
+      for (OutParam& p : ps) {
+        if (p.live && KeyIs(p.key, v.key)) p.live = false;
+      }
+      urls::pct_string_view key = EncodeInto(&arena, v.key);
+      ps.push_back({key, v.has_value ? EncodeInto(&arena, v.value) : urls::pct_string_view(),
+                    v.has_value});
+    }
+  }
+  // Parameter names are tokens (checked at start-up); codes and click ids
+  // are [A-Za-z0-9_-]: nothing to encode.
+  if (!opt.ref_param.empty()) {
+    SetUnique(ps, opt.ref_param, urls::pct_string_view(rec.code));
+  }
+  if (!opt.click_param.empty()) {
+    SetUnique(ps, opt.click_param, urls::pct_string_view(click_id));
+  }
+
+  std::string_view all = target.buffer();
+  size_t end = all.find_first_of("?#");
+  std::string& out = loc.url;
+  out.reserve(all.size() + arena.size() + 64 + rec.code.size() + click_id.size());
+  out.append(all.substr(0, end));
+  bool any = false;
+  for (const OutParam& p : ps) {
+    if (!p.live) continue;
+    out.push_back(any ? '&' : '?');
+    any = true;
+    out.append(p.key.data(), p.key.size());
+    if (p.has_value) {
+      out.push_back('=');
+      out.append(p.value.data(), p.value.size());
+    }
+  }
+  if (!any && target.has_query()) out.push_back('?');
+  if (target.has_fragment()) {
+    out.push_back('#');
+    out.append(target.encoded_fragment());
+  }
   return loc;
 }
 
