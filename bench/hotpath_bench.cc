@@ -10,6 +10,7 @@
 // form, and the handler end to end. The click log append is in
 // clicklog_bench.cc.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -157,6 +158,33 @@ void BM_HotLookupMiss(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_HotLookupMiss)->Arg(10000);
+
+size_t ResidentBytes() {
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<size_t>(resident) * static_cast<size_t>(sysconf(_SC_PAGESIZE));
+}
+
+// Not a timing: the resident memory one cached code costs (a typical record
+// with its shared_ptr, the map node and the key), from 1M entries.
+void BM_HotCacheBytesPerCode(benchmark::State& state) {
+  const size_t n = 1000000;
+  for (auto _ : state) {
+    size_t before = ResidentBytes();
+    auto cache = std::make_unique<CodeCache>(2 * n);  // room in every shard
+    for (size_t i = 0; i < n; ++i) {
+      std::string code = CodeName(i);
+      cache->Put(code, std::make_shared<const CodeRecord>(TypicalCode(code)));
+    }
+    size_t after = ResidentBytes();
+    if (cache->Size() != n) state.SkipWithError("cache did not hold every code");
+    state.counters["bytes_per_code"] = static_cast<double>(after - before) / cache->Size();
+  }
+}
+BENCHMARK(BM_HotCacheBytesPerCode)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 void BM_HotVisitorQuery(benchmark::State& state) {
   for (auto _ : state) {

@@ -207,17 +207,21 @@ class Soak:
         wrk_total = int(m.group(1)) if m else 0
         m = re.search(r"Non-2xx or 3xx responses: (\d+)", wrk_out)
         wrk_bad = int(m.group(1)) if m else 0
-        dump = subprocess.run([self.args.refgate, "log", "dump", "--data-dir", self.data],
-                              capture_output=True, text=True)
         verify = subprocess.run([self.args.refgate, "log", "verify", "--data-dir", self.data],
                                 capture_output=True, text=True)
+        # Streamed: the log holds millions of records; keep only what is checked.
+        wanted = set(self.received)
         logged, wrk_logged = set(), 0
-        for line in dump.stdout.splitlines():
-            rec = json.loads(line)
-            if rec.get("click_id"):
-                logged.add(rec["click_id"])
-            if rec.get("utm_source") == "wrk":
+        dump = subprocess.Popen([self.args.refgate, "log", "dump", "--data-dir", self.data],
+                                stdout=subprocess.PIPE, text=True)
+        for line in dump.stdout:
+            if '"utm_source":"wrk"' in line:
                 wrk_logged += 1
+                continue
+            m = re.search(r'"click_id":"([^"]*)"', line)
+            if m and m.group(1) in wanted:
+                logged.add(m.group(1))
+        dump.wait()
         lost = [c for c in self.received if c not in logged]
         rss = [r for _, r in samples]
         q = max(1, len(rss) // 4)

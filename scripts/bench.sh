@@ -6,8 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REFGATE_EXTRA_PACKAGES="nginx-light wrk" scripts/setup.sh build-release \
   -DCMAKE_BUILD_TYPE=Release -DREFGATE_TESTS=OFF -DREFGATE_BENCH=ON
-min_time=2; rounds=3
-if [ "${1:-}" = "--quick" ]; then min_time=0.5; rounds=1; fi
+min_time=2; rounds=3; scale_codes=${REFGATE_SCALE_CODES:-100000,10000000}
+if [ "${1:-}" = "--quick" ]; then min_time=0.5; rounds=1; scale_codes=100000,1000000; fi
 out=bench/RESULTS.md
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -16,6 +16,8 @@ REFGATE_BENCH_DIR="$tmp/bench-data" build-release/bench/refgate_bench \
   --benchmark_min_time="$min_time" --benchmark_format=console 2>/dev/null | grep -E '^BM_' > "$tmp/micro.txt"
 python3 ../shared/bench/compare_nginx.py --refgate build-release/refgate --durability sync \
   --rounds "$rounds" --floor > "$tmp/nginx.txt" 2>&1 || true
+python3 bench/scale_codes.py --refgate build-release/refgate --codes "$scale_codes" \
+  --work-dir "$tmp" > "$tmp/scale.txt" 2>&1 || true
 
 {
   echo "# refgate benchmark results"
@@ -32,7 +34,20 @@ python3 ../shared/bench/compare_nginx.py --refgate build-release/refgate --durab
   grep -E '^(#|median|ratio)' "$tmp/nginx.txt" || cat "$tmp/nginx.txt"
   echo '```'
   echo
+  echo "## Scale: codes loaded through the batch API (\`bench/scale_codes.py\`)"
+  echo
+  echo "Redirects to codes drawn uniformly at random from all of them; the read cache"
+  echo "holds [storage] cache_entries (default 1,000,000) codes, so at 10M most lookups read RocksDB."
+  echo "One cached code costs $(awk '/BM_HotCacheBytesPerCode/ {for (i=1; i<=NF; i++) if ($i ~ /^bytes_per_code=/) {sub("bytes_per_code=", "", $i); printf "%.0f", $i}}' "$tmp/micro.txt") bytes of RSS (BM_HotCacheBytesPerCode)."
+  echo
+  cat "$tmp/scale.txt"
+  echo
+  cat bench/PROFILE.md
+  echo
   echo "## Micro-benchmarks (Google Benchmark)"
+  echo
+  echo "BM_Hot*: one redirect's stages on one core (bench/hotpath_bench.cc). BM_Log*, BM_Raw*:"
+  echo "the click log beside the raw disk (bench/clicklog_bench.cc)."
   echo
   echo "In the names, durability:0 is \"sync\" and durability:2 is \"none\"; window is the number"
   echo "of sessions each thread keeps waiting on a durable click."
