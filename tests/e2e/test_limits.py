@@ -189,6 +189,27 @@ class AdminFraming(unittest.TestCase):
             self.assertIn(b'"error"', got)
             got = send(b"GET /api/v1/codes?" + b"a" * 9000 + b" HTTP/1.1\r\n\r\n")
             self.assertEqual(status_of(got), 414)
+            # Every ambiguous framing: 400, the error shape, and a close (so
+            # nothing after it is read as a second request).
+            body = b'{"code":"smug1","referrer_id":"r"}'
+            head = b"POST /api/v1/codes HTTP/1.1\r\nHost: t\r\n" + auth + \
+                b"Content-Type: application/json\r\n"
+            smuggled = b"GET /api/v1/codes/smug1 HTTP/1.1\r\nHost: t\r\n" + auth + b"\r\n"
+            for framing in (
+                    b"Content-Length: %d\r\nTransfer-Encoding: chunked\r\n" % len(body),
+                    b"Transfer-Encoding: chunked\r\nContent-Length: %d\r\n" % len(body),
+                    b"Transfer-Encoding: chunked, gzip\r\n",
+                    b"Transfer-Encoding: gzip\r\n",
+                    b"Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
+                    b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(body), len(body) + 5),
+                    b"Content-Length: %d, %d\r\n" % (len(body), len(body) + 5)):
+                with self.subTest(framing=framing):
+                    got = send(head + framing + b"\r\n" + body + smuggled)
+                    self.assertEqual(status_of(got), 400, got[:200])
+                    self.assertIn(b'"error"', got)
+                    self.assertEqual(got.count(b"HTTP/1.1 "), 1)  # closed after it
+            # Nothing was created by any of them.
+            self.assertEqual(srv.api("GET", "/api/v1/codes/smug1")[0], 404)
             self.assertEqual(srv.api("GET", "/healthz")[0], 200)
         finally:
             srv.cleanup()
