@@ -65,15 +65,34 @@ void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) 
   req->method = ToMethod(msg.method());
   req->method_name = msg.method_string();
   req->target = msg.target();
-  req->cookie = msg[http::field::cookie];
-  req->user_agent = msg[http::field::user_agent];
-  req->referer = msg[http::field::referer];
-  req->sec_purpose = msg["Sec-Purpose"];
-  req->purpose = msg["Purpose"];
-  req->forwarded_for = msg["X-Forwarded-For"];
-  req->authorization = msg[http::field::authorization];
-  req->content_type = msg[http::field::content_type];
   req->body = msg.body();
+  // One pass over the fields (each msg[f] is a scan of its own), keeping the
+  // first of each as msg[f] would.
+  std::string_view* slots[] = {&req->cookie,        &req->user_agent, &req->referer,
+                               &req->sec_purpose,   &req->purpose,    &req->forwarded_for,
+                               &req->authorization, &req->content_type};
+  for (std::string_view* v : slots) *v = {};
+  unsigned seen = 0;
+  auto take = [&](int slot, std::string_view value) {
+    if (seen & (1u << slot)) return;
+    seen |= 1u << slot;
+    *slots[slot] = value;
+  };
+  for (const auto& f : msg) {
+    switch (f.name()) {
+      case http::field::cookie: take(0, f.value()); break;
+      case http::field::user_agent: take(1, f.value()); break;
+      case http::field::referer: take(2, f.value()); break;
+      case http::field::authorization: take(6, f.value()); break;
+      case http::field::content_type: take(7, f.value()); break;
+      default: {
+        std::string_view name = f.name_string();
+        if (beast::iequals(name, "Sec-Purpose")) take(3, f.value());
+        else if (beast::iequals(name, "Purpose")) take(4, f.value());
+        else if (beast::iequals(name, "X-Forwarded-For")) take(5, f.value());
+      }
+    }
+  }
 }
 
 Session::Session(asio::ip::tcp::socket socket, const ListenerOptions* opts, SessionRegistry* reg)

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "refgate/code_record.h"
@@ -26,8 +27,20 @@ bool ParseIp(std::string_view s, IpAddress* out) {
 
 std::string FormatIp(const IpAddress& ip) {
   char buf[INET6_ADDRSTRLEN];
-  const char* s = ip.v4 ? inet_ntop(AF_INET, ip.bytes.data() + 12, buf, sizeof buf)
-                        : inet_ntop(AF_INET6, ip.bytes.data(), buf, sizeof buf);
+  if (ip.v4) {
+    // glibc's inet_ntop formats IPv4 with sprintf: 4% of a redirect's
+    // instructions. std::to_chars does the same job for a twentieth.
+    std::string out;
+    out.reserve(15);
+    for (int i = 12; i < 16; ++i) {
+      char octet[3];
+      auto r = std::to_chars(octet, octet + sizeof octet, ip.bytes[i]);  // cannot fail
+      if (i > 12) out.push_back('.');
+      out.append(octet, r.ptr);
+    }
+    return out;
+  }
+  const char* s = inet_ntop(AF_INET6, ip.bytes.data(), buf, sizeof buf);
   return s ? s : "";
 }
 

@@ -21,6 +21,7 @@ std::string ToLower(std::string_view s) {
 }
 
 std::string Decode(urls::pct_string_view s) {
+  if (s.decoded_size() == s.size()) return std::string(s.data(), s.size());  // no escapes
   std::string out;
   out.reserve(s.decoded_size());
   for (char c : *s) out.push_back(c);

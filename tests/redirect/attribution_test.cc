@@ -1,5 +1,6 @@
 #include "redirect/attribution.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 namespace refgate {
@@ -79,6 +80,19 @@ TEST(Attribution, TruncationNeverSplitsUtf8) {
   EXPECT_EQ(TruncateUtf8(s, 3), "ab");
   EXPECT_EQ(TruncateUtf8(s, 4), s);
   EXPECT_EQ(TruncateUtf8("abcdef", 3), "abc");
+}
+
+TEST(Attribution, FormatIpV4AgreesWithInetNtop) {
+  for (uint32_t v : {0u, 1u, 9u, 10u, 99u, 100u, 255u, 256u, 0x0a000005u, 0x7f000001u,
+                     0xc0a80101u, 0xfffffffeu, 0xffffffffu, 0x01020304u, 0xdeadbeefu}) {
+    IpAddress ip;
+    ip.v4 = true;
+    ip.bytes[10] = ip.bytes[11] = 0xff;
+    for (int i = 0; i < 4; ++i) ip.bytes[12 + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
+    char want[INET_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET, ip.bytes.data() + 12, want, sizeof want), nullptr);
+    EXPECT_EQ(FormatIp(ip), want);
+  }
 }
 
 }  // namespace refgate
