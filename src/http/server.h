@@ -1,8 +1,9 @@
 // Server: worker threads, each with its own io_context, and the listeners
-// they accept on. The public listener is bound once per I/O worker with
-// SO_REUSEPORT, so the kernel spreads connections and no lock or queue is
-// shared between workers; the admin listener has a worker of its own, so
-// admin work (RocksDB writes) never delays a redirect.
+// they accept on. The public listener's one acceptor deals new connections
+// to the I/O workers in turn (a session then lives on its worker, sharing no
+// lock with the others) and holds the listener to max_connections; the
+// admin listener has a worker of its own, so admin work (RocksDB writes)
+// never delays a redirect.
 #pragma once
 
 #include <atomic>
