@@ -23,6 +23,8 @@ import threading
 import time
 import urllib.request
 
+from procstat import cpu_seconds, rss_mb
+
 TOKEN = "scale-admin-token-0123456789abcdef"
 BATCH = 10000
 
@@ -33,20 +35,6 @@ request = function()
   return wrk.format("GET", string.format("/k%%09d?utm_source=scale", math.random(0, %d)))
 end
 """
-
-
-def rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_seconds(pid):
-    with open("/proc/%d/stat" % pid) as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def du_mb(path):

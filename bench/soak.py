@@ -32,6 +32,8 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
+from procstat import rss_mb
+
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36"
 TOKEN = "soak-admin-token-0123456789abcdef"
 CODES = 100
@@ -55,14 +57,6 @@ request = function()
   return wrk.format("GET", "/soak" .. (i %% %d) .. "?utm_source=wrk&utm_medium=load")
 end
 """ % (BROWSER, CODES)
-
-
-def rss_mb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 class Soak:

@@ -171,6 +171,18 @@ def read_until_close(s, timeout):
     return b"".join(chunks)
 
 
+def read_response(s, timeout=10):
+    """Bytes from s until the end of one response's headers, or close."""
+    s.settimeout(timeout)
+    buf = b""
+    while b"\r\n\r\n" not in buf:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+    return buf
+
+
 def status_of(response_bytes):
     """The status code of the first response in raw bytes (0 when none)."""
     if not response_bytes.startswith(b"HTTP/1.1 "):

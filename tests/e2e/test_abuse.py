@@ -12,7 +12,7 @@ import threading
 import time
 import unittest
 
-from harness import BIN, Server, read_until_close, status_of
+from harness import BIN, Server, read_response, read_until_close, status_of
 
 # The bound SECURITY.md states for these tests: resident memory of the whole
 # server (RocksDB, code cache, click log buffers and every connection) while
@@ -48,17 +48,6 @@ def metric(srv, name):
     return int(m.group(1))
 
 
-def read_response(s, timeout=10):
-    s.settimeout(timeout)
-    buf = b""
-    while b"\r\n\r\n" not in buf:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-    return buf
-
-
 def close_all(socks):
     for s in socks:
         try:
@@ -67,25 +56,26 @@ def close_all(socks):
             pass
 
 
-class ConnectionFlood(unittest.TestCase):
-    """10,000 concurrent connections against a limit of 2,000."""
+class ServerSuite(unittest.TestCase):
+    """One server for the class, with the [server] keys in SERVER and a code."""
 
-    LIMIT = 2000
+    SERVER = ""
 
     @classmethod
     def setUpClass(cls):
-        cls.srv = Server(config="""
-[server]
-max_connections = %d
-header_timeout_ms = 30000
-[rollup]
-interval_s = 0
-""" % cls.LIMIT)
+        cls.srv = Server(config="[server]\n%s\n[rollup]\ninterval_s = 0\n" % cls.SERVER)
         cls.srv.create(code="abuse1", referrer_id="r")
 
     @classmethod
     def tearDownClass(cls):
         cls.srv.cleanup()
+
+
+class ConnectionFlood(ServerSuite):
+    """10,000 concurrent connections against a limit of 2,000."""
+
+    LIMIT = 2000
+    SERVER = "max_connections = %d\nheader_timeout_ms = 30000" % LIMIT
 
     def flood_size(self):
         fds = raise_fd_limit(10500)
@@ -155,21 +145,8 @@ interval_s = 0
         self.assertEqual(self.srv.get("/abuse1")[0], 302)
 
 
-class HostileClients(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.srv = Server(config="""
-[server]
-header_timeout_ms = 1000
-io_timeout_ms = 1500
-[rollup]
-interval_s = 0
-""")
-        cls.srv.create(code="abuse1", referrer_id="r")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.srv.cleanup()
+class HostileClients(ServerSuite):
+    SERVER = "header_timeout_ms = 1000\nio_timeout_ms = 1500"
 
     def tearDown(self):
         self.assertIsNone(self.srv.proc.poll())

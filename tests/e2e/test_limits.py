@@ -4,7 +4,7 @@ import socket
 import time
 import unittest
 
-from harness import Server, read_until_close, status_of
+from harness import Server, read_response, read_until_close, status_of
 
 CONFIG = """
 [server]
@@ -132,10 +132,7 @@ class Limits(unittest.TestCase):
         with self.srv.connect() as s:
             for _ in range(20):
                 s.sendall(GET)
-                buf = b""
-                while b"\r\n\r\n" not in buf:
-                    buf += s.recv(65536)
-                self.assertEqual(status_of(buf), 302)
+                self.assertEqual(status_of(read_response(s)), 302)
 
     def test_pipelined_requests_are_answered_in_order(self):
         reqs = b"".join(b"GET /%s HTTP/1.1\r\nHost: t\r\nUser-Agent: Mozilla/5.0\r\n\r\n" % c
@@ -161,13 +158,7 @@ class Limits(unittest.TestCase):
             for s in socks:
                 s.sendall(GET)
             for s in socks:
-                buf = b""
-                while b"\r\n\r\n" not in buf:
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    buf += chunk
-                self.assertEqual(status_of(buf), 302)
+                self.assertEqual(status_of(read_response(s)), 302)
         finally:
             for s in socks:
                 s.close()
