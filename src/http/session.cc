@@ -68,28 +68,30 @@ void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) 
   req->body = msg.body();
   // One pass over the fields (each msg[f] is a scan of its own), keeping the
   // first of each as msg[f] would.
-  std::string_view* slots[] = {&req->cookie,        &req->user_agent, &req->referer,
-                               &req->sec_purpose,   &req->purpose,    &req->forwarded_for,
-                               &req->authorization, &req->content_type};
+  enum Slot { kCookie, kUserAgent, kReferer, kSecPurpose, kPurpose, kForwardedFor,
+              kAuthorization, kContentType, kSlots };
+  std::string_view* slots[kSlots] = {&req->cookie,        &req->user_agent, &req->referer,
+                                     &req->sec_purpose,   &req->purpose,    &req->forwarded_for,
+                                     &req->authorization, &req->content_type};
   for (std::string_view* v : slots) *v = {};
-  unsigned seen = 0;
-  auto take = [&](int slot, std::string_view value) {
-    if (seen & (1u << slot)) return;
-    seen |= 1u << slot;
+  bool seen[kSlots] = {};
+  auto take = [&](Slot slot, std::string_view value) {
+    if (seen[slot]) return;
+    seen[slot] = true;
     *slots[slot] = value;
   };
   for (const auto& f : msg) {
     switch (f.name()) {
-      case http::field::cookie: take(0, f.value()); break;
-      case http::field::user_agent: take(1, f.value()); break;
-      case http::field::referer: take(2, f.value()); break;
-      case http::field::authorization: take(6, f.value()); break;
-      case http::field::content_type: take(7, f.value()); break;
+      case http::field::cookie: take(kCookie, f.value()); break;
+      case http::field::user_agent: take(kUserAgent, f.value()); break;
+      case http::field::referer: take(kReferer, f.value()); break;
+      case http::field::authorization: take(kAuthorization, f.value()); break;
+      case http::field::content_type: take(kContentType, f.value()); break;
       default: {
         std::string_view name = f.name_string();
-        if (beast::iequals(name, "Sec-Purpose")) take(3, f.value());
-        else if (beast::iequals(name, "Purpose")) take(4, f.value());
-        else if (beast::iequals(name, "X-Forwarded-For")) take(5, f.value());
+        if (beast::iequals(name, "Sec-Purpose")) take(kSecPurpose, f.value());
+        else if (beast::iequals(name, "Purpose")) take(kPurpose, f.value());
+        else if (beast::iequals(name, "X-Forwarded-For")) take(kForwardedFor, f.value());
       }
     }
   }
@@ -156,7 +158,6 @@ void Shed(asio::ip::tcp::socket& socket) {
 }
 
 void Session::ReadHeader() {
-  state_ = State::kReadingHeader;
   SetReusable(false);
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(kLineLimit + kFieldsLimit + 4));
@@ -205,7 +206,6 @@ void Session::OnHeader(beast::error_code ec, size_t n) {
 }
 
 void Session::ReadBody() {
-  state_ = State::kBusy;
   stream_.expires_after(opts_->io_timeout);
   auto read = [self = shared_from_this()] {
     http::async_read(self->stream_, self->buffer_, *self->parser_,
@@ -228,7 +228,6 @@ void Session::OnBody(beast::error_code ec) {
 }
 
 void Session::Dispatch() {
-  state_ = State::kBusy;
   started_ = std::chrono::steady_clock::now();
   ViewRequest(parser_->get(), &req_);
   res_.Reset();
@@ -264,7 +263,6 @@ void Session::DrainReady(SessionRegistry* reg) {
 }
 
 void Session::Write() {
-  state_ = State::kBusy;
   if (reg_->stopping) keep_alive_ = false;
   out_.clear();
   SerializeResponse(res_, req_.method == Method::kHead, keep_alive_, &out_);
@@ -294,7 +292,6 @@ void Session::OnWrite(beast::error_code ec) {
 }
 
 void Session::WaitIdle(std::chrono::milliseconds timeout) {
-  state_ = State::kIdle;
   SetReusable(true);
   stream_.expires_after(timeout);
   stream_.async_read_some(buffer_.prepare(4096),

@@ -86,8 +86,6 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   void Evict();
 
  private:
-  enum class State { kReadingHeader, kIdle, kBusy };
-
   void ReadHeader();
   void OnHeader(boost::beast::error_code ec, size_t n);
   void ReadBody();
@@ -114,7 +112,6 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   bool reusable_ = false;
   bool counted_ = true;  // holds a place in opts_->live
   bool fresh_ = true;    // no byte received yet
-  State state_ = State::kReadingHeader;
   HttpRequest req_;
   HttpResponse res_;
   std::string out_;
