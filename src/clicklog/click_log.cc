@@ -2,12 +2,14 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
 
 #include "clicklog/format.h"
 #include "clicklog/recovery.h"
+#include "util/coding.h"
 
 namespace refgate::clicklog {
 namespace {
@@ -19,6 +21,17 @@ int64_t SteadyNs() {
 }
 
 Metrics& M() { return GlobalMetrics(); }
+
+uint64_t NextLogId() {
+  static std::atomic<uint64_t> last{0};
+  return ++last;
+}
+
+// Batches this big are written without zero-ahead (see click_log.h).
+constexpr size_t kZeroAheadMaxBatch = 256 << 10;
+
+// Chunks bigger than this are not kept for reuse.
+constexpr size_t kMaxSpareBytes = 16 << 20;
 
 }  // namespace
 
@@ -35,20 +48,8 @@ bool ParseDurability(std::string_view s, Durability* out) {
   return true;
 }
 
-ClickLog::Node* ClickLog::Node::Make(std::string_view payload, Completion* done, int64_t now_ns) {
-  void* mem = ::operator new(sizeof(Node) + payload.size());
-  Node* n = new (mem) Node{done, now_ns, nullptr, static_cast<uint32_t>(payload.size())};
-  std::memcpy(n->payload(), payload.data(), payload.size());
-  return n;
-}
-
-void ClickLog::Node::Free(Node* n) {
-  n->~Node();
-  ::operator delete(n);
-}
-
 ClickLog::ClickLog(const Options& opt, uint64_t next_seq)
-    : opt_(opt), io_(opt.io ? opt.io : DefaultSegmentIo()), next_seq_(next_seq) {}
+    : opt_(opt), io_(opt.io ? opt.io : DefaultSegmentIo()), next_seq_(next_seq), id_(NextLogId()) {}
 
 Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
                       std::vector<std::string>* notes) {
@@ -69,6 +70,18 @@ Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
 
 ClickLog::~ClickLog() { Close(); }
 
+ClickLog::Producer* ClickLog::ThisThreadsProducer() {
+  thread_local uint64_t cached_log = 0;
+  thread_local Producer* cached = nullptr;
+  if (cached_log == id_) return cached;
+  std::lock_guard lock(mu_);
+  Producer*& p = by_thread_[std::this_thread::get_id()];
+  if (p == nullptr) p = producers_.emplace_back(std::make_unique<Producer>()).get();
+  cached_log = id_;
+  cached = p;
+  return p;
+}
+
 bool ClickLog::Append(ClickRecord&& rec, Completion* done) {
   // queued_ counts records from here until the writer finishes them, so the
   // writer's final drain waits for an Append that has passed this check.
@@ -78,19 +91,18 @@ bool ClickLog::Append(ClickRecord&& rec, Completion* done) {
     return false;
   }
   bool wait = done != nullptr && opt_.durability == Durability::kSync;
-  // Encode here, on the producer: the record's strings are freed on the
-  // thread that made them and one block crosses to the writer.
-  thread_local std::string payload;
-  EncodeClick(rec, &payload);
-  Node* n = Node::Make(payload, wait ? done : nullptr, SteadyNs());
-  Node* old = head_.load(std::memory_order_relaxed);
-  do {
-    n->next = old;
-  } while (!head_.compare_exchange_weak(old, n, std::memory_order_release,
-                                        std::memory_order_relaxed));
-  // Wake the writer only if it sleeps: a futex call per record would cost
-  // more than the record. (seq_cst pairs with the writer's store and load.)
-  if (old == nullptr && writer_asleep_.load()) wake_.release();
+  Producer* p = ThisThreadsProducer();
+  int64_t now = wait ? SteadyNs() : 0;
+  {
+    std::lock_guard lock(p->mu);
+    AppendUnsealedClick(&p->chunk.bytes, rec);
+    ++p->chunk.records;
+    if (wait) p->chunk.waiters.push_back({done, now});
+  }
+  // Wake the writer only if it sleeps, and only once: a futex call per
+  // record would cost more than the record. (seq_cst pairs with the
+  // writer's store, then its look at every chunk.)
+  if (writer_asleep_.load() && writer_asleep_.exchange(false)) wake_.release();
   return wait;
 }
 
@@ -109,34 +121,43 @@ void ClickLog::Close() {
 }
 
 void ClickLog::StealLocked() {
-  Node* list = head_.exchange(nullptr, std::memory_order_acquire);
-  Node* fifo = nullptr;
-  while (list) {
-    Node* next = list->next;
-    list->next = fifo;
-    fifo = list;
-    list = next;
-  }
-  for (Node* n = fifo; n; n = n->next) {
-    backlog_.push_back(n);
-    if (n->done) waiting_.push_back(n);
+  for (auto& p : producers_) {
+    std::unique_lock lock(p->mu);
+    if (p->chunk.records == 0) continue;
+    Chunk taken = std::move(p->chunk);
+    p->chunk = Chunk{};
+    if (!spare_.empty()) {
+      p->chunk = std::move(spare_.back());
+      spare_.pop_back();
+    }
+    lock.unlock();
+    waiting_.insert(waiting_.end(), taken.waiters.begin(), taken.waiters.end());
+    backlog_.push_back(std::move(taken));
   }
 }
 
-std::vector<ClickLog::Node*> ClickLog::TakeBatch() {
+void ClickLog::TakeBatch() {
   std::lock_guard lock(mu_);
   StealLocked();
-  std::vector<Node*> batch(backlog_.begin(), backlog_.end());
+  for (Chunk& c : backlog_) batch_.push_back(std::move(c));
   backlog_.clear();
-  return batch;
+}
+
+bool ClickLog::HasUntaken() {
+  std::lock_guard lock(mu_);
+  for (auto& p : producers_) {
+    std::lock_guard plock(p->mu);
+    if (p->chunk.records != 0) return true;
+  }
+  return !backlog_.empty();
 }
 
 void ClickLog::WriterLoop() {
   for (;;) {
-    std::vector<Node*> batch = TakeBatch();
-    if (!batch.empty()) {
-      WriteBatch(batch);
-      Finish(batch);
+    TakeBatch();
+    if (!batch_.empty()) {
+      WriteBatch();
+      Finish();
       continue;
     }
     if (closing_.load()) {
@@ -149,10 +170,11 @@ void ClickLog::WriterLoop() {
     if (opt_.durability == Durability::kInterval && unsynced_) {
       wait = std::chrono::milliseconds(opt_.interval_ms);
     }
-    // Announce the sleep, then look once more: a producer that pushed before
-    // seeing the flag is caught here, one that pushed after it wakes us.
+    // Announce the sleep, then look once more: a producer that appended
+    // before seeing the flag is caught here, one that appended after it
+    // wakes us.
     writer_asleep_.store(true);
-    if (head_.load() == nullptr && !closing_.load()) {
+    if (!HasUntaken() && !closing_.load()) {
       (void)wake_.try_acquire_for(wait);  // woken by work or by the timeout alike
     }
     writer_asleep_.store(false);
@@ -215,22 +237,35 @@ void ClickLog::Complain(const std::string& what, int err, size_t dropped) {
                std::strerror(err), dropped);
 }
 
-void ClickLog::WriteBatch(const std::vector<Node*>& batch) {
+void ClickLog::WriteBatch() {
   const uint64_t first = next_seq_;
-  buf_.clear();
-  for (Node* n : batch) {
-    AppendRecord(&buf_, kClick, next_seq_++, std::string_view(n->payload(), n->size));
+  size_t records = 0;
+  for (Chunk& c : batch_) {
+    for (size_t at = 0; at < c.bytes.size();) {
+      char* rec = c.bytes.data() + at;
+      SealRecord(rec, next_seq_++);
+      at += kHeaderSize + DecodeFixed32(rec + 8);
+    }
+    records += c.records;
   }
-  M().log_batch_size.Observe(batch.size());
-  if (fd_ >= 0 && segment_size_ > 0 && segment_size_ + buf_.size() > opt_.segment_bytes) {
+  std::string_view out = batch_.front().bytes;
+  if (batch_.size() > 1) {
+    buf_.clear();
+    for (const Chunk& c : batch_) buf_ += c.bytes;
+    out = buf_;
+  }
+  M().log_batch_size.Observe(records);
+  if (fd_ >= 0 && segment_size_ > 0 && segment_size_ + out.size() > opt_.segment_bytes) {
     SyncIfDue(true);
     SealSegment();
   }
   int err = EnsureSegment(first) ? 0 : EIO;
   const bool sync = opt_.durability == Durability::kSync;
   busy_since_ns_.store(SteadyNs());
-  if (err == 0) err = ExtendZeros(segment_size_ + buf_.size());
-  if (err == 0) err = io_->Write(fd_, buf_.data(), buf_.size(), segment_size_);
+  const uint64_t end = segment_size_ + out.size();
+  if (err == 0 && sync && out.size() < kZeroAheadMaxBatch) err = ExtendZeros(end);
+  if (err == 0) err = io_->Write(fd_, out.data(), out.size(), segment_size_);
+  if (err == 0) zeroed_ = std::max(zeroed_, end);
   const char* op = "write";
   int64_t t0 = SteadyNs();
   if (err == 0 && sync) {
@@ -246,18 +281,18 @@ void ClickLog::WriteBatch(const std::vector<Node*>& batch) {
     bool nothing_written = fd_ < 0;  // the segment could not even be created
     if (nothing_written || AbandonSegment()) next_seq_ = first;
     healthy_.store(false);
-    M().clicks_dropped.Add(batch.size());
-    Complain(op, err, batch.size());
+    M().clicks_dropped.Add(records);
+    Complain(op, err, records);
     return;
   }
-  segment_size_ += buf_.size();
-  M().log_records.Add(batch.size());
-  M().log_bytes.Add(buf_.size());
+  segment_size_ += out.size();
+  M().log_records.Add(records);
+  M().log_bytes.Add(out.size());
   if (sync) {
     durable_seq_.store(next_seq_ - 1, std::memory_order_release);
   } else {
     unsynced_ = true;
-    unsynced_records_ += batch.size();
+    unsynced_records_ += records;
   }
   healthy_.store(true);
 }
@@ -289,18 +324,27 @@ void ClickLog::SyncIfDue(bool force) {
   unsynced_records_ = 0;
 }
 
-void ClickLog::Finish(const std::vector<Node*>& batch) {
+void ClickLog::Finish() {
+  size_t records = 0;
   {
     std::lock_guard lock(mu_);
-    for (Node* n : batch) {
-      if (waiting_.empty() || waiting_.front() != n) continue;
-      waiting_.pop_front();
-      if (n->done) n->done->Complete();
-      n->done = nullptr;
+    for (Chunk& c : batch_) {
+      // The batch's waiters were registered first and in this order; the
+      // watchdog may have completed some already.
+      for (size_t i = 0; i < c.waiters.size(); ++i) {
+        if (Completion* done = waiting_.front().done) done->Complete();
+        waiting_.pop_front();
+      }
+      records += c.records;
+      if (c.bytes.capacity() > kMaxSpareBytes || spare_.size() > producers_.size()) continue;
+      c.bytes.clear();
+      c.waiters.clear();
+      c.records = 0;
+      spare_.push_back(std::move(c));
     }
   }
-  for (Node* n : batch) Node::Free(n);
-  queued_.fetch_sub(batch.size());
+  batch_.clear();
+  queued_.fetch_sub(records);
   M().log_queue_depth.store(static_cast<int64_t>(queued_.load()), std::memory_order_relaxed);
 }
 
@@ -314,15 +358,15 @@ void ClickLog::WatchdogLoop() {
     int64_t busy = busy_since_ns_.load();
     if (busy != 0 && now - busy > max_wait / 4) StealLocked();
     int64_t next = now + max_wait / 4;
-    for (Node* n : waiting_) {
-      if (!n->done) continue;
-      int64_t deadline = n->enqueued_ns + max_wait;
-      if (deadline > now) {  // FIFO: every later one is later still
+    for (Waiter& w : waiting_) {  // in order per producer only, so all of them
+      if (!w.done) continue;
+      int64_t deadline = w.enqueued_ns + max_wait;
+      if (deadline > now) {
         next = std::min(next, deadline);
-        break;
+        continue;
       }
-      n->done->Complete();
-      n->done = nullptr;
+      w.done->Complete();
+      w.done = nullptr;
       M().log_released.Add();
     }
     watchdog_cv_.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(next - now, 100000)));

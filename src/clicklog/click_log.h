@@ -1,18 +1,23 @@
 // ClickLog: the durable, segmented, checksummed click log (SPEC §4); a
 // ClickSink for the redirect path.
 //
-// Threads: any number of producers call Append; it pushes onto a lock-free
-// multi-producer stack and never blocks. One writer thread takes everything
-// queued, assigns sequence numbers, and writes it with one write(2) and, in
-// "sync" mode, one fdatasync(2): group commit. A watchdog thread releases
-// visitors whose record has waited max_wait_ms (a stalled disk); a mutex
-// shared only by the writer and the watchdog makes each release happen once.
+// Threads: any number of producers call Append. Each producer thread frames
+// its records into a chunk of its own, under a lock it shares only with the
+// writer, and never blocks on disk. One writer thread takes every chunk,
+// numbers and checksums the records in place, and writes them with one
+// write(2) and, in "sync" mode, one fdatasync(2): group commit. A watchdog
+// thread releases visitors whose record has waited max_wait_ms (a stalled
+// disk); a mutex shared only by the writer and the watchdog makes each
+// release happen once.
 //
-// Zero-ahead: the segment is extended with zeros 1 MiB at a time ahead of
-// the records, and records overwrite them in place. An fdatasync then has
-// no file size to journal (on ext4 that halved the I/Os per sync). Sealing
-// cuts the unused zeros off, so only the newest segment ever ends in zeros,
-// and readers take that as its end.
+// Zero-ahead, in "sync" mode: the segment is extended with zeros 1 MiB at a
+// time ahead of the records, and records overwrite them in place. An
+// fdatasync then has no file size to journal (on ext4 that halved the I/Os
+// per sync). The zeros cost a second write of every byte, so a batch of
+// kZeroAheadMaxBatch bytes or more, whose sync the journal entry hardly
+// slows, just extends the file; so does every batch in the other modes,
+// which sync seldom. Sealing cuts the unused zeros off, so only the newest
+// segment ever ends in zeros, and readers take that as its end.
 //
 // Failures: a failed write or fdatasync abandons the segment (it is cut
 // back to its last good record and never synced again: after a failed fsync
@@ -29,6 +34,7 @@
 #include <semaphore>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "clicklog/click_sink.h"
@@ -72,24 +78,33 @@ class ClickLog : public ClickSink {
   uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
 
  private:
-  // One allocation per record: this header, then the encoded payload.
-  struct Node {
-    Completion* done;  // guarded by mu_ once registered
+  struct Waiter {
+    Completion* done;  // null once completed; guarded by mu_ once registered
     int64_t enqueued_ns;
-    Node* next;
-    uint32_t size;
-    char* payload() { return reinterpret_cast<char*>(this + 1); }
-    static Node* Make(std::string_view payload, Completion* done, int64_t now_ns);
-    static void Free(Node* n);
+  };
+  // Records one producer thread appended since the writer last took them.
+  struct Chunk {
+    std::string bytes;            // framed records, seq and checksum still zero
+    std::vector<Waiter> waiters;  // the records a visitor waits on, in order
+    size_t records = 0;
+  };
+  // One per producer thread; its lock is shared with the writer and the
+  // watchdog only, so producers never contend with each other.
+  struct Producer {
+    std::mutex mu;
+    Chunk chunk;
   };
 
   explicit ClickLog(const Options& opt, uint64_t next_seq);
+  Producer* ThisThreadsProducer();
   void WriterLoop();
   void WatchdogLoop();
-  // Takes the backlog and the queue, oldest first, registering waiters.
-  std::vector<Node*> TakeBatch();
-  void StealLocked();  // queue -> backlog_, REQUIRES mu_
-  void WriteBatch(const std::vector<Node*>& batch);
+  bool HasUntaken();
+  // Moves the backlog and every producer's chunk into batch_, oldest first.
+  void TakeBatch();
+  // Producers' chunks -> backlog_, registering their waiters. REQUIRES mu_.
+  void StealLocked();
+  void WriteBatch();
   bool EnsureSegment(uint64_t first_seq);
   // Closes a segment after a failure, cut to its last good record (which
   // also drops the zeros ahead). Returns whether the cut worked.
@@ -99,24 +114,29 @@ class ClickLog : public ClickSink {
   int ExtendZeros(uint64_t needed);
   void SyncIfDue(bool force);
   void Complain(const std::string& what, int err, size_t dropped);
-  void Finish(const std::vector<Node*>& batch);
+  // Completes the batch's waiters and recycles its chunks.
+  void Finish();
 
   const Options opt_;
   SegmentIo* const io_;
   uint64_t next_seq_;
 
+  const uint64_t id_;  // tells this log from an earlier one at the same address
+
   // Producers.
-  std::atomic<Node*> head_{nullptr};
   std::atomic<size_t> queued_{0};
   std::counting_semaphore<> wake_{0};
   std::atomic<bool> closing_{false};
   std::atomic<bool> writer_asleep_{false};
 
-  // Writer and watchdog.
+  // Registry, writer and watchdog.
   std::mutex mu_;
   std::condition_variable watchdog_cv_;
-  std::deque<Node*> backlog_;  // stolen from the queue while the writer was busy
-  std::deque<Node*> waiting_;  // nodes with a waiter, oldest first
+  std::vector<std::unique_ptr<Producer>> producers_;  // grows only
+  std::unordered_map<std::thread::id, Producer*> by_thread_;
+  std::deque<Chunk> backlog_;              // taken from producers while the writer was busy
+  std::deque<Waiter> waiting_;             // registered waiters, in batch order
+  std::vector<Chunk> spare_;               // emptied chunks, their capacity kept
   std::atomic<int64_t> busy_since_ns_{0};  // writer inside a syscall since; 0: idle
   bool stop_watchdog_ = false;
 
@@ -129,7 +149,8 @@ class ClickLog : public ClickSink {
   size_t unsynced_records_ = 0;
   int64_t last_sync_ns_ = 0;
   int64_t last_complaint_ns_ = -2'000'000'000;
-  std::string buf_;
+  std::vector<Chunk> batch_;
+  std::string buf_;  // the batch's chunks joined, when there are several
 
   std::atomic<bool> healthy_{true};
   std::atomic<uint64_t> durable_seq_{0};

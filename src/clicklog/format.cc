@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <cstdio>
+#include <cstring>
 
 #include "util/coding.h"
 
@@ -10,29 +11,68 @@ namespace refgate::clicklog {
 
 uint64_t Checksum(std::string_view s) { return XXH3_64bits(s.data(), s.size()); }
 
-void AppendRecord(std::string* dst, RecordType type, uint64_t seq, std::string_view payload) {
+namespace {
+
+static_assert(kUtmFieldCount == 5, "PutClickPayload lists the UTM fields one by one");
+
+// Sizes the payload first, then writes it with one resize of *out.
+void PutClickPayload(const ClickRecord& r, std::string* out) {
+  const std::string_view fields[] = {r.code,    r.referrer_id, r.click_id, r.visitor_id, r.method,
+                                     r.utm[0],  r.utm[1],      r.utm[2],   r.utm[3],     r.utm[4],
+                                     r.referer, r.user_agent,  r.ip};
+  const auto ts = static_cast<uint64_t>(r.ts_us), status = static_cast<uint64_t>(r.status);
+  size_t size = VarintLength(ts) + 2 + VarintLength(status);
+  for (std::string_view f : fields) size += VarintLength(f.size()) + f.size();
+  size_t start = out->size();
+  out->resize(start + size);
+  char* p = EncodeVarint64(out->data() + start, ts);
+  *p++ = static_cast<char>(r.type);
+  *p++ = static_cast<char>((r.new_visitor ? 1 : 0) | (r.bot ? 2 : 0));
+  p = EncodeVarint64(p, status);
+  for (std::string_view f : fields) {
+    p = EncodeVarint64(p, f.size());
+    std::memcpy(p, f.data(), f.size());
+    p += f.size();
+  }
+}
+
+// A header with the length and type set; seq and checksum come with SealRecord.
+size_t StartRecord(std::string* dst, RecordType type) {
   size_t start = dst->size();
   dst->resize(start + kHeaderSize);
-  char* h = dst->data() + start;
-  EncodeFixed32(h + 8, static_cast<uint32_t>(payload.size()));
-  h[12] = static_cast<char>(type);
-  EncodeFixed64(h + 13, seq);
+  (*dst)[start + 12] = static_cast<char>(type);
+  return start;
+}
+
+void EndRecord(std::string* dst, size_t start) {
+  EncodeFixed32(dst->data() + start + 8, static_cast<uint32_t>(dst->size() - start - kHeaderSize));
+}
+
+}  // namespace
+
+void SealRecord(char* record, uint64_t seq) {
+  EncodeFixed64(record + 13, seq);
+  std::string_view covered(record + 8, kHeaderSize - 8 + DecodeFixed32(record + 8));
+  EncodeFixed64(record, Checksum(covered));
+}
+
+void AppendRecord(std::string* dst, RecordType type, uint64_t seq, std::string_view payload) {
+  size_t start = StartRecord(dst, type);
   dst->append(payload);
-  std::string_view covered(dst->data() + start + 8, kHeaderSize - 8 + payload.size());
-  EncodeFixed64(dst->data() + start, Checksum(covered));
+  EndRecord(dst, start);
+  SealRecord(dst->data() + start, seq);
+}
+
+size_t AppendUnsealedClick(std::string* dst, const ClickRecord& r) {
+  size_t start = StartRecord(dst, kClick);
+  PutClickPayload(r, dst);
+  EndRecord(dst, start);
+  return dst->size() - start;
 }
 
 void EncodeClick(const ClickRecord& r, std::string* out) {
   out->clear();
-  PutVarint64(out, static_cast<uint64_t>(r.ts_us));
-  out->push_back(static_cast<char>(r.type));
-  out->push_back(static_cast<char>((r.new_visitor ? 1 : 0) | (r.bot ? 2 : 0)));
-  PutVarint64(out, static_cast<uint64_t>(r.status));
-  for (const std::string* s : {&r.code, &r.referrer_id, &r.click_id, &r.visitor_id, &r.method}) {
-    PutLengthPrefixed(out, *s);
-  }
-  for (const std::string& u : r.utm) PutLengthPrefixed(out, u);
-  for (const std::string* s : {&r.referer, &r.user_agent, &r.ip}) PutLengthPrefixed(out, *s);
+  PutClickPayload(r, out);
 }
 
 Status DecodeClick(std::string_view in, ClickRecord* r) {

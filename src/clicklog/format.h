@@ -48,6 +48,14 @@ enum RecordType : uint8_t {
 // Appends one framed record to *dst.
 void AppendRecord(std::string* dst, RecordType type, uint64_t seq, std::string_view payload);
 
+// Appends a kClick record to *dst as AppendRecord would, but with seq and
+// checksum left zero for SealRecord: producers frame, the writer numbers.
+// Returns the record's framed size.
+size_t AppendUnsealedClick(std::string* dst, const ClickRecord& rec);
+// Sets the seq and the checksum of a framed record whose length is set.
+void SealRecord(char* record, uint64_t seq);
+
+// Sets *payload to the kClick payload of `rec`.
 void EncodeClick(const ClickRecord& rec, std::string* payload);
 Status DecodeClick(std::string_view payload, ClickRecord* rec);
 

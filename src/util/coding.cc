@@ -36,12 +36,24 @@ void PutFixed64(std::string* dst, uint64_t v) {
   dst->append(buf, sizeof buf);
 }
 
-void PutVarint64(std::string* dst, uint64_t v) {
+char* EncodeVarint64(char* p, uint64_t v) {
   while (v >= 0x80) {
-    dst->push_back(static_cast<char>(v | 0x80));
+    *p++ = static_cast<char>(v | 0x80);
     v >>= 7;
   }
-  dst->push_back(static_cast<char>(v));
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+size_t VarintLength(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
+
+void PutVarint64(std::string* dst, uint64_t v) {
+  char buf[kMaxVarint64Bytes];
+  dst->append(buf, EncodeVarint64(buf, v));
 }
 
 void PutLengthPrefixed(std::string* dst, std::string_view s) {

@@ -19,6 +19,10 @@ uint32_t DecodeFixed32(const char* p);
 uint64_t DecodeFixed64(const char* p);
 void EncodeFixed32(char* p, uint32_t v);
 void EncodeFixed64(char* p, uint64_t v);
+// Writes v as a varint at p (room for kMaxVarint64Bytes); returns the end.
+char* EncodeVarint64(char* p, uint64_t v);
+inline constexpr size_t kMaxVarint64Bytes = 10;
+size_t VarintLength(uint64_t v);
 
 [[nodiscard]] bool GetFixed64(std::string_view* in, uint64_t* v);
 [[nodiscard]] bool GetVarint64(std::string_view* in, uint64_t* v);

@@ -98,6 +98,65 @@ TEST(ClickLog, ConcurrentAppendsGetDenseSequenceNumbersAndAllWaitersComplete) {
   EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, kThreads * kPer));
 }
 
+// Click ids of every record in the log, in log order.
+std::vector<std::string> ReadClickIds(const std::string& dir) {
+  LogReader reader(dir, nullptr);
+  EXPECT_TRUE(reader.Open(0).ok());
+  std::vector<std::string> ids;
+  Record rec;
+  ClickRecord c;
+  while (reader.Next(&rec)) {
+    EXPECT_TRUE(DecodeClick(rec.payload, &c).ok());
+    ids.push_back(c.click_id);
+  }
+  return ids;
+}
+
+TEST(ClickLog, OneThreadAppendingToTwoLogsInTurnFeedsEachItsOwn) {
+  ScratchDir a_dir, b_dir;
+  auto a = OpenLog({.dir = a_dir.path(), .durability = Durability::kNone});
+  auto b = OpenLog({.dir = b_dir.path(), .durability = Durability::kNone});
+  std::vector<std::string> want_a, want_b;
+  for (int i = 0; i < 300; ++i) {
+    ClickSink* to = i % 3 == 0 ? b.get() : a.get();
+    (to == a.get() ? want_a : want_b).push_back(MakeClick(i).click_id);
+    to->Append(MakeClick(i), nullptr);
+  }
+  a->Close();
+  b->Close();
+  EXPECT_EQ(ReadClickIds(a_dir.path()), want_a);
+  EXPECT_EQ(ReadClickIds(b_dir.path()), want_b);
+}
+
+// A batch too big for zero-ahead extends the file itself; the next small
+// batch must zero ahead from the new end, never over the records.
+TEST(ClickLog, BigBatchThenSmallBatchesKeepEveryRecord) {
+  ScratchDir dir;
+  FaultyIo io;
+  const uint64_t bytes_before = GlobalMetrics().log_bytes.Value();
+  auto log = OpenLog({.dir = dir.path(), .io = &io});
+  io.stall_ms = 200;
+  Waiter first;
+  ASSERT_TRUE(log->Append(MakeClick(0), &first));
+  std::this_thread::sleep_for(50ms);  // the writer is in fdatasync now
+  constexpr int kBig = 2500;  // ~1.3 MiB in one batch: past the zero-ahead limit and the zeros
+  for (int i = 1; i <= kBig; ++i) log->Append(MakeClick(i, 500), nullptr);
+  ASSERT_TRUE(first.WaitFor(5s));
+  io.stall_ms = 0;
+  for (int i = kBig + 1; i <= kBig + 20; ++i) {
+    Waiter w;
+    ASSERT_TRUE(log->Append(MakeClick(i), &w));
+    ASSERT_TRUE(w.WaitFor(5s));
+  }
+  log->Close();
+  RecordingReporter rep;
+  EXPECT_EQ(ReadSeqs(dir.path(), &rep), Seqs(1, kBig + 21));
+  EXPECT_TRUE(rep.damages.empty());
+  uint64_t bytes = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) bytes += e.file_size();
+  EXPECT_EQ(bytes, GlobalMetrics().log_bytes.Value() - bytes_before);
+}
+
 TEST(ClickLog, SyncModeAnswersOnlyAfterTheSync) {
   ScratchDir dir;
   FaultyIo io;
@@ -172,7 +231,8 @@ TEST(ClickLog, RecoveryCutsATornTailAndTheSequenceGoesOn) {
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("cut torn tail"), std::string::npos) << notes[0];
   EXPECT_NE(notes[0].find("at offset " + std::to_string(SegmentBytes(1, 2).size())),
-            std::string::npos) << notes[0];
+            std::string::npos)
+      << notes[0];
   EXPECT_EQ(std::filesystem::file_size(path), SegmentBytes(1, 2).size());
   Waiter w;
   log->Append(MakeClick(9), &w);
@@ -283,7 +343,7 @@ TEST(ClickLog, FailedWriteDropsTheBatchCutsBackAndRecovers) {
   log->Close();
   RecordingReporter r;
   EXPECT_EQ(ReadSeqs(dir.path(), &r), Seqs(1, 2));  // dense: the lost seq was reused
-  EXPECT_TRUE(r.damages.empty());  // the partial write was cut back
+  EXPECT_TRUE(r.damages.empty());                   // the partial write was cut back
 }
 
 TEST(ClickLog, FailedFsyncIsNeverRetriedOnThatSegment) {

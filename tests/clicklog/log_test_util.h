@@ -18,9 +18,11 @@ namespace refgate::clicklog {
 class ScratchDir {
  public:
   ScratchDir() {
+    static int made = 0;  // a test may want several
     path_ = (std::filesystem::temp_directory_path() /
              ("refgate-log-" + std::to_string(getpid()) + "-" +
-              testing::UnitTest::GetInstance()->current_test_info()->name()))
+              testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
+              std::to_string(++made)))
                 .string();
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
