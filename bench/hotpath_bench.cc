@@ -293,7 +293,7 @@ BENCHMARK(BM_HotSerializeResponse);
 // A sink that takes every record and lets the visitor go at once.
 class DiscardSink : public ClickSink {
  public:
-  bool Append(ClickRecord&& rec, Completion*) override {
+  bool Append(const ClickRecord& rec, Completion*) override {
     benchmark::DoNotOptimize(rec.click_id.data());
     return false;
   }

@@ -30,8 +30,10 @@ uint64_t NextLogId() {
 // Batches this big are written without zero-ahead (see click_log.h).
 constexpr size_t kZeroAheadMaxBatch = 256 << 10;
 
-// Chunks bigger than this are not kept for reuse.
-constexpr size_t kMaxSpareBytes = 16 << 20;
+// Emptied chunks keep their capacity for the next batch: growing a buffer
+// again each batch costs a copy and fresh pages, more than the records do.
+// Only chunks past kMaxSpareBytes (after a burst) give their memory back.
+constexpr size_t kMaxSpareBytes = 64 << 20;
 
 }  // namespace
 
@@ -82,7 +84,7 @@ ClickLog::Producer* ClickLog::ThisThreadsProducer() {
   return p;
 }
 
-bool ClickLog::Append(ClickRecord&& rec, Completion* done) {
+bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
   // queued_ counts records from here until the writer finishes them, so the
   // writer's final drain waits for an Append that has passed this check.
   if (queued_.fetch_add(1) >= opt_.max_queued || closing_.load()) {

@@ -67,7 +67,7 @@ class ClickLog : public ClickSink {
                      std::vector<std::string>* notes);
   ~ClickLog() override;  // Close()
 
-  bool Append(ClickRecord&& rec, Completion* done) override;  // rec.seq is not set
+  bool Append(const ClickRecord& rec, Completion* done) override;  // rec.seq is ignored
   bool Healthy() const override { return healthy_.load(std::memory_order_relaxed); }
 
   // Writes and syncs everything appended so far, completes every waiter and

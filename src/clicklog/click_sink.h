@@ -10,12 +10,12 @@ class ClickSink {
  public:
   virtual ~ClickSink() = default;
 
-  // Takes `rec` (its sequence number comes from the log). When `done` is non-null and
+  // Records `rec` (its sequence number comes from the log). When `done` is non-null and
   // the sink makes visitors wait for durability, returns true and later
   // calls done->Complete() exactly once (any thread): after the record is
   // durable, or once the sink's maximum wait has passed. Otherwise returns
   // false and never touches `done`. Thread-safe; never blocks on disk.
-  virtual bool Append(ClickRecord&& rec, Completion* done) = 0;
+  virtual bool Append(const ClickRecord& rec, Completion* done) = 0;
 
   // False while records cannot be written (/readyz answers 503).
   virtual bool Healthy() const = 0;

@@ -46,7 +46,7 @@ bool RedirectHandler::Handle(const HttpRequest& req, HttpResponse* res, Completi
   Decision d = DecideRedirect(opt_, visit, rec.get(), res);
   if (!d.record) return true;
   GlobalMetrics().clicks_recorded.Add();
-  return !sink_->Append(std::move(d.click), done);
+  return !sink_->Append(d.click, done);
 }
 
 }  // namespace refgate

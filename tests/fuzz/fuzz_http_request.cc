@@ -2,13 +2,14 @@
 // header limit) into the redirect handler over a real code store, then the
 // response bytes: never a crash, and every header line the response carries
 // is one line of printable text.
+#include <unistd.h>
+
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <unistd.h>
 
 #include "clicklog/click_sink.h"
 #include "http/session.h"
@@ -20,7 +21,7 @@ namespace http = boost::beast::http;
 namespace {
 
 struct DropSink : ClickSink {
-  bool Append(ClickRecord&&, Completion*) override { return false; }
+  bool Append(const ClickRecord&, Completion*) override { return false; }
   bool Healthy() const override { return true; }
 };
 
@@ -29,8 +30,8 @@ struct World {
   DropSink sink;
   std::unique_ptr<RedirectHandler> handler;
   World() {
-    std::string dir = std::filesystem::temp_directory_path() /
-                      ("refgate-fuzz-" + std::to_string(getpid()));
+    std::string dir =
+        std::filesystem::temp_directory_path() / ("refgate-fuzz-" + std::to_string(getpid()));
     std::filesystem::remove_all(dir);
     if (!CodeStore::Open(dir, 1000, &store).ok()) std::abort();
     CodeRecord rec;
