@@ -30,10 +30,21 @@ uint64_t NextLogId() {
 // Batches this big are written without zero-ahead (see click_log.h).
 constexpr size_t kZeroAheadMaxBatch = 256 << 10;
 
-// Emptied chunks keep their capacity for the next batch: growing a buffer
-// again each batch costs a copy and fresh pages, more than the records do.
-// Only chunks past kMaxSpareBytes (after a burst) give their memory back.
-constexpr size_t kMaxSpareBytes = 64 << 20;
+// A producer starts a new chunk once its chunk holds this much.
+constexpr size_t kChunkBytes = 256 << 10;
+
+// Emptied chunks keep their capacity for their producer's next records:
+// growing a buffer again costs a copy and fresh pages, more than the records
+// do. A producer keeps this many.
+constexpr size_t kSparesPerProducer = 4;
+
+// Smaller batches are joined into one buffer for one write; bigger ones are
+// written a chunk at a time, as copying them would cost more than the calls.
+constexpr size_t kJoinBelowBytes = 64 << 10;
+
+// A batch takes at most this much of the backlog (and at least one chunk),
+// so its chunks come back to be reused while a burst is still being written.
+constexpr size_t kMaxBatchBytes = 8 << 20;
 
 }  // namespace
 
@@ -84,6 +95,16 @@ ClickLog::Producer* ClickLog::ThisThreadsProducer() {
   return p;
 }
 
+ClickLog::Chunk ClickLog::Producer::Swap() {
+  Chunk taken = std::move(chunk);
+  chunk = Chunk{};
+  if (!spare.empty()) {
+    chunk = std::move(spare.back());
+    spare.pop_back();
+  }
+  return taken;
+}
+
 bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
   // queued_ counts records from here until the writer finishes them, so the
   // writer's final drain waits for an Append that has passed this check.
@@ -95,11 +116,19 @@ bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
   bool wait = done != nullptr && opt_.durability == Durability::kSync;
   Producer* p = ThisThreadsProducer();
   int64_t now = wait ? SteadyNs() : 0;
+  // Frame outside the lock: held only for a copy, it seldom makes the
+  // writer wait, and a writer that must wait makes a futex call each side.
+  thread_local std::string framed;
+  framed.clear();
+  AppendUnsealedClick(&framed, rec);
   {
     std::lock_guard lock(p->mu);
-    AppendUnsealedClick(&p->chunk.bytes, rec);
+    p->chunk.bytes += framed;
     ++p->chunk.records;
     if (wait) p->chunk.waiters.push_back({done, now});
+    if (p->chunk.bytes.size() >= kChunkBytes) {
+      p->full.push_back(p->Swap());
+    }
   }
   // Wake the writer only if it sleeps, and only once: a futex call per
   // record would cost more than the record. (seq_cst pairs with the
@@ -124,32 +153,39 @@ void ClickLog::Close() {
 
 void ClickLog::StealLocked() {
   for (auto& p : producers_) {
-    std::unique_lock lock(p->mu);
-    if (p->chunk.records == 0) continue;
-    Chunk taken = std::move(p->chunk);
-    p->chunk = Chunk{};
-    if (!spare_.empty()) {
-      p->chunk = std::move(spare_.back());
-      spare_.pop_back();
+    const size_t before = backlog_.size();
+    {
+      std::lock_guard lock(p->mu);
+      for (Chunk& c : p->full) backlog_.push_back(std::move(c));
+      p->full.clear();
+      if (p->chunk.records != 0) backlog_.push_back(p->Swap());
     }
-    lock.unlock();
-    waiting_.insert(waiting_.end(), taken.waiters.begin(), taken.waiters.end());
-    backlog_.push_back(std::move(taken));
+    for (size_t i = before; i < backlog_.size(); ++i) {
+      Chunk& c = backlog_[i];
+      c.owner = p.get();
+      waiting_.insert(waiting_.end(), c.waiters.begin(), c.waiters.end());
+    }
   }
 }
 
 void ClickLog::TakeBatch() {
   std::lock_guard lock(mu_);
   StealLocked();
-  for (Chunk& c : backlog_) batch_.push_back(std::move(c));
-  backlog_.clear();
+  // A batch never fills more than a segment, unless it is one chunk.
+  const size_t limit = std::min<uint64_t>(kMaxBatchBytes, opt_.segment_bytes);
+  size_t bytes = 0;
+  while (!backlog_.empty() && (bytes == 0 || bytes + backlog_.front().bytes.size() <= limit)) {
+    bytes += backlog_.front().bytes.size();
+    batch_.push_back(std::move(backlog_.front()));
+    backlog_.pop_front();
+  }
 }
 
 bool ClickLog::HasUntaken() {
   std::lock_guard lock(mu_);
   for (auto& p : producers_) {
     std::lock_guard plock(p->mu);
-    if (p->chunk.records != 0) return true;
+    if (p->chunk.records != 0 || !p->full.empty()) return true;
   }
   return !backlog_.empty();
 }
@@ -241,7 +277,7 @@ void ClickLog::Complain(const std::string& what, int err, size_t dropped) {
 
 void ClickLog::WriteBatch() {
   const uint64_t first = next_seq_;
-  size_t records = 0;
+  size_t records = 0, bytes = 0;
   for (Chunk& c : batch_) {
     for (size_t at = 0; at < c.bytes.size();) {
       char* rec = c.bytes.data() + at;
@@ -249,24 +285,19 @@ void ClickLog::WriteBatch() {
       at += kHeaderSize + DecodeFixed32(rec + 8);
     }
     records += c.records;
-  }
-  std::string_view out = batch_.front().bytes;
-  if (batch_.size() > 1) {
-    buf_.clear();
-    for (const Chunk& c : batch_) buf_ += c.bytes;
-    out = buf_;
+    bytes += c.bytes.size();
   }
   M().log_batch_size.Observe(records);
-  if (fd_ >= 0 && segment_size_ > 0 && segment_size_ + out.size() > opt_.segment_bytes) {
+  if (fd_ >= 0 && segment_size_ > 0 && segment_size_ + bytes > opt_.segment_bytes) {
     SyncIfDue(true);
     SealSegment();
   }
   int err = EnsureSegment(first) ? 0 : EIO;
   const bool sync = opt_.durability == Durability::kSync;
   busy_since_ns_.store(SteadyNs());
-  const uint64_t end = segment_size_ + out.size();
-  if (err == 0 && sync && out.size() < kZeroAheadMaxBatch) err = ExtendZeros(end);
-  if (err == 0) err = io_->Write(fd_, out.data(), out.size(), segment_size_);
+  const uint64_t end = segment_size_ + bytes;
+  if (err == 0 && sync && bytes < kZeroAheadMaxBatch) err = ExtendZeros(end);
+  if (err == 0) err = WriteChunks(bytes);
   if (err == 0) zeroed_ = std::max(zeroed_, end);
   const char* op = "write";
   int64_t t0 = SteadyNs();
@@ -287,9 +318,9 @@ void ClickLog::WriteBatch() {
     Complain(op, err, records);
     return;
   }
-  segment_size_ += out.size();
+  segment_size_ += bytes;
   M().log_records.Add(records);
-  M().log_bytes.Add(out.size());
+  M().log_bytes.Add(bytes);
   if (sync) {
     durable_seq_.store(next_seq_ - 1, std::memory_order_release);
   } else {
@@ -297,6 +328,24 @@ void ClickLog::WriteBatch() {
     unsynced_records_ += records;
   }
   healthy_.store(true);
+}
+
+int ClickLog::WriteChunks(size_t bytes) {
+  if (batch_.size() == 1 || bytes < kJoinBelowBytes) {
+    std::string_view out = batch_.front().bytes;
+    if (batch_.size() > 1) {
+      buf_.clear();
+      for (const Chunk& c : batch_) buf_ += c.bytes;
+      out = buf_;
+    }
+    return io_->Write(fd_, out.data(), out.size(), segment_size_);
+  }
+  uint64_t at = segment_size_;
+  for (const Chunk& c : batch_) {
+    if (int err = io_->Write(fd_, c.bytes.data(), c.bytes.size(), at); err != 0) return err;
+    at += c.bytes.size();
+  }
+  return 0;
 }
 
 void ClickLog::SyncIfDue(bool force) {
@@ -338,12 +387,14 @@ void ClickLog::Finish() {
         waiting_.pop_front();
       }
       records += c.records;
-      if (c.bytes.capacity() > kMaxSpareBytes || spare_.size() > producers_.size()) continue;
-      c.bytes.clear();
-      c.waiters.clear();
-      c.records = 0;
-      spare_.push_back(std::move(c));
     }
+  }
+  for (Chunk& c : batch_) {
+    c.bytes.clear();
+    c.waiters.clear();
+    c.records = 0;
+    std::lock_guard lock(c.owner->mu);
+    if (c.owner->spare.size() < kSparesPerProducer) c.owner->spare.push_back(std::move(c));
   }
   batch_.clear();
   queued_.fetch_sub(records);

@@ -4,8 +4,11 @@
 // Threads: any number of producers call Append. Each producer thread frames
 // its records into a chunk of its own, under a lock it shares only with the
 // writer, and never blocks on disk. One writer thread takes every chunk,
-// numbers and checksums the records in place, and writes them with one
-// write(2) and, in "sync" mode, one fdatasync(2): group commit. A watchdog
+// numbers and checksums the records in place, and writes them (one write(2)
+// for a small batch, one per chunk for a big one) and, in "sync" mode, one
+// fdatasync(2): group commit. Chunks hold about 256 KiB at most and go back
+// to their producer once written, so a burst cycles a few warm buffers
+// instead of growing one big one through fresh memory. A watchdog
 // thread releases visitors whose record has waited max_wait_ms (a stalled
 // disk); a mutex shared only by the writer and the watchdog makes each
 // release happen once.
@@ -82,17 +85,23 @@ class ClickLog : public ClickSink {
     Completion* done;  // null once completed; guarded by mu_ once registered
     int64_t enqueued_ns;
   };
-  // Records one producer thread appended since the writer last took them.
+  struct Producer;
+  // Records one producer thread appended, at most about kChunkBytes.
   struct Chunk {
     std::string bytes;            // framed records, seq and checksum still zero
     std::vector<Waiter> waiters;  // the records a visitor waits on, in order
     size_t records = 0;
+    Producer* owner = nullptr;  // set when taken; the emptied chunk goes back to it
   };
   // One per producer thread; its lock is shared with the writer and the
   // watchdog only, so producers never contend with each other.
   struct Producer {
     std::mutex mu;
-    Chunk chunk;
+    Chunk chunk;               // being filled
+    std::vector<Chunk> full;   // filled before the writer came, oldest first
+    std::vector<Chunk> spare;  // emptied by the writer, their capacity kept
+    // Returns the chunk being filled and starts another. REQUIRES mu.
+    Chunk Swap();
   };
 
   explicit ClickLog(const Options& opt, uint64_t next_seq);
@@ -100,11 +109,14 @@ class ClickLog : public ClickSink {
   void WriterLoop();
   void WatchdogLoop();
   bool HasUntaken();
-  // Moves the backlog and every producer's chunk into batch_, oldest first.
+  // Moves every producer's chunks to the backlog, then up to
+  // kMaxBatchBytes of it (one chunk at least) into batch_, oldest first.
   void TakeBatch();
   // Producers' chunks -> backlog_, registering their waiters. REQUIRES mu_.
   void StealLocked();
   void WriteBatch();
+  // The batch's `bytes` at the end of the segment. Returns 0 or an errno.
+  int WriteChunks(size_t bytes);
   bool EnsureSegment(uint64_t first_seq);
   // Closes a segment after a failure, cut to its last good record (which
   // also drops the zeros ahead). Returns whether the cut worked.
@@ -134,9 +146,8 @@ class ClickLog : public ClickSink {
   std::condition_variable watchdog_cv_;
   std::vector<std::unique_ptr<Producer>> producers_;  // grows only
   std::unordered_map<std::thread::id, Producer*> by_thread_;
-  std::deque<Chunk> backlog_;              // taken from producers while the writer was busy
+  std::deque<Chunk> backlog_;              // taken from producers, not yet in a batch
   std::deque<Waiter> waiting_;             // registered waiters, in batch order
-  std::vector<Chunk> spare_;               // emptied chunks, their capacity kept
   std::atomic<int64_t> busy_since_ns_{0};  // writer inside a syscall since; 0: idle
   bool stop_watchdog_ = false;
 
@@ -150,7 +161,7 @@ class ClickLog : public ClickSink {
   int64_t last_sync_ns_ = 0;
   int64_t last_complaint_ns_ = -2'000'000'000;
   std::vector<Chunk> batch_;
-  std::string buf_;  // the batch's chunks joined, when there are several
+  std::string buf_;  // a small batch's chunks joined, for one write
 
   std::atomic<bool> healthy_{true};
   std::atomic<uint64_t> durable_seq_{0};

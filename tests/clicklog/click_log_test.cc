@@ -128,6 +128,47 @@ TEST(ClickLog, OneThreadAppendingToTwoLogsInTurnFeedsEachItsOwn) {
   EXPECT_EQ(ReadClickIds(b_dir.path()), want_b);
 }
 
+// A burst while the disk stalls: each producer fills many chunks, and the
+// backlog takes several batches. Every record is kept, each producer's in
+// the order it appended them, and waiters complete once each.
+TEST(ClickLog, BurstDuringAStallKeepsEveryProducersRecordsInOrder) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(), .segment_bytes = 4 << 20, .io = &io});
+  Waiter first;
+  ASSERT_TRUE(log->Append(MakeClick(-1), &first));
+  ASSERT_TRUE(first.WaitFor(5s));
+  io.stall_ms = 300;  // every batch's sync from here on
+  constexpr int kThreads = 2, kPer = 24000;  // ~13 MiB each: past a batch
+  std::vector<std::thread> threads;
+  std::vector<Waiter> waiters(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPer - 1; ++i) log->Append(MakeClick(t * kPer + i, 500), nullptr);
+      EXPECT_TRUE(log->Append(MakeClick(t * kPer + kPer - 1, 500), &waiters[t]));
+    });
+  }
+  for (auto& t : threads) t.join();
+  io.stall_ms = 0;
+  for (auto& w : waiters) ASSERT_TRUE(w.WaitFor(10s));
+  log->Close();
+  for (auto& w : waiters) EXPECT_EQ(w.calls.load(), 1);
+  RecordingReporter rep;
+  EXPECT_EQ(ReadSeqs(dir.path(), &rep), Seqs(1, kThreads * kPer + 1));
+  EXPECT_TRUE(rep.damages.empty());
+  std::vector<std::vector<std::string>> got(kThreads), want(kThreads);
+  for (const std::string& id : ReadClickIds(dir.path())) {
+    int i = std::stoi(id.substr(5));
+    if (i >= 0) got[i / kPer].push_back(id);
+  }
+  for (int i = 0; i < kThreads * kPer; ++i) want[i / kPer].push_back(MakeClick(i).click_id);
+  EXPECT_EQ(got, want);
+  // A segment goes past segment_bytes by one producer's chunk at most.
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    EXPECT_LE(e.file_size(), (4u << 20) + (256u << 10) + 1024) << e.path();
+  }
+}
+
 // A batch too big for zero-ahead extends the file itself; the next small
 // batch must zero ahead from the new end, never over the records.
 TEST(ClickLog, BigBatchThenSmallBatchesKeepEveryRecord) {
