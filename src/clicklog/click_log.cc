@@ -1,5 +1,6 @@
 #include "clicklog/click_log.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +43,12 @@ constexpr size_t kSparesPerProducer = 4;
 // written a chunk at a time, as copying them would cost more than the calls.
 constexpr size_t kJoinBelowBytes = 64 << 10;
 
+// Outside "sync", how long the writer lets records gather after a small batch.
+constexpr auto kGatherPause = std::chrono::milliseconds(1);
+
+// Outside "sync", written bytes are sent on to the disk this many at a time.
+constexpr uint64_t kWritebackBytes = 1 << 20;
+
 // A batch takes at most this much of the backlog (and at least one chunk),
 // so its chunks come back to be reused while a burst is still being written.
 constexpr size_t kMaxBatchBytes = 8 << 20;
@@ -75,8 +82,15 @@ Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
   if (!log->EnsureSegment(r.next_seq)) {
     return Status::IOError("cannot create a segment in " + opt.dir);
   }
-  log->writer_ = std::thread([p = log.get()] { p->WriterLoop(); });
-  log->watchdog_ = std::thread([p = log.get()] { p->WatchdogLoop(); });
+  // Named for top -H and perf.
+  log->writer_ = std::thread([p = log.get()] {
+    pthread_setname_np(pthread_self(), "clicklog-write");
+    p->WriterLoop();
+  });
+  log->watchdog_ = std::thread([p = log.get()] {
+    pthread_setname_np(pthread_self(), "clicklog-watch");
+    p->WatchdogLoop();
+  });
   *out = std::move(log);
   return Status::OK();
 }
@@ -116,14 +130,9 @@ bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
   bool wait = done != nullptr && opt_.durability == Durability::kSync;
   Producer* p = ThisThreadsProducer();
   int64_t now = wait ? SteadyNs() : 0;
-  // Frame outside the lock: held only for a copy, it seldom makes the
-  // writer wait, and a writer that must wait makes a futex call each side.
-  thread_local std::string framed;
-  framed.clear();
-  AppendUnsealedClick(&framed, rec);
   {
     std::lock_guard lock(p->mu);
-    p->chunk.bytes += framed;
+    AppendUnsealedClick(&p->chunk.bytes, rec);
     ++p->chunk.records;
     if (wait) p->chunk.waiters.push_back({done, now});
     if (p->chunk.bytes.size() >= kChunkBytes) {
@@ -194,8 +203,14 @@ void ClickLog::WriterLoop() {
   for (;;) {
     TakeBatch();
     if (!batch_.empty()) {
-      WriteBatch();
+      const size_t bytes = WriteBatch();
       Finish();
+      // Outside "sync" no visitor waits: after a small batch, let records
+      // gather a moment instead of chasing the producers a few records at a
+      // time (every take moves their lock and chunk to the writer's core).
+      if (opt_.durability != Durability::kSync && bytes < kJoinBelowBytes && !closing_.load()) {
+        (void)wake_.try_acquire_for(kGatherPause);  // only Close releases it meanwhile
+      }
       continue;
     }
     if (closing_.load()) {
@@ -234,6 +249,7 @@ bool ClickLog::EnsureSegment(uint64_t first_seq) {
   }
   segment_size_ = 0;
   zeroed_ = 0;
+  written_back_ = 0;
   return true;
 }
 
@@ -275,7 +291,7 @@ void ClickLog::Complain(const std::string& what, int err, size_t dropped) {
                std::strerror(err), dropped);
 }
 
-void ClickLog::WriteBatch() {
+size_t ClickLog::WriteBatch() {
   const uint64_t first = next_seq_;
   size_t records = 0, bytes = 0;
   for (Chunk& c : batch_) {
@@ -316,7 +332,7 @@ void ClickLog::WriteBatch() {
     healthy_.store(false);
     M().clicks_dropped.Add(records);
     Complain(op, err, records);
-    return;
+    return bytes;
   }
   segment_size_ += bytes;
   M().log_records.Add(records);
@@ -326,8 +342,16 @@ void ClickLog::WriteBatch() {
   } else {
     unsynced_ = true;
     unsynced_records_ += records;
+    // Start the disk on what is written as it comes, as RocksDB's
+    // bytes_per_sync does: the next sync (interval, seal, shutdown) then
+    // finds little left to write, instead of a burst of the whole interval.
+    if (segment_size_ - written_back_ >= kWritebackBytes) {
+      (void)io_->StartWriteback(fd_, written_back_, segment_size_ - written_back_);
+      written_back_ = segment_size_;
+    }
   }
   healthy_.store(true);
+  return bytes;
 }
 
 int ClickLog::WriteChunks(size_t bytes) {

@@ -8,10 +8,13 @@
 // for a small batch, one per chunk for a big one) and, in "sync" mode, one
 // fdatasync(2): group commit. Chunks hold about 256 KiB at most and go back
 // to their producer once written, so a burst cycles a few warm buffers
-// instead of growing one big one through fresh memory. A watchdog
-// thread releases visitors whose record has waited max_wait_ms (a stalled
-// disk); a mutex shared only by the writer and the watchdog makes each
-// release happen once.
+// instead of growing one big one through fresh memory. Outside "sync",
+// where no visitor waits, the writer lets records gather for 1 ms after a
+// small batch rather than take a producer's chunk every few records, and
+// starts the disk on every MiB written (sync_file_range) so that the next
+// sync has little left to do. A watchdog thread releases visitors whose
+// record has waited max_wait_ms (a stalled disk); a mutex shared only by the
+// writer and the watchdog makes each release happen once.
 //
 // Zero-ahead, in "sync" mode: the segment is extended with zeros 1 MiB at a
 // time ahead of the records, and records overwrite them in place. An
@@ -114,7 +117,8 @@ class ClickLog : public ClickSink {
   void TakeBatch();
   // Producers' chunks -> backlog_, registering their waiters. REQUIRES mu_.
   void StealLocked();
-  void WriteBatch();
+  // Returns the batch's size in bytes, written or not.
+  size_t WriteBatch();
   // The batch's `bytes` at the end of the segment. Returns 0 or an errno.
   int WriteChunks(size_t bytes);
   bool EnsureSegment(uint64_t first_seq);
@@ -156,6 +160,7 @@ class ClickLog : public ClickSink {
   std::string segment_path_;
   uint64_t segment_size_ = 0;  // bytes of records
   uint64_t zeroed_ = 0;        // bytes the file has: records, then zeros
+  uint64_t written_back_ = 0;  // bytes StartWriteback was asked for
   bool unsynced_ = false;
   size_t unsynced_records_ = 0;
   int64_t last_sync_ns_ = 0;

@@ -47,8 +47,7 @@ class SegmentParser {
   // `data`, `reporter` must outlive the parser; `reporter` may be null.
   // zeros_end: an all-zero tail is the end of the data, not damage (the
   // newest segment, which the writer extends with zeros ahead of itself).
-  SegmentParser(std::string_view data, std::string name, Reporter* reporter,
-                bool zeros_end = false)
+  SegmentParser(std::string_view data, std::string name, Reporter* reporter, bool zeros_end = false)
       : data_(data), name_(std::move(name)), reporter_(reporter), zeros_end_(zeros_end) {}
 
   // The next valid record, or false at the end of the data.

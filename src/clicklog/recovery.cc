@@ -55,7 +55,8 @@ Status Recover(const std::string& dir, RecoveryResult* out) {
                            std::to_string(parser.valid_end()));
     }
     if (finder.found) {
-      out->notes.push_back(name + " has damaged records; readers skip them (see refgate log verify)");
+      out->notes.push_back(name +
+                           " has damaged records; readers skip them (see refgate log verify)");
     }
     if (parser.last_seq() > 0) {
       out->next_seq = parser.last_seq() + 1;

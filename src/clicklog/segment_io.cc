@@ -28,6 +28,13 @@ int SegmentIo::Write(int fd, const char* data, size_t n, uint64_t offset) {
 
 int SegmentIo::Sync(int fd) { return fdatasync(fd) == 0 ? 0 : errno; }
 
+int SegmentIo::StartWriteback(int fd, uint64_t offset, uint64_t n) {
+  return sync_file_range(fd, static_cast<off_t>(offset), static_cast<off_t>(n),
+                         SYNC_FILE_RANGE_WRITE) == 0
+             ? 0
+             : errno;
+}
+
 int SegmentIo::Truncate(int fd, size_t size) {
   return ftruncate(fd, static_cast<off_t>(size)) == 0 ? 0 : errno;
 }

@@ -33,6 +33,8 @@ struct FaultyIo : SegmentIo {
   std::atomic<int> syncs{0};
   std::atomic<int> failed_fd{-1};
   std::atomic<int> syncs_of_failed_fd{0};  // syncs of that fd after it failed
+  std::mutex mu;
+  std::vector<std::pair<uint64_t, uint64_t>> writebacks;  // offset, bytes; guarded by mu
 
   int Write(int fd, const char* p, size_t n, uint64_t offset) override {
     if (fail_writes > 0) {
@@ -52,6 +54,11 @@ struct FaultyIo : SegmentIo {
       return EIO;
     }
     return SegmentIo::Sync(fd);
+  }
+  int StartWriteback(int fd, uint64_t offset, uint64_t n) override {
+    std::lock_guard lock(mu);
+    writebacks.push_back({offset, n});
+    return SegmentIo::StartWriteback(fd, offset, n);
   }
   void Close(int fd) override {
     if (fd == failed_fd) failed_fd = -1;  // its number may be reused from here on
@@ -138,7 +145,7 @@ TEST(ClickLog, BurstDuringAStallKeepsEveryProducersRecordsInOrder) {
   Waiter first;
   ASSERT_TRUE(log->Append(MakeClick(-1), &first));
   ASSERT_TRUE(first.WaitFor(5s));
-  io.stall_ms = 300;  // every batch's sync from here on
+  io.stall_ms = 300;                         // every batch's sync from here on
   constexpr int kThreads = 2, kPer = 24000;  // ~13 MiB each: past a batch
   std::vector<std::thread> threads;
   std::vector<Waiter> waiters(kThreads);
@@ -222,6 +229,37 @@ TEST(ClickLog, IntervalAndNoneDoNotMakeVisitorsWaitButCloseSyncsEverything) {
     EXPECT_EQ(w.calls.load(), 0);
     EXPECT_GE(io.syncs.load(), 1);  // the clean shutdown synced
     EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 1000));
+  }
+}
+
+// Outside "sync" the writer starts the disk on each MiB written (and never
+// in "sync", where every batch is synced anyway): one segment's ranges
+// follow each other from its start and stay within what was written.
+TEST(ClickLog, WritebackIsStartedAMebibyteAtATimeOutsideSync) {
+  for (Durability d : {Durability::kInterval, Durability::kNone, Durability::kSync}) {
+    ScratchDir dir;
+    FaultyIo io;
+    auto log = OpenLog({.dir = dir.path(), .durability = d, .io = &io});
+    Waiter w;
+    for (int i = 0; i < 8000; ++i)
+      log->Append(MakeClick(i, 500), d == Durability::kSync ? nullptr : &w);
+    log->Close();
+    uint64_t size = std::filesystem::directory_iterator(dir.path())->file_size();
+    ASSERT_GT(size, 4u << 20);
+    std::lock_guard lock(io.mu);
+    if (d == Durability::kSync) {
+      EXPECT_TRUE(io.writebacks.empty());
+      continue;
+    }
+    ASSERT_GE(io.writebacks.size(), 2u) << static_cast<int>(d);
+    uint64_t next = 0;
+    for (auto [offset, n] : io.writebacks) {
+      EXPECT_EQ(offset, next);
+      EXPECT_GE(n, 1u << 20);
+      next = offset + n;
+    }
+    EXPECT_LE(next, size);
+    EXPECT_GT(next, size - (1 << 20) - (256 << 10));  // only the last MiB or so was left
   }
 }
 
