@@ -120,18 +120,18 @@ ClickLog::Chunk ClickLog::Producer::Swap() {
 }
 
 bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
-  // queued_ counts records from here until the writer finishes them, so the
-  // writer's final drain waits for an Append that has passed this check.
-  if (queued_.fetch_add(1) >= opt_.max_queued || closing_.load()) {
-    queued_.fetch_sub(1);
-    M().clicks_dropped.Add();
-    return false;
-  }
   bool wait = done != nullptr && opt_.durability == Durability::kSync;
   Producer* p = ThisThreadsProducer();
   int64_t now = wait ? SteadyNs() : 0;
   {
     std::lock_guard lock(p->mu);
+    // closing_ is read under the lock (see WriterLoop).
+    const size_t queued = p->queued.load(std::memory_order_relaxed);
+    if (queued >= opt_.max_queued || closing_.load()) {
+      M().clicks_dropped.Add();
+      return false;
+    }
+    p->queued.store(queued + 1, std::memory_order_relaxed);
     AppendUnsealedClick(&p->chunk.bytes, rec);
     ++p->chunk.records;
     if (wait) p->chunk.waiters.push_back({done, now});
@@ -201,6 +201,10 @@ bool ClickLog::HasUntaken() {
 
 void ClickLog::WriterLoop() {
   for (;;) {
+    // Appends check closing_ under their producer's lock, and TakeBatch
+    // takes every lock after this load: once closing, an empty take means
+    // nothing more can come.
+    const bool closing = closing_.load();
     TakeBatch();
     if (!batch_.empty()) {
       const size_t bytes = WriteBatch();
@@ -213,11 +217,7 @@ void ClickLog::WriterLoop() {
       }
       continue;
     }
-    if (closing_.load()) {
-      if (queued_.load() == 0) break;
-      std::this_thread::yield();  // an Append is between its check and its push
-      continue;
-    }
+    if (closing) break;
     SyncIfDue(false);
     auto wait = std::chrono::milliseconds(100);
     if (opt_.durability == Durability::kInterval && unsynced_) {
@@ -400,7 +400,6 @@ void ClickLog::SyncIfDue(bool force) {
 }
 
 void ClickLog::Finish() {
-  size_t records = 0;
   {
     std::lock_guard lock(mu_);
     for (Chunk& c : batch_) {
@@ -410,19 +409,25 @@ void ClickLog::Finish() {
         if (Completion* done = waiting_.front().done) done->Complete();
         waiting_.pop_front();
       }
-      records += c.records;
     }
   }
   for (Chunk& c : batch_) {
+    Producer* owner = c.owner;
+    const size_t records = c.records;
     c.bytes.clear();
     c.waiters.clear();
     c.records = 0;
-    std::lock_guard lock(c.owner->mu);
-    if (c.owner->spare.size() < kSparesPerProducer) c.owner->spare.push_back(std::move(c));
+    std::lock_guard lock(owner->mu);
+    owner->queued.store(owner->queued.load(std::memory_order_relaxed) - records,
+                        std::memory_order_relaxed);
+    if (owner->spare.size() < kSparesPerProducer) owner->spare.push_back(std::move(c));
   }
   batch_.clear();
-  queued_.fetch_sub(records);
-  M().log_queue_depth.store(static_cast<int64_t>(queued_.load()), std::memory_order_relaxed);
+  int64_t depth = 0;
+  std::lock_guard lock(mu_);  // producers_
+  for (auto& p : producers_)
+    depth += static_cast<int64_t>(p->queued.load(std::memory_order_relaxed));
+  M().log_queue_depth.store(depth, std::memory_order_relaxed);
 }
 
 void ClickLog::WatchdogLoop() {

@@ -61,7 +61,7 @@ struct Options {
   int interval_ms = 50;
   uint64_t segment_bytes = 64 << 20;
   int max_wait_ms = 1000;
-  size_t max_queued = 1 << 20;  // records beyond this are dropped at once
+  size_t max_queued = 1 << 20;  // per producer thread: records beyond this are dropped at once
   SegmentIo* io = nullptr;      // null: the real system calls
 };
 
@@ -103,6 +103,9 @@ class ClickLog : public ClickSink {
     Chunk chunk;               // being filled
     std::vector<Chunk> full;   // filled before the writer came, oldest first
     std::vector<Chunk> spare;  // emptied by the writer, their capacity kept
+    // Records appended and not yet written; changed under mu, read without
+    // it for the queue depth metric.
+    std::atomic<size_t> queued{0};
     // Returns the chunk being filled and starts another. REQUIRES mu.
     Chunk Swap();
   };
@@ -140,7 +143,6 @@ class ClickLog : public ClickSink {
   const uint64_t id_;  // tells this log from an earlier one at the same address
 
   // Producers.
-  std::atomic<size_t> queued_{0};
   std::counting_semaphore<> wake_{0};
   std::atomic<bool> closing_{false};
   std::atomic<bool> writer_asleep_{false};

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <thread>
 
 #include "tests/clicklog/log_test_util.h"
@@ -446,6 +447,40 @@ TEST(ClickLog, FailedFsyncIsNeverRetriedOnThatSegment) {
   ASSERT_TRUE(ListSegments(dir.path(), &segs).ok());
   EXPECT_EQ(segs.size(), 1u);  // the failed one was cut back to nothing and removed
   EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 3));
+}
+
+// Close while producers append: each record is either in the log or
+// counted as dropped, never both and never neither.
+TEST(ClickLog, CloseDuringAppendsWritesOrCountsEveryRecord) {
+  for (Durability d : {Durability::kSync, Durability::kNone}) {
+    ScratchDir dir;
+    auto log = OpenLog({.dir = dir.path(), .durability = d});
+    const uint64_t dropped_before = GlobalMetrics().clicks_dropped.Value();
+    std::atomic<bool> closed{false};
+    std::atomic<int> appended{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&] {
+        std::deque<Waiter> waiters;  // Close completes those it took
+        for (int i = 0; !closed.load(); ++i) {
+          log->Append(MakeClick(i), &waiters.emplace_back());
+          appended.fetch_add(1);
+        }
+        log->Append(MakeClick(-1), &waiters.emplace_back());  // after Close
+        appended.fetch_add(1);
+      });
+    }
+    std::this_thread::sleep_for(20ms);
+    log->Close();
+    closed = true;
+    for (auto& t : threads) t.join();
+    const uint64_t dropped = GlobalMetrics().clicks_dropped.Value() - dropped_before;
+    EXPECT_GE(dropped, 2u);  // the appends after Close at least
+    const std::vector<uint64_t> seqs = ReadSeqs(dir.path());
+    ASSERT_FALSE(seqs.empty());
+    EXPECT_EQ(seqs, Seqs(1, seqs.size()));
+    EXPECT_EQ(seqs.size() + dropped, static_cast<uint64_t>(appended.load()));
+  }
 }
 
 TEST(ClickLog, AppendAfterCloseIsDroppedNotLost) {
