@@ -31,8 +31,10 @@ uint64_t NextLogId() {
 // Batches this big are written without zero-ahead (see click_log.h).
 constexpr size_t kZeroAheadMaxBatch = 256 << 10;
 
-// A producer starts a new chunk once its chunk holds this much.
+// A producer starts a new chunk once its chunk holds this much. A new chunk
+// has room for that and kChunkSlack more, the last record's overshoot.
 constexpr size_t kChunkBytes = 256 << 10;
+constexpr size_t kChunkSlack = 16 << 10;
 
 // Emptied chunks keep their capacity for their producer's next records:
 // growing a buffer again costs a copy and fresh pages, more than the records
@@ -69,7 +71,7 @@ bool ParseDurability(std::string_view s, Durability* out) {
 }
 
 ClickLog::ClickLog(const Options& opt, uint64_t next_seq)
-    : opt_(opt), io_(opt.io ? opt.io : DefaultSegmentIo()), next_seq_(next_seq), id_(NextLogId()) {}
+    : opt_(opt), io_(opt.io ? opt.io : DefaultSegmentIo()), id_(NextLogId()), next_seq_(next_seq) {}
 
 Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
                       std::vector<std::string>* notes) {
@@ -115,6 +117,8 @@ ClickLog::Chunk ClickLog::Producer::Swap() {
   if (!spare.empty()) {
     chunk = std::move(spare.back());
     spare.pop_back();
+  } else {
+    chunk.bytes.reserve(kChunkBytes + kChunkSlack);  // grown once, not doubled into
   }
   return taken;
 }

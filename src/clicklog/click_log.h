@@ -97,8 +97,9 @@ class ClickLog : public ClickSink {
     Producer* owner = nullptr;  // set when taken; the emptied chunk goes back to it
   };
   // One per producer thread; its lock is shared with the writer and the
-  // watchdog only, so producers never contend with each other.
-  struct Producer {
+  // watchdog only, so producers never contend with each other. Aligned so
+  // that two producers never share a cache line either.
+  struct alignas(64) Producer {
     std::mutex mu;
     Chunk chunk;               // being filled
     std::vector<Chunk> full;   // filled before the writer came, oldest first
@@ -136,19 +137,17 @@ class ClickLog : public ClickSink {
   // Completes the batch's waiters and recycles its chunks.
   void Finish();
 
+  // Read by every Append; written seldom (cache lines apart from the
+  // writer's state, which changes with every record).
   const Options opt_;
   SegmentIo* const io_;
-  uint64_t next_seq_;
-
   const uint64_t id_;  // tells this log from an earlier one at the same address
-
-  // Producers.
-  std::counting_semaphore<> wake_{0};
   std::atomic<bool> closing_{false};
   std::atomic<bool> writer_asleep_{false};
+  std::counting_semaphore<> wake_{0};
 
   // Registry, writer and watchdog.
-  std::mutex mu_;
+  alignas(64) std::mutex mu_;
   std::condition_variable watchdog_cv_;
   std::vector<std::unique_ptr<Producer>> producers_;  // grows only
   std::unordered_map<std::thread::id, Producer*> by_thread_;
@@ -158,6 +157,7 @@ class ClickLog : public ClickSink {
   bool stop_watchdog_ = false;
 
   // Writer only.
+  alignas(64) uint64_t next_seq_;
   int fd_ = -1;
   std::string segment_path_;
   uint64_t segment_size_ = 0;  // bytes of records
