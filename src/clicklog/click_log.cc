@@ -213,6 +213,7 @@ void ClickLog::WriterLoop() {
     if (!batch_.empty()) {
       const size_t bytes = WriteBatch();
       Finish();
+      SyncIfDue(false);  // "interval" is due by the clock, busy or not
       // Outside "sync" no visitor waits: after a small batch, let records
       // gather a moment instead of chasing the producers a few records at a
       // time (every take moves their lock and chunk to the writer's core).

@@ -264,6 +264,22 @@ TEST(ClickLog, WritebackIsStartedAMebibyteAtATimeOutsideSync) {
   }
 }
 
+// "interval" syncs every interval_ms while clicks keep coming, not only
+// when the writer finds nothing to write.
+TEST(ClickLog, IntervalSyncsUnderSteadyTraffic) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog(
+      {.dir = dir.path(), .durability = Durability::kInterval, .interval_ms = 20, .io = &io});
+  const auto end = std::chrono::steady_clock::now() + 400ms;
+  for (int i = 0; std::chrono::steady_clock::now() < end; ++i) {
+    log->Append(MakeClick(i), nullptr);
+    std::this_thread::sleep_for(50us);
+  }
+  EXPECT_GE(io.syncs.load(), 5);  // about 20 due; none before Close is the bug
+  log->Close();
+}
+
 TEST(ClickLog, SegmentsRollAndRecordsNeverSpanThem) {
   ScratchDir dir;
   auto log = OpenLog({.dir = dir.path(), .segment_bytes = 4096});
