@@ -499,6 +499,33 @@ TEST(ClickLog, CloseDuringAppendsWritesOrCountsEveryRecord) {
   }
 }
 
+// A producer with max_queued records not yet written drops the next ones
+// at once (counted, the visitor not made to wait), and takes records again
+// once the writer has caught up.
+TEST(ClickLog, AProducerPastMaxQueuedDropsAndCountsUntilTheWriterCatchesUp) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(), .max_queued = 100, .io = &io});
+  io.stall_ms = 300;
+  Waiter first;
+  ASSERT_TRUE(log->Append(MakeClick(0), &first));
+  while (io.syncs.load() == 0) std::this_thread::sleep_for(1ms);  // the writer is stalled
+  const uint64_t dropped_before = GlobalMetrics().clicks_dropped.Value();
+  std::deque<Waiter> waiters(150);
+  int accepted = 0;
+  for (int i = 1; i <= 150; ++i) accepted += log->Append(MakeClick(i), &waiters[i - 1]);
+  EXPECT_EQ(accepted, 99);  // the first record is still queued
+  EXPECT_EQ(GlobalMetrics().clicks_dropped.Value() - dropped_before, 51u);
+  for (int i = 99; i < 150; ++i) EXPECT_EQ(waiters[i].calls.load(), 0);
+  io.stall_ms = 0;
+  ASSERT_TRUE(waiters[98].WaitFor(5s));
+  Waiter later;
+  ASSERT_TRUE(log->Append(MakeClick(151), &later));
+  ASSERT_TRUE(later.WaitFor(5s));
+  log->Close();
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 101));
+}
+
 TEST(ClickLog, AppendAfterCloseIsDroppedNotLost) {
   ScratchDir dir;
   auto log = OpenLog({.dir = dir.path()});
