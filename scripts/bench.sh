@@ -4,7 +4,7 @@
 #   scripts/bench.sh [--quick]     (--quick: shorter runs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-REFGATE_EXTRA_PACKAGES="nginx-light wrk" scripts/setup.sh build-release \
+REFGATE_EXTRA_PACKAGES="nginx-light wrk valgrind" scripts/setup.sh build-release \
   -DCMAKE_BUILD_TYPE=Release -DREFGATE_TESTS=OFF -DREFGATE_BENCH=ON
 min_time=2; rounds=3; scale_codes=${REFGATE_SCALE_CODES:-100000,10000000}
 if [ "${1:-}" = "--quick" ]; then min_time=0.5; rounds=1; scale_codes=100000,1000000; fi
@@ -18,6 +18,7 @@ python3 ../shared/bench/compare_nginx.py --refgate build-release/refgate --durab
   --rounds "$rounds" --floor > "$tmp/nginx.txt" 2>&1 || true
 python3 bench/scale_codes.py --refgate build-release/refgate --codes "$scale_codes" \
   --work-dir "$tmp" > "$tmp/scale.txt" 2>&1 || true
+python3 bench/callgrind_server.py --refgate build-release/refgate > "$tmp/callgrind.txt" 2>&1 || true
 
 {
   echo "# refgate benchmark results"
@@ -32,6 +33,14 @@ python3 bench/scale_codes.py --refgate build-release/refgate --codes "$scale_cod
   echo
   echo '```'
   grep -E '^(#|median|ratio)' "$tmp/nginx.txt" || cat "$tmp/nginx.txt"
+  echo '```'
+  echo
+  echo "## Instructions per redirect, whole server (\`bench/callgrind_server.py\`)"
+  echo
+  echo "Stable where timings are not: compare this figure across commits."
+  echo
+  echo '```'
+  cat "$tmp/callgrind.txt"
   echo '```'
   echo
   echo "## Scale: codes loaded through the batch API (\`bench/scale_codes.py\`)"

@@ -2,11 +2,11 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
-#include <optional>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdio>
+#include <optional>
 
 namespace refgate {
 namespace asio = boost::asio;
@@ -33,10 +33,10 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   void Accept() {
     const Target& t = targets_[next_++ % targets_.size()];
     // The socket is bound to the target's io_context from the start.
-    acceptor_.async_accept(*t.ioc, [self = shared_from_this(), t](boost::system::error_code ec,
-                                                                  tcp::socket socket) {
-      self->OnAccept(ec, std::move(socket), t);
-    });
+    acceptor_.async_accept(
+        *t.ioc, [self = shared_from_this(), t](boost::system::error_code ec, Socket socket) {
+          self->OnAccept(ec, std::move(socket), t);
+        });
   }
 
   void Close() {
@@ -46,7 +46,7 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
   }
 
  private:
-  void OnAccept(boost::system::error_code ec, tcp::socket socket, Target t) {
+  void OnAccept(boost::system::error_code ec, Socket socket, Target t) {
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
     if (ec) {
       // Out of descriptors or memory: back off briefly rather than spin.

@@ -31,7 +31,7 @@ Method ToMethod(http::verb v) {
   }
 }
 
-IpAddress PeerOf(const asio::ip::tcp::socket& s) {
+IpAddress PeerOf(const Socket& s) {
   boost::system::error_code ec;
   auto ep = s.remote_endpoint(ec);
   IpAddress ip;
@@ -97,7 +97,7 @@ void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) 
   }
 }
 
-Session::Session(asio::ip::tcp::socket socket, const ListenerOptions* opts, SessionRegistry* reg)
+Session::Session(Socket socket, const ListenerOptions* opts, SessionRegistry* reg)
     : stream_(std::move(socket)), buffer_(kBufferLimit), opts_(opts), reg_(reg) {
   req_.peer = PeerOf(stream_.socket());
   reg_it_ = reg_->busy.insert(reg_->busy.end(), this);
@@ -142,7 +142,7 @@ void Session::Evict() {
   stream_.socket().close(ec);  // the pending read ends with operation_aborted
 }
 
-void Shed(asio::ip::tcp::socket& socket) {
+void Shed(Socket& socket) {
   static constexpr std::string_view kBusy =
       "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nContent-Length: 0\r\n"
       "Connection: close\r\n\r\n";

@@ -20,14 +20,15 @@
 // called from elsewhere, and it posts back.
 #pragma once
 
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <chrono>
-#include <atomic>
 #include <list>
 #include <memory>
 #include <optional>
@@ -44,8 +45,8 @@ struct ListenerOptions {
   size_t max_connections = 0;                   // 0: no limit
   // Connections counted against max_connections; set by the Server.
   std::atomic<int64_t>* live = nullptr;
-  Route reject_route = Route::kAdminOther;      // metrics label of requests refused here
-  bool json_errors = false;                     // refusals in the admin API's error shape
+  Route reject_route = Route::kAdminOther;  // metrics label of requests refused here
+  bool json_errors = false;                 // refusals in the admin API's error shape
 };
 
 class Session;
@@ -70,13 +71,21 @@ struct SessionRegistry {
   bool EvictOldest();
 };
 
+// A connection's socket and stream, bound to its worker's io_context by
+// type: Asio's type-erased any_io_executor costs a copy and a destroy per
+// operation on the hot path.
+using Executor = boost::asio::io_context::executor_type;
+using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
+using Stream =
+    boost::beast::basic_stream<boost::asio::ip::tcp, Executor, boost::beast::unlimited_rate_policy>;
+
 // Refuses a connection past the limit: reads what the client has sent so
 // far, answers 503 with Retry-After and closes, without blocking.
-void Shed(boost::asio::ip::tcp::socket& socket);
+void Shed(Socket& socket);
 
 class Session final : public std::enable_shared_from_this<Session>, private Completion {
  public:
-  Session(boost::asio::ip::tcp::socket socket, const ListenerOptions* opts, SessionRegistry* reg);
+  Session(Socket socket, const ListenerOptions* opts, SessionRegistry* reg);
   ~Session();
 
   void Start();
@@ -99,11 +108,11 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   void Write();
   void OnWrite(boost::beast::error_code ec);
   void Reject(int status);  // respond and close
-  void Linger();  // half-close, drain, then Close
+  void Linger();            // half-close, drain, then Close
   void Close();
   int LimitStatus() const;  // 414 or 431 for an over-long header block
 
-  boost::beast::tcp_stream stream_;
+  Stream stream_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   const ListenerOptions* const opts_;
@@ -121,7 +130,7 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   Session* ready_next_ = nullptr;          // link in SessionRegistry::ready
   // Also held meanwhile: with no I/O pending, the worker's io_context would
   // otherwise run out of work (at shutdown) before the completion arrives.
-  std::optional<boost::asio::executor_work_guard<boost::asio::any_io_executor>> pending_work_;
+  std::optional<boost::asio::executor_work_guard<Executor>> pending_work_;
   std::chrono::steady_clock::time_point started_;
 };
 
