@@ -10,7 +10,8 @@ class ClickSink {
  public:
   virtual ~ClickSink() = default;
 
-  // Records `rec` (its sequence number comes from the log). When `done` is non-null and
+  // Records `rec` (its sequence number comes from the log), copying what it
+  // keeps before it returns: the caller may reuse `rec`. When `done` is non-null and
   // the sink makes visitors wait for durability, returns true and later
   // calls done->Complete() exactly once (any thread): after the record is
   // durable, or once the sink's maximum wait has passed. Otherwise returns

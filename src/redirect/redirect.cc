@@ -40,13 +40,18 @@ void Fallback(HttpResponse* res, int status, const std::string& url) {
 
 }  // namespace
 
-Decision DecideRedirect(const RedirectOptions& opt, const Visit& v, const CodeRecord* rec,
-                        HttpResponse* res) {
+void DecideRedirect(const RedirectOptions& opt, const Visit& v, const CodeRecord* rec,
+                    HttpResponse* res, Decision* d) {
   const HttpRequest& req = *v.request;
-  Decision d;
   VisitorQuery q = ParseVisitorQuery(v.query, opt.no_track_param);
-  d.record = !q.no_track;
-  ClickRecord& c = d.click;
+  d->record = !q.no_track;
+  ClickRecord& c = d->click;
+  // What the branches below may leave unset; FillVisitorFields sets the rest.
+  c.seq = 0;
+  c.type = ClickType::kClick;
+  c.referrer_id.clear();
+  c.visitor_id.clear();
+  c.new_visitor = false;
   FillVisitorFields(opt, v, q, &c);
   c.bot = v.head || IsPrefetch(req.sec_purpose, req.purpose) || IsBotUserAgent(req.user_agent);
   std::string_view cookie = FindCookie(req.cookie, opt.cookie.name);
@@ -78,7 +83,6 @@ Decision DecideRedirect(const RedirectOptions& opt, const Visit& v, const CodeRe
     }
   }
   c.status = res->status;
-  return d;
 }
 
 }  // namespace refgate

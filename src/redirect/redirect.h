@@ -42,9 +42,19 @@ struct Decision {
   ClickRecord click;
 };
 
-// Fills *res (status, Location, cookie, caching) and returns the click
-// record for `visit`. `rec` is null for an unknown code.
-Decision DecideRedirect(const RedirectOptions& opt, const Visit& visit, const CodeRecord* rec,
-                        HttpResponse* res);
+// Fills *res (status, Location, cookie, caching) and *out with the click
+// record for `visit`. `rec` is null for an unknown code. *out may hold an
+// earlier decision: every field is set anew, and its strings keep their
+// capacity, so a caller that reuses one allocates nothing for them.
+void DecideRedirect(const RedirectOptions& opt, const Visit& visit, const CodeRecord* rec,
+                    HttpResponse* res, Decision* out);
+
+// The same, into a fresh Decision.
+inline Decision DecideRedirect(const RedirectOptions& opt, const Visit& visit,
+                               const CodeRecord* rec, HttpResponse* res) {
+  Decision d;
+  DecideRedirect(opt, visit, rec, res, &d);
+  return d;
+}
 
 }  // namespace refgate

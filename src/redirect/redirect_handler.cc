@@ -41,9 +41,13 @@ bool RedirectHandler::Handle(const HttpRequest& req, HttpResponse* res, Completi
     res->extra_headers = "Retry-After: 1\r\n";
     return true;
   }
-  std::string visitor_id = RandomId(), click_id = RandomId();
-  Visit visit{req.method == Method::kHead, code, query, &req, NowMicros(), visitor_id, click_id};
-  Decision d = DecideRedirect(opt_, visit, rec.get(), res);
+  char visitor_id[kRandomIdChars], click_id[kRandomIdChars];
+  Visit visit{req.method == Method::kHead, code, query, &req, NowMicros(), RandomIdInto(visitor_id),
+              RandomIdInto(click_id)};
+  // Reused by this thread's requests, so its strings keep their capacity;
+  // the sink copies the record before Append returns.
+  thread_local Decision d;
+  DecideRedirect(opt_, visit, rec.get(), res, &d);
   if (!d.record) return true;
   GlobalMetrics().clicks_recorded.Add();
   return !sink_->Append(d.click, done);

@@ -91,11 +91,15 @@ bool GetLengthPrefixed(std::string_view* in, std::string_view* s) {
 }
 
 std::string Base64Url(const uint8_t* data, size_t n) {
+  // Sized once and written by index: push_back per character cost 4x.
+  std::string out(Base64UrlLength(n), '\0');
+  Base64UrlInto(data, n, out.data());
+  return out;
+}
+
+char* Base64UrlInto(const uint8_t* data, size_t n, char* o) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-  // Sized once and written by index: push_back per character cost 4x.
-  std::string out((n * 4 + 2) / 3, '\0');
-  char* o = out.data();
   size_t i = 0;
   for (; i + 3 <= n; i += 3) {
     uint32_t v = (uint32_t{data[i]} << 16) | (uint32_t{data[i + 1]} << 8) | data[i + 2];
@@ -114,7 +118,7 @@ std::string Base64Url(const uint8_t* data, size_t n) {
     *o++ = kAlphabet[(v >> 12) & 63];
     *o++ = kAlphabet[(v >> 6) & 63];
   }
-  return out;
+  return o;
 }
 
 }  // namespace refgate

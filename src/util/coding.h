@@ -30,5 +30,8 @@ size_t VarintLength(uint64_t v);
 
 // Base64url without padding (RFC 4648 §5).
 std::string Base64Url(const uint8_t* data, size_t n);
+constexpr size_t Base64UrlLength(size_t n) { return (n * 4 + 2) / 3; }
+// Writes Base64UrlLength(n) characters at `out`; returns the end.
+char* Base64UrlInto(const uint8_t* data, size_t n, char* out);
 
 }  // namespace refgate

@@ -50,6 +50,14 @@ std::string RandomId(size_t bytes) {
   return Base64Url(buf, bytes);
 }
 
+std::string_view RandomIdInto(char (&out)[kRandomIdChars]) {
+  uint8_t buf[16];
+  static_assert(Base64UrlLength(sizeof buf) == kRandomIdChars);
+  RandomBytes(buf, sizeof buf);
+  Base64UrlInto(buf, sizeof buf, out);
+  return {out, kRandomIdChars};
+}
+
 std::string RandomBase62(size_t n) {
   static constexpr char kAlphabet[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

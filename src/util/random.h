@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace refgate {
 
@@ -13,6 +14,10 @@ void RandomBytes(uint8_t* out, size_t n);
 
 // `bytes` random bytes as base64url: 16 bytes give 22 characters (128 bits).
 std::string RandomId(size_t bytes = 16);
+
+// The same 128-bit id, written in place: no allocation.
+inline constexpr size_t kRandomIdChars = 22;
+std::string_view RandomIdInto(char (&out)[kRandomIdChars]);
 
 // n characters of [A-Za-z0-9], uniformly (rejection sampling).
 std::string RandomBase62(size_t n);

@@ -164,5 +164,29 @@ TEST_F(Fixture, StoredStringsAreCut) {
   EXPECT_EQ(d.click.utm[0].size(), kMaxUtmBytes);
 }
 
+// The handler reuses one Decision per thread: whatever an earlier visit
+// set, the next decision equals a fresh one.
+TEST_F(Fixture, AReusedDecisionCarriesNothingOver) {
+  Decision reused;
+  auto decide = [&](const CodeRecord* r, std::string_view query) {
+    Visit v{false, "Ab3xY9k", query, &req, kNow, "NEWVISITOR0000000000000", "CLICKID"};
+    res.Reset();
+    DecideRedirect(opt, v, r, &res, &reused);
+    res.Reset();
+    Decision fresh = DecideRedirect(opt, v, r, &res);
+    EXPECT_EQ(reused.record, fresh.record);
+    EXPECT_EQ(reused.click, fresh.click);
+  };
+  req.cookie = "rg_vid=RETURNING00000000000000";
+  reused.click.seq = 7;
+  decide(&rec, "utm_source=a");  // a returning visitor on a live code
+  req.cookie = "";
+  req.user_agent = "Slackbot-LinkExpanding 1.0";
+  decide(nullptr, "");  // then a bot on an unknown code: no visitor, no referrer
+  req.user_agent = kBrowser;
+  decide(&rec, "rg_notrack=1");
+  decide(&rec, "");  // a new visitor
+}
+
 }  // namespace
 }  // namespace refgate
