@@ -407,6 +407,7 @@ void ClickLog::SyncIfDue(bool force) {
 void ClickLog::Finish() {
   {
     std::lock_guard lock(mu_);
+    int64_t depth = 0;  // queued records, less this batch's (given back below)
     for (Chunk& c : batch_) {
       // The batch's waiters were registered first and in this order; the
       // watchdog may have completed some already.
@@ -414,7 +415,11 @@ void ClickLog::Finish() {
         if (Completion* done = waiting_.front().done) done->Complete();
         waiting_.pop_front();
       }
+      depth -= static_cast<int64_t>(c.records);
     }
+    for (auto& p : producers_)
+      depth += static_cast<int64_t>(p->queued.load(std::memory_order_relaxed));
+    M().log_queue_depth.store(depth, std::memory_order_relaxed);
   }
   for (Chunk& c : batch_) {
     Producer* owner = c.owner;
@@ -428,11 +433,6 @@ void ClickLog::Finish() {
     if (owner->spare.size() < kSparesPerProducer) owner->spare.push_back(std::move(c));
   }
   batch_.clear();
-  int64_t depth = 0;
-  std::lock_guard lock(mu_);  // producers_
-  for (auto& p : producers_)
-    depth += static_cast<int64_t>(p->queued.load(std::memory_order_relaxed));
-  M().log_queue_depth.store(depth, std::memory_order_relaxed);
 }
 
 void ClickLog::WatchdogLoop() {
