@@ -147,6 +147,8 @@ bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
   // record would cost more than the record. (seq_cst pairs with the
   // writer's store, then its look at every chunk.)
   if (writer_asleep_.load() && writer_asleep_.exchange(false)) wake_.release();
+  // The writer may be gathering records for its next sync (GatherForSync).
+  if (gather_need_.load() > 0 && gather_need_.fetch_sub(1) == 1) wake_.release();
   return wait;
 }
 
@@ -209,6 +211,7 @@ void ClickLog::WriterLoop() {
     // takes every lock after this load: once closing, an empty take means
     // nothing more can come.
     const bool closing = closing_.load();
+    if (opt_.durability == Durability::kSync && !closing) GatherForSync();
     TakeBatch();
     if (!batch_.empty()) {
       const size_t bytes = WriteBatch();
@@ -231,6 +234,7 @@ void ClickLog::WriterLoop() {
     // Announce the sleep, then look once more: a producer that appended
     // before seeing the flag is caught here, one that appended after it
     // wakes us.
+    released_ = 0;  // after an idle spell the last batch says nothing of the next
     writer_asleep_.store(true);
     if (!HasUntaken() && !closing_.load()) {
       (void)wake_.try_acquire_for(wait);  // woken by work or by the timeout alike
@@ -326,7 +330,11 @@ size_t ClickLog::WriteBatch() {
     op = "fdatasync";
     err = io_->Sync(fd_);
   }
-  if (sync && err == 0) M().log_sync_latency.Observe((SteadyNs() - t0) / 1000);
+  if (sync && err == 0) {
+    const int64_t took = SteadyNs() - t0;
+    sync_ns_avg_ += (took - sync_ns_avg_) / 8;
+    M().log_sync_latency.Observe(took / 1000);
+  }
   busy_since_ns_.store(0);
   if (err != 0) {
     // Never sync this segment again: cut it back to its last good record and
@@ -404,11 +412,40 @@ void ClickLog::SyncIfDue(bool force) {
   unsynced_records_ = 0;
 }
 
+size_t ClickLog::Queued() {
+  size_t n = 0;
+  std::lock_guard lock(mu_);
+  for (auto& p : producers_) {
+    std::lock_guard plock(p->mu);
+    n += p->queued.load(std::memory_order_relaxed);
+  }
+  return n;
+}
+
+void ClickLog::GatherForSync() {
+  const size_t target = released_ / 2;
+  if (target == 0) return;
+  size_t queued = Queued();
+  if (queued >= target) return;
+  // Producers count down from here and the one that reaches zero wakes us.
+  // A producer counted in `queued` may count down too, so this undercounts
+  // what is still needed: the wait ends early, never late. Looking at the
+  // queue again after the store (every producer's lock, as in HasUntaken)
+  // catches a producer that appended before it saw the store.
+  gather_need_.store(static_cast<int64_t>(target - queued));
+  const auto wait =
+      std::chrono::nanoseconds(std::min<int64_t>(sync_ns_avg_, int64_t{opt_.max_gather_us} * 1000));
+  if (Queued() < target && !closing_.load()) (void)wake_.try_acquire_for(wait);
+  gather_need_.store(0);  // a late count-down may leave a permit: one early wake, no harm
+}
+
 void ClickLog::Finish() {
   {
     std::lock_guard lock(mu_);
     int64_t depth = 0;  // queued records, less this batch's (given back below)
+    released_ = 0;
     for (Chunk& c : batch_) {
+      released_ += c.waiters.size();
       // The batch's waiters were registered first and in this order; the
       // watchdog may have completed some already.
       for (size_t i = 0; i < c.waiters.size(); ++i) {

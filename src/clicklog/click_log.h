@@ -25,6 +25,19 @@
 // which sync seldom. Sealing cuts the unused zeros off, so only the newest
 // segment ever ends in zeros, and readers take that as its end.
 //
+// Gathering, in "sync" mode. Visitors whose redirect waited on the last sync
+// click again soon (keep-alive clients, a crawler, a load test: any closed
+// loop), and if the next batch goes without them, they end up in the batch
+// after it, so batches alternate between a few records and many, each small
+// one paying for a whole fdatasync. So when fewer records wait than half
+// the visitors the last batch released, the writer waits for that many,
+// for no longer than a sync takes on average (and max_gather_us). A producer
+// counts down what is still needed and wakes the writer at zero. Where
+// clicks arrive independently (open traffic), half the last batch has
+// usually arrived during its sync, and nothing waits. On this project's VM,
+// with 64 keep-alive clients, it doubled the records per sync (18 -> 37)
+// and cut the server's CPU per redirect by about a tenth.
+//
 // Failures: a failed write or fdatasync abandons the segment (it is cut
 // back to its last good record and never synced again: after a failed fsync
 // the page cache cannot be trusted), the batch is counted in
@@ -62,6 +75,7 @@ struct Options {
   uint64_t segment_bytes = 64 << 20;
   int max_wait_ms = 1000;
   size_t max_queued = 1 << 20;  // per producer thread: records beyond this are dropped at once
+  int max_gather_us = 1000;     // "sync": the longest a batch waits for more (GatherForSync)
   SegmentIo* io = nullptr;      // null: the real system calls
 };
 
@@ -133,6 +147,10 @@ class ClickLog : public ClickSink {
   void SealSegment();
   int ExtendZeros(uint64_t needed);
   void SyncIfDue(bool force);
+  // In "sync", before a batch: waits for half as many records as the last
+  // batch released visitors, for at most a sync's time (see above).
+  void GatherForSync();
+  size_t Queued();  // records appended and not yet written, all producers
   void Complain(const std::string& what, int err, size_t dropped);
   // Completes the batch's waiters and recycles its chunks.
   void Finish();
@@ -144,6 +162,7 @@ class ClickLog : public ClickSink {
   const uint64_t id_;  // tells this log from an earlier one at the same address
   std::atomic<bool> closing_{false};
   std::atomic<bool> writer_asleep_{false};
+  std::atomic<int64_t> gather_need_{0};
   std::counting_semaphore<> wake_{0};
 
   // Registry, writer and watchdog.
@@ -166,6 +185,8 @@ class ClickLog : public ClickSink {
   bool unsynced_ = false;
   size_t unsynced_records_ = 0;
   int64_t last_sync_ns_ = 0;
+  int64_t sync_ns_avg_ = 0;  // fdatasync's wall time, moving average
+  size_t released_ = 0;      // visitors the last batch released
   int64_t last_complaint_ns_ = -2'000'000'000;
   std::vector<Chunk> batch_;
   std::string buf_;  // a small batch's chunks joined, for one write

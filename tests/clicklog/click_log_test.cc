@@ -219,6 +219,45 @@ TEST(ClickLog, SyncModeAnswersOnlyAfterTheSync) {
   EXPECT_GE(io.syncs.load(), 1);
 }
 
+// Brings a sync-mode log to where its last batch released 8 visitors and
+// one more record waits: the writer is gathering 4 for its next sync, and
+// may wait for them as long as a sync has taken (~90 ms here).
+void ReleaseEightThenAppendOne(ClickLog* log, FaultyIo* io, std::vector<Waiter>* eight,
+                               Waiter* next) {
+  io->stall_ms = 400;
+  Waiter first;
+  ASSERT_TRUE(log->Append(MakeClick(0), &first));  // a batch of one: nothing to gather after it
+  std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(log->Append(MakeClick(1 + i), &(*eight)[i]));
+  ASSERT_TRUE(first.WaitFor(5s));
+  std::this_thread::sleep_for(50ms);  // the 8 are in their sync now
+  io->stall_ms = 0;
+  ASSERT_TRUE(log->Append(MakeClick(9), next));
+  for (auto& w : *eight) ASSERT_TRUE(w.WaitFor(5s));
+}
+
+// Closed-loop clients: the visitors a sync released click again a moment
+// later. The writer waits for half of them rather than sync a lone record,
+// and syncs as soon as they are there.
+TEST(ClickLog, SyncModeGathersHalfTheVisitorsTheLastSyncReleased) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(), .max_gather_us = 10'000'000, .io = &io});
+  std::vector<Waiter> eight(8);
+  Waiter w[4];
+  ReleaseEightThenAppendOne(log.get(), &io, &eight, &w[0]);
+  const int syncs = io.syncs.load();
+  std::this_thread::sleep_for(30ms);
+  EXPECT_EQ(w[0].calls.load(), 0);  // gathering, not syncing one record
+  EXPECT_EQ(io.syncs.load(), syncs);
+  for (int i = 1; i < 4; ++i) ASSERT_TRUE(log->Append(MakeClick(9 + i), &w[i]));
+  for (auto& x : w) ASSERT_TRUE(x.WaitFor(5s));
+  EXPECT_EQ(io.syncs.load(), syncs + 1);  // all four in one sync
+  EXPECT_EQ(log->durable_seq(), 13u);
+  log->Close();
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 13));
+}
+
 TEST(ClickLog, IntervalAndNoneDoNotMakeVisitorsWaitButCloseSyncsEverything) {
   for (Durability d : {Durability::kInterval, Durability::kNone}) {
     ScratchDir dir;
