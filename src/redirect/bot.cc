@@ -1,7 +1,8 @@
 #include "redirect/bot.h"
 
 #include <array>
-#include <string>
+#include <bit>
+#include <cstdint>
 
 namespace refgate {
 namespace {
@@ -17,6 +18,16 @@ constexpr std::array<std::string_view, 22> kNeedles = {
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
+// kStartingWith[c]: bit k set when kNeedles[k] starts with byte c.
+constexpr std::array<uint32_t, 256> kStartingWith = [] {
+  std::array<uint32_t, 256> t{};
+  for (size_t k = 0; k < kNeedles.size(); ++k) {
+    t[static_cast<unsigned char>(kNeedles[k][0])] |= uint32_t{1} << k;
+  }
+  return t;
+}();
+static_assert(kNeedles.size() <= 32);
+
 bool StartsWithLower(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
@@ -29,19 +40,11 @@ bool StartsWithLower(std::string_view s, std::string_view prefix) {
 
 bool IsBotUserAgent(std::string_view ua) {
   if (ua.empty()) return true;
-  // Lower-case once, then let find() (memchr for the first byte) look for
-  // each needle: 5x faster than comparing case-insensitively per needle.
-  char small[512];
-  std::string large;
-  char* lower = small;
-  if (ua.size() > sizeof small) {
-    large.resize(ua.size());
-    lower = large.data();
-  }
-  for (size_t i = 0; i < ua.size(); ++i) lower[i] = Lower(ua[i]);
-  std::string_view hay(lower, ua.size());
-  for (std::string_view n : kNeedles) {
-    if (hay.find(n) != std::string_view::npos) return true;
+  // One pass: at each byte, try only the needles that start with it.
+  for (size_t i = 0; i < ua.size(); ++i) {
+    for (uint32_t m = kStartingWith[static_cast<unsigned char>(Lower(ua[i]))]; m != 0; m &= m - 1) {
+      if (StartsWithLower(ua.substr(i), kNeedles[std::countr_zero(m)])) return true;
+    }
   }
   return false;
 }

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+
 namespace refgate {
 
 TEST(Bot, RecognisesCrawlersUnfurlersAndLibraries) {
@@ -27,6 +30,25 @@ TEST(Bot, BrowsersAreNotBots) {
            "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1",
            "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0"}) {
     EXPECT_FALSE(IsBotUserAgent(ua)) << ua;
+  }
+}
+
+// Every needle, wherever it sits: first, last, past 512 bytes, in any case,
+// and cut short by the end of the agent (no match, no overread).
+TEST(Bot, FindsEachNeedleAnywhereInAnyCase) {
+  const std::string pad(600, 'x');
+  for (std::string needle :
+       {"bot", "crawl", "spider", "preview", "facebookexternalhit", "whatsapp", "curl/", "wget/",
+        "python-requests", "python-urllib", "aiohttp", "httpx", "go-http-client", "java/",
+        "okhttp", "axios/", "node-fetch", "undici", "libwww-perl", "httpclient", "headlesschrome",
+        "scrapy"}) {
+    std::string upper = needle;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_TRUE(IsBotUserAgent(needle + " 1.0")) << needle;
+    EXPECT_TRUE(IsBotUserAgent("Agent/1.0 " + upper)) << upper;
+    EXPECT_TRUE(IsBotUserAgent(pad + needle)) << needle << " after 600 bytes";
+    std::string cut = needle.substr(0, needle.size() - 1);
+    EXPECT_FALSE(IsBotUserAgent("Agent " + cut)) << cut;
   }
 }
 
