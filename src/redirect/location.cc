@@ -2,9 +2,9 @@
 
 #include <boost/url/decode_view.hpp>
 #include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url_view.hpp>
 
 namespace refgate {
@@ -165,7 +165,24 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
   // encoded text, then written once: Boost.URL parses and encodes, and no
   // intermediate URL is rebuilt per parameter.
   Location loc;
-  urls::url_view target = urls::parse_uri(rec.target_url).value();
+  // The target was checked to be an absolute URL when it was stored
+  // (CheckHttpUrl), and RFC 3986 keeps '?' and '#' out of everything before
+  // the query: the first '?' before any '#' starts the query, the first '#'
+  // the fragment. So it is split here, and only its query parsed (Boost.URL
+  // parsing the whole URL per redirect cost more than the rest of this).
+  const std::string_view url = rec.target_url;
+  const size_t hash = url.find('#');
+  const size_t mark = url.substr(0, hash).find('?');
+  const bool has_query = mark != std::string_view::npos;
+  const size_t base_end = has_query ? mark : std::min(hash, url.size());
+  std::string_view query;
+  if (has_query) {
+    query = url.substr(mark + 1, hash == std::string_view::npos ? hash : hash - mark - 1);
+  }
+  // Boost 1.81's parse_query reads to the NUL (see ParseQuery): the query
+  // ends the target's string unless a fragment follows it.
+  std::string terminated;
+  if (has_query && hash != std::string_view::npos) query = terminated.assign(query);
   std::string arena;
   size_t need = 0;
   for (const std::string& u : rec.utm) need += 3 * u.size();
@@ -175,10 +192,14 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
   arena.reserve(need);
 
   std::vector<OutParam> ps;
-  ps.reserve(target.encoded_params().size() + kUtmFieldCount + visit.params.size() + 2);
-  if (target.has_query()) {
-    for (urls::param_pct_view p : target.encoded_params()) {
-      ps.push_back({p.key, p.value, p.has_value});
+  ps.reserve(kUtmFieldCount + visit.params.size() + 2 + (has_query ? 4 : 0));
+  if (has_query && query.empty()) {
+    // "?" alone: one empty parameter, as Boost.URL's url_view has it.
+    ps.push_back({{}, {}, false});
+  } else if (has_query) {
+    auto target_params = urls::parse_query(query);  // valid: CheckHttpUrl parsed it whole
+    if (target_params) {
+      for (urls::param_pct_view p : *target_params) ps.push_back({p.key, p.value, p.has_value});
     }
   }
   auto first = [&ps](std::string_view key) -> OutParam* {
@@ -205,8 +226,8 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
         if (p.live && KeyIs(p.key, v.key)) p.live = false;
       }
       urls::pct_string_view key = EncodeInto(&arena, v.key);
-      ps.push_back({key, v.has_value ? EncodeInto(&arena, v.value) : urls::pct_string_view(),
-                    v.has_value});
+      ps.push_back(
+          {key, v.has_value ? EncodeInto(&arena, v.value) : urls::pct_string_view(), v.has_value});
     }
   }
   // Parameter names are tokens (checked at start-up); codes and click ids
@@ -218,11 +239,9 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
     SetUnique(ps, opt.click_param, urls::pct_string_view(click_id));
   }
 
-  std::string_view all = target.buffer();
-  size_t end = all.find_first_of("?#");
   std::string& out = loc.url;
-  out.reserve(all.size() + arena.size() + 64 + rec.code.size() + click_id.size());
-  out.append(all.substr(0, end));
+  out.reserve(url.size() + arena.size() + 64 + rec.code.size() + click_id.size());
+  out.append(url.substr(0, base_end));
   bool any = false;
   for (const OutParam& p : ps) {
     if (!p.live) continue;
@@ -234,11 +253,8 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
       out.append(p.value.data(), p.value.size());
     }
   }
-  if (!any && target.has_query()) out.push_back('?');
-  if (target.has_fragment()) {
-    out.push_back('#');
-    out.append(target.encoded_fragment());
-  }
+  if (!any && has_query) out.push_back('?');
+  if (hash != std::string_view::npos) out.append(url.substr(hash));
   return loc;
 }
 

@@ -205,6 +205,9 @@ TEST(Location, SameBytesAsTheStepByStepMerge) {
       "http://example.com:8080/a/b?ref=1&rg_click=2&ref=3",
       "https://example.com/p?%61=encoded-key&a=plain",
       "https://example.com/p?&&a=1&",
+      "https://example.com/p#frag?not=query",
+      "https://example.com/p?a=1#frag?b=2&c",
+      "https://user-less.example.com:443?a=b",
   };
   const std::vector<std::string> queries = {
       "", "a=9", "a=9&a=8", "x", "x=", "utm_source=mail&utm_campaign=spring", "ref=evil&rg_click=x",
