@@ -28,6 +28,15 @@ std::string Decode(urls::pct_string_view s) {
   return out;
 }
 
+// Boost 1.81's parse_query only works on NUL-terminated input: it rebuilds
+// the view from s.data() with strlen (and query_rule points it past the
+// end). So `raw` is parsed where it is when a NUL follows it, else from a
+// terminated copy in *storage, which must outlive the result.
+auto ParseQueryTerminated(std::string_view raw, bool nul_follows, std::string* storage) {
+  if (!nul_follows) raw = storage->assign(raw);
+  return urls::parse_query(raw);
+}
+
 }  // namespace
 
 std::string CheckHttpUrl(std::string_view url) {
@@ -81,11 +90,9 @@ bool HostAllowed(std::string_view host, std::span<const std::string> patterns) {
 bool ParseQuery(std::string_view raw, std::vector<QueryParam>* out) {
   out->clear();
   if (raw.empty()) return true;
-  // Boost 1.81's parse_query only works on NUL-terminated input: it rebuilds
-  // the view from s.data() with strlen (and query_rule points it past the
-  // end). Beast's target is not terminated, so parse a terminated copy.
-  const std::string terminated(raw);
-  auto q = urls::parse_query(terminated);
+  // Beast's target is not NUL-terminated.
+  std::string terminated;
+  auto q = ParseQueryTerminated(raw, false, &terminated);
   if (!q) return false;
   for (urls::param_pct_view p : *q) {
     out->push_back({Decode(p.key), p.has_value ? Decode(p.value) : std::string(), p.has_value});
@@ -179,10 +186,9 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
   if (has_query) {
     query = url.substr(mark + 1, hash == std::string_view::npos ? hash : hash - mark - 1);
   }
-  // Boost 1.81's parse_query reads to the NUL (see ParseQuery): the query
-  // ends the target's string unless a fragment follows it.
+  // The query copied when a fragment follows it (ParseQueryTerminated); the
+  // target's parameters below view into it.
   std::string terminated;
-  if (has_query && hash != std::string_view::npos) query = terminated.assign(query);
   std::string arena;
   size_t need = 0;
   for (const std::string& u : rec.utm) need += 3 * u.size();
@@ -197,7 +203,9 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
     // "?" alone: one empty parameter, as Boost.URL's url_view has it.
     ps.push_back({{}, {}, false});
   } else if (has_query) {
-    auto target_params = urls::parse_query(query);  // valid: CheckHttpUrl parsed it whole
+    // A NUL follows the query when it ends the target's string. Valid:
+    // CheckHttpUrl parsed the whole URL.
+    auto target_params = ParseQueryTerminated(query, hash == std::string_view::npos, &terminated);
     if (target_params) {
       for (urls::param_pct_view p : *target_params) ps.push_back({p.key, p.value, p.has_value});
     }
