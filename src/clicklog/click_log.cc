@@ -412,14 +412,18 @@ void ClickLog::SyncIfDue(bool force) {
   unsynced_records_ = 0;
 }
 
-size_t ClickLog::Queued() {
+size_t ClickLog::QueuedLocked() {
   size_t n = 0;
-  std::lock_guard lock(mu_);
   for (auto& p : producers_) {
     std::lock_guard plock(p->mu);
     n += p->queued.load(std::memory_order_relaxed);
   }
   return n;
+}
+
+size_t ClickLog::Queued() {
+  std::lock_guard lock(mu_);
+  return QueuedLocked();
 }
 
 void ClickLog::GatherForSync() {
@@ -442,7 +446,8 @@ void ClickLog::GatherForSync() {
 void ClickLog::Finish() {
   {
     std::lock_guard lock(mu_);
-    int64_t depth = 0;  // queued records, less this batch's (given back below)
+    // Queued records, less this batch's (given back below).
+    int64_t depth = static_cast<int64_t>(QueuedLocked());
     released_ = 0;
     for (Chunk& c : batch_) {
       released_ += c.waiters.size();
@@ -454,8 +459,6 @@ void ClickLog::Finish() {
       }
       depth -= static_cast<int64_t>(c.records);
     }
-    for (auto& p : producers_)
-      depth += static_cast<int64_t>(p->queued.load(std::memory_order_relaxed));
     M().log_queue_depth.store(depth, std::memory_order_relaxed);
   }
   for (Chunk& c : batch_) {

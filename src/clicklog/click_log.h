@@ -150,7 +150,9 @@ class ClickLog : public ClickSink {
   // In "sync", before a batch: waits for half as many records as the last
   // batch released visitors, for at most a sync's time (see above).
   void GatherForSync();
-  size_t Queued();  // records appended and not yet written, all producers
+  // Records appended and not yet written, all producers (each one's lock).
+  size_t Queued();
+  size_t QueuedLocked();  // REQUIRES mu_
   void Complain(const std::string& what, int err, size_t dropped);
   // Completes the batch's waiters and recycles its chunks.
   void Finish();
