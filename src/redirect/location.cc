@@ -4,6 +4,7 @@
 #include <boost/url/encode.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/parse_query.hpp>
+#include <boost/url/pct_string_view.hpp>
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url_view.hpp>
 
@@ -133,12 +134,20 @@ struct OutParam {
 
 // `s` encoded to RFC 3986 unreserved characters, appended to *arena; the
 // returned view stays valid because *arena is reserved large enough first.
+// What urls::encode wrote is valid percent-encoding of exactly s, so the view
+// is made without validating it again (make_pct_string_view scanned it once
+// more on every redirect); Boost.URL builds its own views of encoded text
+// this way.
 urls::pct_string_view EncodeInto(std::string* arena, std::string_view s) {
   size_t n = urls::encoded_size(s, urls::unreserved_chars);
   size_t at = arena->size();
-  arena->resize(at + n);
-  urls::encode(arena->data() + at, n, s, urls::unreserved_chars);
-  return urls::make_pct_string_view(std::string_view(arena->data() + at, n)).value();
+  if (n == s.size()) {
+    arena->append(s);  // nothing to escape
+  } else {
+    arena->resize(at + n);
+    urls::encode(arena->data() + at, n, s, urls::unreserved_chars);
+  }
+  return urls::make_pct_string_view_unsafe(arena->data() + at, n, s.size());
 }
 
 // Compares decoded text without allocating; without escapes, as bytes.
