@@ -1,5 +1,6 @@
 #include "redirect/bot.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -18,15 +19,24 @@ constexpr std::array<std::string_view, 22> kNeedles = {
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// kStartingWith[c]: bit k set when kNeedles[k] starts with byte c.
-constexpr std::array<uint32_t, 256> kStartingWith = [] {
-  std::array<uint32_t, 256> t{};
+// kByteAt[j][c]: bit k set when byte c, lower-cased, is byte j of
+// kNeedles[k]. Every needle has at least three bytes, so ANDing the masks of
+// three neighbouring bytes leaves only the needles that may start there.
+constexpr size_t kFilterBytes = 3;
+constexpr std::array<std::array<uint32_t, 256>, kFilterBytes> kByteAt = [] {
+  std::array<std::array<uint32_t, 256>, kFilterBytes> t{};
   for (size_t k = 0; k < kNeedles.size(); ++k) {
-    t[static_cast<unsigned char>(kNeedles[k][0])] |= uint32_t{1} << k;
+    for (size_t j = 0; j < kFilterBytes; ++j) {
+      char c = kNeedles[k][j];
+      t[j][static_cast<unsigned char>(c)] |= uint32_t{1} << k;
+      if (c >= 'a' && c <= 'z') t[j][static_cast<unsigned char>(c - 'a' + 'A')] |= uint32_t{1} << k;
+    }
   }
   return t;
 }();
 static_assert(kNeedles.size() <= 32);
+static_assert(std::ranges::all_of(kNeedles,
+                                  [](std::string_view n) { return n.size() >= kFilterBytes; }));
 
 bool StartsWithLower(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -40,9 +50,12 @@ bool StartsWithLower(std::string_view s, std::string_view prefix) {
 
 bool IsBotUserAgent(std::string_view ua) {
   if (ua.empty()) return true;
-  // One pass: at each byte, try only the needles that start with it.
-  for (size_t i = 0; i < ua.size(); ++i) {
-    for (uint32_t m = kStartingWith[static_cast<unsigned char>(Lower(ua[i]))]; m != 0; m &= m - 1) {
+  // One pass: at each byte, try only the needles whose first three bytes
+  // match the three bytes from there; none fits in the last two bytes.
+  const auto* u = reinterpret_cast<const unsigned char*>(ua.data());
+  for (size_t i = 0; i + kFilterBytes <= ua.size(); ++i) {
+    uint32_t m = kByteAt[0][u[i]] & kByteAt[1][u[i + 1]] & kByteAt[2][u[i + 2]];
+    for (; m != 0; m &= m - 1) {
       if (StartsWithLower(ua.substr(i), kNeedles[std::countr_zero(m)])) return true;
     }
   }
