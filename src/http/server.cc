@@ -1,5 +1,6 @@
 #include "http/server.h"
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -61,9 +62,8 @@ class Acceptor : public std::enable_shared_from_this<Acceptor> {
     // Only this thread adds to the count, so a place taken here is never
     // more than the limit; at the limit the worker decides (it owns the
     // reusable sessions it may evict).
-    bool counted = opts_->max_connections == 0 ||
-                   opts_->live->load(std::memory_order_relaxed) <
-                       static_cast<int64_t>(opts_->max_connections);
+    bool counted = opts_->max_connections == 0 || opts_->live->load(std::memory_order_relaxed) <
+                                                      static_cast<int64_t>(opts_->max_connections);
     if (counted) opts_->live->fetch_add(1, std::memory_order_relaxed);
     // The session lives on its worker's thread: start it there.
     asio::post(*t.ioc, [s = std::move(socket), opts = opts_, t, counted]() mutable {
@@ -95,8 +95,35 @@ struct Server::Worker {
   // acceptor of its own. Dropped at shutdown.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
   std::vector<std::shared_ptr<Acceptor>> acceptors;
+  // Sweeps the registry's deadlines every tick (Session).
+  asio::steady_timer sweep{ioc};
   std::thread thread;
+
+  void Sweep(std::chrono::milliseconds tick) {
+    sweep.expires_after(tick);
+    sweep.async_wait([this, tick](boost::system::error_code ec) {
+      if (ec) return;
+      registry.Sweep(std::chrono::steady_clock::now());
+      // Once stopping, the last session gone, the worker may run out of work.
+      if (registry.stopping && registry.busy.empty() && registry.reusable.empty()) return;
+      Sweep(tick);
+    });
+  }
 };
+
+namespace {
+
+// Deadlines are kept to within an eighth of the shortest timeout, and at
+// least every 250 ms: a few wake-ups a second per worker, whatever the load.
+std::chrono::milliseconds SweepTick(const std::deque<ListenerOptions>& options) {
+  std::chrono::milliseconds shortest(2000);  // Session::Linger's deadline
+  for (const ListenerOptions& o : options) {
+    shortest = std::min({shortest, o.header_timeout, o.idle_timeout, o.io_timeout});
+  }
+  return std::clamp(shortest / 8, std::chrono::milliseconds(10), std::chrono::milliseconds(250));
+}
+
+}  // namespace
 
 Server::Server(size_t io_threads) {
   for (size_t i = 0; i < io_threads + 1; ++i) workers_.push_back(std::make_unique<Worker>());
@@ -144,9 +171,11 @@ Status Server::ListenAdmin(const HostPort& addr, ListenerOptions opts, HostPort*
 
 void Server::Start() {
   running_ = workers_.size();
+  const std::chrono::milliseconds tick = SweepTick(options_);
   for (auto& w : workers_) {
     w->work.emplace(w->ioc.get_executor());
     for (auto& a : w->acceptors) a->Accept();
+    w->Sweep(tick);
     Worker* wp = w.get();
     w->thread = std::thread([this, wp] {
       wp->ioc.run();

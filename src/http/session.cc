@@ -98,8 +98,8 @@ void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) 
 }
 
 Session::Session(Socket socket, const ListenerOptions* opts, SessionRegistry* reg)
-    : stream_(std::move(socket)), buffer_(kBufferLimit), opts_(opts), reg_(reg) {
-  req_.peer = PeerOf(stream_.socket());
+    : socket_(std::move(socket)), buffer_(kBufferLimit), opts_(opts), reg_(reg) {
+  req_.peer = PeerOf(socket_);
   reg_it_ = reg_->busy.insert(reg_->busy.end(), this);
   GlobalMetrics().open_connections.fetch_add(1, std::memory_order_relaxed);
 }
@@ -118,6 +118,28 @@ void Session::SetReusable(bool reusable) {
   reusable_ = reusable;
 }
 
+void SessionRegistry::Sweep(std::chrono::steady_clock::time_point now) {
+  // busy first: an expired reusable session moves to the end of busy.
+  for (auto* list : {&busy, &reusable}) {
+    for (auto it = list->begin(); it != list->end();) {
+      Session* s = *it++;
+      if (s->deadline_ <= now) s->Expire();
+    }
+  }
+}
+
+void Session::SetDeadline(std::chrono::milliseconds timeout) {
+  deadline_ = Clock::now() + timeout;
+}
+
+void Session::Expire() {
+  deadline_ = Clock::time_point::max();
+  SetReusable(false);  // no longer a candidate for eviction
+  GlobalMetrics().connections_timed_out.Add(1);
+  beast::error_code ec;
+  socket_.close(ec);  // the pending operation ends with operation_aborted
+}
+
 bool SessionRegistry::EvictOldest() {
   if (reusable.empty()) return false;
   reusable.front()->Evict();
@@ -129,7 +151,7 @@ void Session::Start() { WaitIdle(opts_->header_timeout); }
 void Session::Shutdown() {
   if (reusable_) {
     beast::error_code ec;
-    stream_.socket().cancel(ec);
+    socket_.cancel(ec);
   }
   // Otherwise the response in hand goes out with Connection: close.
 }
@@ -139,7 +161,7 @@ void Session::Evict() {
   counted_ = false;
   GlobalMetrics().connections_evicted.Add(1);
   beast::error_code ec;
-  stream_.socket().close(ec);  // the pending read ends with operation_aborted
+  socket_.close(ec);  // the pending read ends with operation_aborted
 }
 
 void Shed(Socket& socket) {
@@ -164,7 +186,7 @@ void Session::ReadHeader() {
   // Beast checks Content-Length against this while parsing the header; the
   // per-route limit is applied in OnHeader, where the target is known.
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-  http::async_read_header(stream_, buffer_, *parser_,
+  http::async_read_header(socket_, buffer_, *parser_,
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             self->OnHeader(ec, n);
                           });
@@ -182,7 +204,7 @@ void Session::OnHeader(beast::error_code ec, size_t n) {
     return Reject(LimitStatus());
   }
   if (ec == http::error::end_of_stream || ec == asio::error::operation_aborted ||
-      ec == beast::error::timeout || ec == asio::error::eof ||
+      ec == asio::error::bad_descriptor || ec == asio::error::eof ||
       ec == asio::error::connection_reset) {
     return Close();
   }
@@ -206,15 +228,15 @@ void Session::OnHeader(beast::error_code ec, size_t n) {
 }
 
 void Session::ReadBody() {
-  stream_.expires_after(opts_->io_timeout);
+  SetDeadline(opts_->io_timeout);
   auto read = [self = shared_from_this()] {
-    http::async_read(self->stream_, self->buffer_, *self->parser_,
+    http::async_read(self->socket_, self->buffer_, *self->parser_,
                      [self](beast::error_code ec, size_t) { self->OnBody(ec); });
   };
   const auto& expect = parser_->get()[http::field::expect];
   if (!beast::iequals(expect, "100-continue")) return read();
   static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-  asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+  asio::async_write(socket_, asio::buffer(kContinue.data(), kContinue.size()),
                     [self = shared_from_this(), read](beast::error_code ec, size_t) {
                       if (ec) return self->Close();
                       read();
@@ -229,10 +251,11 @@ void Session::OnBody(beast::error_code ec) {
 
 void Session::Dispatch() {
   started_ = std::chrono::steady_clock::now();
+  deadline_ = Clock::time_point::max();  // no I/O while the handler works
   ViewRequest(parser_->get(), &req_);
   res_.Reset();
   pending_self_ = shared_from_this();
-  pending_work_.emplace(stream_.get_executor());
+  pending_work_.emplace(socket_.get_executor());
   if (opts_->handler->Handle(req_, &res_, this)) {
     pending_self_.reset();
     pending_work_.reset();
@@ -248,7 +271,7 @@ void Session::Complete() {
     ready_next_ = old;
   } while (!reg_->ready.compare_exchange_weak(old, this, std::memory_order_release,
                                               std::memory_order_relaxed));
-  if (old == nullptr) asio::post(stream_.get_executor(), [reg = reg_] { DrainReady(reg); });
+  if (old == nullptr) asio::post(socket_.get_executor(), [reg = reg_] { DrainReady(reg); });
 }
 
 void Session::DrainReady(SessionRegistry* reg) {
@@ -273,8 +296,8 @@ void Session::Write() {
         std::chrono::steady_clock::now() - started_);
     GlobalMetrics().redirect_latency.Observe(static_cast<uint64_t>(us.count()));
   }
-  stream_.expires_after(opts_->io_timeout);
-  asio::async_write(stream_, asio::buffer(out_),
+  SetDeadline(opts_->io_timeout);
+  asio::async_write(socket_, asio::buffer(out_),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->OnWrite(ec);
                     });
@@ -285,7 +308,7 @@ void Session::OnWrite(beast::error_code ec) {
   if (res_.close) return Linger();
   if (!keep_alive_ || reg_->stopping) return Close();
   if (buffer_.size() > 0) {  // a pipelined request is already here
-    stream_.expires_after(opts_->header_timeout);
+    SetDeadline(opts_->header_timeout);
     return ReadHeader();
   }
   WaitIdle(opts_->idle_timeout);
@@ -293,8 +316,8 @@ void Session::OnWrite(beast::error_code ec) {
 
 void Session::WaitIdle(std::chrono::milliseconds timeout) {
   SetReusable(true);
-  stream_.expires_after(timeout);
-  stream_.async_read_some(buffer_.prepare(4096),
+  SetDeadline(timeout);
+  socket_.async_read_some(buffer_.prepare(4096),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             self->OnIdle(ec, n);
                           });
@@ -305,7 +328,7 @@ void Session::OnIdle(beast::error_code ec, size_t n) {
   buffer_.commit(n);
   // A new connection's header_timeout runs from its accept, a keep-alive
   // one's from the first byte of its next request.
-  if (!fresh_) stream_.expires_after(opts_->header_timeout);
+  if (!fresh_) SetDeadline(opts_->header_timeout);
   fresh_ = false;
   ReadHeader();
 }
@@ -333,10 +356,10 @@ void Session::Linger() {
   // The client may still be sending a body we refused: stop sending and
   // drain what arrives for a while, so it reads our answer instead of a reset.
   beast::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  stream_.expires_after(std::chrono::seconds(2));
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  SetDeadline(std::chrono::seconds(2));
   buffer_.clear();
-  stream_.async_read_some(buffer_.prepare(kBufferLimit / 2),
+  socket_.async_read_some(buffer_.prepare(kBufferLimit / 2),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             self->lingered_ += n;
                             if (ec || self->lingered_ > kLingerLimit) return self->Close();
@@ -346,8 +369,8 @@ void Session::Linger() {
 
 void Session::Close() {
   beast::error_code ec;
-  stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  stream_.socket().close(ec);
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  socket_.close(ec);
 }
 
 }  // namespace refgate

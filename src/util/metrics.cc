@@ -105,6 +105,9 @@ std::string Metrics::RenderPrometheus() const {
   counter("refgate_connections_shed_total",
           "Connections refused with 503 at max_connections, none being idle.",
           connections_shed.Value());
+  counter("refgate_connections_timed_out_total",
+          "Connections closed at header_timeout_ms, idle_timeout_ms or io_timeout_ms.",
+          connections_timed_out.Value());
   out.append(
       "# HELP refgate_open_connections Open client connections, both listeners.\n"
       "# TYPE refgate_open_connections gauge\n"

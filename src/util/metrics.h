@@ -94,11 +94,11 @@ class Metrics {
   Counter cache_hits;
   Counter cache_misses;
   std::atomic<int64_t> open_connections{0};
-  Counter connections_evicted;  // reusable connections closed to make room
-  Counter connections_shed;     // refused with 503 at max_connections
-  Histogram redirect_latency{{50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 250000,
-                              1000000},
-                             1e6};
+  Counter connections_evicted;    // reusable connections closed to make room
+  Counter connections_shed;       // refused with 503 at max_connections
+  Counter connections_timed_out;  // closed past header, idle or I/O timeout
+  Histogram redirect_latency{
+      {50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 100000, 250000, 1000000}, 1e6};
   Counter clicks_recorded;  // handed to the click sink
   Counter clicks_dropped;   // could not be written
 

@@ -6,6 +6,7 @@ import http.client
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -152,6 +153,15 @@ class Server:
         with self.connect(timeout) as s:
             s.sendall(data)
             return read_until_close(s, timeout)
+
+
+def metric(srv, name):
+    """The value of a counter or gauge (no labels) in /metrics."""
+    status, _, text = srv.api("GET", "/metrics", token="")
+    assert status == 200, status
+    m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+    assert m, name
+    return int(m.group(1))
 
 
 def read_until_close(s, timeout):

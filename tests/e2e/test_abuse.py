@@ -4,7 +4,6 @@ bytes, pipelined floods. Each test bounds its own count and time, and checks
 that the server keeps serving others, loses no click, and stays under a
 stated memory bound."""
 import os
-import re
 import resource
 import socket
 import subprocess
@@ -12,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import BIN, Server, read_response, read_until_close, status_of
+from harness import BIN, Server, metric, read_response, read_until_close, status_of
 
 # The bound SECURITY.md states for these tests: resident memory of the whole
 # server (RocksDB, code cache, click log buffers and every connection) while
@@ -38,14 +37,6 @@ def rss_mb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0
-
-
-def metric(srv, name):
-    status, _, text = srv.api("GET", "/metrics", token="")
-    assert status == 200, status
-    m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
-    assert m, name
-    return int(m.group(1))
 
 
 def close_all(socks):
