@@ -128,8 +128,8 @@ void SessionRegistry::Sweep(std::chrono::steady_clock::time_point now) {
   }
 }
 
-void Session::SetDeadline(std::chrono::milliseconds timeout) {
-  deadline_ = Clock::now() + timeout;
+void Session::SetDeadline(std::chrono::milliseconds timeout, Clock::time_point now) {
+  deadline_ = now + timeout;
 }
 
 void Session::Expire() {
@@ -290,13 +290,13 @@ void Session::Write() {
   out_.clear();
   SerializeResponse(res_, req_.method == Method::kHead, keep_alive_, &out_);
   GlobalMetrics().CountRequest(res_.route, res_.status);
+  const Clock::time_point now = Clock::now();  // one clock read for both
   if (res_.route == Route::kRedirect || res_.route == Route::kNotFound ||
       res_.route == Route::kGone) {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started_);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - started_);
     GlobalMetrics().redirect_latency.Observe(static_cast<uint64_t>(us.count()));
   }
-  SetDeadline(opts_->io_timeout);
+  SetDeadline(opts_->io_timeout, now);
   asio::async_write(socket_, asio::buffer(out_),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       self->OnWrite(ec);

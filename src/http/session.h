@@ -106,8 +106,8 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   friend struct SessionRegistry;
   using Clock = std::chrono::steady_clock;
 
-  void SetDeadline(std::chrono::milliseconds timeout);  // from now
-  void Expire();                                        // past the deadline: close
+  void SetDeadline(std::chrono::milliseconds timeout, Clock::time_point now = Clock::now());
+  void Expire();  // past the deadline: close
   void ReadHeader();
   void OnHeader(boost::beast::error_code ec, size_t n);
   void ReadBody();
