@@ -15,21 +15,28 @@ namespace {
 
 static_assert(kUtmFieldCount == 5, "PutClickPayload lists the UTM fields one by one");
 
-// Sizes the payload first, then writes it with one resize of *out.
-void PutClickPayload(const ClickRecord& r, std::string* out) {
-  const std::string_view fields[] = {r.code,    r.referrer_id, r.click_id, r.visitor_id, r.method,
-                                     r.utm[0],  r.utm[1],      r.utm[2],   r.utm[3],     r.utm[4],
-                                     r.referer, r.user_agent,  r.ip};
-  const auto ts = static_cast<uint64_t>(r.ts_us), status = static_cast<uint64_t>(r.status);
-  size_t size = VarintLength(ts) + 2 + VarintLength(status);
-  for (std::string_view f : fields) size += VarintLength(f.size()) + f.size();
-  size_t start = out->size();
-  out->resize(start + size);
-  char* p = EncodeVarint64(out->data() + start, ts);
+// The variable-length fields, in payload order.
+struct ClickFields {
+  explicit ClickFields(const ClickRecord& r)
+      : f{r.code,   r.referrer_id, r.click_id, r.visitor_id, r.method,     r.utm[0], r.utm[1],
+          r.utm[2], r.utm[3],      r.utm[4],   r.referer,    r.user_agent, r.ip} {}
+  std::string_view f[13];
+};
+
+size_t PayloadSize(const ClickRecord& r, const ClickFields& fields) {
+  size_t size = VarintLength(static_cast<uint64_t>(r.ts_us)) + 2 +
+                VarintLength(static_cast<uint64_t>(r.status));
+  for (std::string_view f : fields.f) size += VarintLength(f.size()) + f.size();
+  return size;
+}
+
+// Writes the payload at p, which has room for PayloadSize.
+void PutClickPayload(const ClickRecord& r, const ClickFields& fields, char* p) {
+  p = EncodeVarint64(p, static_cast<uint64_t>(r.ts_us));
   *p++ = static_cast<char>(r.type);
   *p++ = static_cast<char>((r.new_visitor ? 1 : 0) | (r.bot ? 2 : 0));
-  p = EncodeVarint64(p, status);
-  for (std::string_view f : fields) {
+  p = EncodeVarint64(p, static_cast<uint64_t>(r.status));
+  for (std::string_view f : fields.f) {
     p = EncodeVarint64(p, f.size());
     std::memcpy(p, f.data(), f.size());
     p += f.size();
@@ -37,15 +44,12 @@ void PutClickPayload(const ClickRecord& r, std::string* out) {
 }
 
 // A header with the length and type set; seq and checksum come with SealRecord.
-size_t StartRecord(std::string* dst, RecordType type) {
+size_t StartRecord(std::string* dst, RecordType type, size_t payload_size) {
   size_t start = dst->size();
-  dst->resize(start + kHeaderSize);
+  dst->resize(start + kHeaderSize + payload_size);
+  EncodeFixed32(dst->data() + start + 8, static_cast<uint32_t>(payload_size));
   (*dst)[start + 12] = static_cast<char>(type);
   return start;
-}
-
-void EndRecord(std::string* dst, size_t start) {
-  EncodeFixed32(dst->data() + start + 8, static_cast<uint32_t>(dst->size() - start - kHeaderSize));
 }
 
 }  // namespace
@@ -57,22 +61,24 @@ void SealRecord(char* record, uint64_t seq) {
 }
 
 void AppendRecord(std::string* dst, RecordType type, uint64_t seq, std::string_view payload) {
-  size_t start = StartRecord(dst, type);
-  dst->append(payload);
-  EndRecord(dst, start);
+  size_t start = StartRecord(dst, type, payload.size());
+  std::memcpy(dst->data() + start + kHeaderSize, payload.data(), payload.size());
   SealRecord(dst->data() + start, seq);
 }
 
+// One resize for header and payload: the record is sized before it is written.
 size_t AppendUnsealedClick(std::string* dst, const ClickRecord& r) {
-  size_t start = StartRecord(dst, kClick);
-  PutClickPayload(r, dst);
-  EndRecord(dst, start);
-  return dst->size() - start;
+  const ClickFields fields(r);
+  const size_t size = PayloadSize(r, fields);
+  size_t start = StartRecord(dst, kClick, size);
+  PutClickPayload(r, fields, dst->data() + start + kHeaderSize);
+  return kHeaderSize + size;
 }
 
 void EncodeClick(const ClickRecord& r, std::string* out) {
-  out->clear();
-  PutClickPayload(r, out);
+  const ClickFields fields(r);
+  out->resize(PayloadSize(r, fields));
+  PutClickPayload(r, fields, out->data());
 }
 
 Status DecodeClick(std::string_view in, ClickRecord* r) {

@@ -3,7 +3,9 @@
 // truncated or overlong input; they never read past its end.
 #pragma once
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -15,14 +17,37 @@ void PutVarint64(std::string* dst, uint64_t v);
 // Varint length, then the bytes.
 void PutLengthPrefixed(std::string* dst, std::string_view s);
 
-uint32_t DecodeFixed32(const char* p);
-uint64_t DecodeFixed64(const char* p);
-void EncodeFixed32(char* p, uint32_t v);
-void EncodeFixed64(char* p, uint64_t v);
+// Inline: the click log encodes a record with a dozen of these per redirect.
+// memcpy is the byte order of the machine, little-endian on every target.
+static_assert(std::endian::native == std::endian::little, "the encodings are little-endian");
+inline uint32_t DecodeFixed32(const char* p) {
+  uint32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline uint64_t DecodeFixed64(const char* p) {
+  uint64_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline void EncodeFixed32(char* p, uint32_t v) { std::memcpy(p, &v, sizeof v); }
+inline void EncodeFixed64(char* p, uint64_t v) { std::memcpy(p, &v, sizeof v); }
+
 // Writes v as a varint at p (room for kMaxVarint64Bytes); returns the end.
-char* EncodeVarint64(char* p, uint64_t v);
+inline char* EncodeVarint64(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
 inline constexpr size_t kMaxVarint64Bytes = 10;
-size_t VarintLength(uint64_t v);
+inline size_t VarintLength(uint64_t v) {
+  size_t n = 1;
+  for (; v >= 0x80; v >>= 7) ++n;
+  return n;
+}
 
 [[nodiscard]] bool GetFixed64(std::string_view* in, uint64_t* v);
 [[nodiscard]] bool GetVarint64(std::string_view* in, uint64_t* v);
