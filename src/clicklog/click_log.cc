@@ -51,6 +51,10 @@ constexpr auto kGatherPause = std::chrono::milliseconds(1);
 // Outside "sync", written bytes are sent on to the disk this many at a time.
 constexpr uint64_t kWritebackBytes = 1 << 20;
 
+// Outside "sync", the syncer thread syncs the segment once this many bytes
+// were written since the last sync (see click_log.h).
+constexpr uint64_t kSyncAheadBytes = 8 << 20;
+
 // A batch takes at most this much of the backlog (and at least one chunk),
 // so its chunks come back to be reused while a burst is still being written.
 constexpr size_t kMaxBatchBytes = 8 << 20;
@@ -93,6 +97,12 @@ Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
     pthread_setname_np(pthread_self(), "clicklog-watch");
     p->WatchdogLoop();
   });
+  if (opt.durability != Durability::kSync) {
+    log->syncer_ = std::thread([p = log.get()] {
+      pthread_setname_np(pthread_self(), "clicklog-sync");
+      p->SyncerLoop();
+    });
+  }
   *out = std::move(log);
   return Status::OK();
 }
@@ -163,6 +173,12 @@ void ClickLog::Close() {
     }
     watchdog_cv_.notify_all();
     if (watchdog_.joinable()) watchdog_.join();
+    {
+      std::lock_guard lock(bg_.mu);  // the writer has collected its last sync
+      bg_.stop = true;
+    }
+    bg_.cv.notify_all();
+    if (syncer_.joinable()) syncer_.join();
   });
 }
 
@@ -216,7 +232,7 @@ void ClickLog::WriterLoop() {
     if (!batch_.empty()) {
       const size_t bytes = WriteBatch();
       Finish();
-      SyncIfDue(false);  // "interval" is due by the clock, busy or not
+      MaybeSyncInBackground();  // "interval" is due by the clock, busy or not
       // Outside "sync" no visitor waits: after a small batch, let records
       // gather a moment instead of chasing the producers a few records at a
       // time (every take moves their lock and chunk to the writer's core).
@@ -226,7 +242,7 @@ void ClickLog::WriterLoop() {
       continue;
     }
     if (closing) break;
-    SyncIfDue(false);
+    MaybeSyncInBackground();
     auto wait = std::chrono::milliseconds(100);
     if (opt_.durability == Durability::kInterval && unsynced_) {
       wait = std::chrono::milliseconds(opt_.interval_ms);
@@ -241,7 +257,7 @@ void ClickLog::WriterLoop() {
     }
     writer_asleep_.store(false);
   }
-  SyncIfDue(true);  // a clean shutdown syncs in every mode
+  SyncNow();  // a clean shutdown syncs in every mode
   SealSegment();
 }
 
@@ -259,6 +275,7 @@ bool ClickLog::EnsureSegment(uint64_t first_seq) {
   segment_size_ = 0;
   zeroed_ = 0;
   written_back_ = 0;
+  unsynced_bytes_ = 0;
   return true;
 }
 
@@ -269,10 +286,12 @@ bool ClickLog::AbandonSegment() {
   if (cut && segment_size_ == 0) unlink(segment_path_.c_str());
   unsynced_ = false;
   unsynced_records_ = 0;
+  unsynced_bytes_ = 0;
   return cut;
 }
 
 void ClickLog::SealSegment() {
+  CollectBackgroundSync(true);
   if (fd_ < 0) return;
   int err = zeroed_ > segment_size_ ? io_->Truncate(fd_, segment_size_) : 0;
   if (err == 0) err = io_->Sync(fd_);
@@ -314,7 +333,7 @@ size_t ClickLog::WriteBatch() {
   }
   M().log_batch_size.Observe(records);
   if (fd_ >= 0 && segment_size_ > 0 && segment_size_ + bytes > opt_.segment_bytes) {
-    SyncIfDue(true);
+    SyncNow();
     SealSegment();
   }
   int err = EnsureSegment(first) ? 0 : EIO;
@@ -339,7 +358,9 @@ size_t ClickLog::WriteBatch() {
   if (err != 0) {
     // Never sync this segment again: cut it back to its last good record and
     // start a fresh one. If the cut worked, the sequence numbers are reused,
-    // so the log stays dense.
+    // so the log stays dense. A background sync of this segment is waited
+    // for first: if it failed, it has abandoned the segment already.
+    CollectBackgroundSync(true);
     bool nothing_written = fd_ < 0;  // the segment could not even be created
     if (nothing_written || AbandonSegment()) next_seq_ = first;
     healthy_.store(false);
@@ -355,6 +376,7 @@ size_t ClickLog::WriteBatch() {
   } else {
     unsynced_ = true;
     unsynced_records_ += records;
+    unsynced_bytes_ += bytes;
     // Start the disk on what is written as it comes, as RocksDB's
     // bytes_per_sync does: the next sync (interval, seal, shutdown) then
     // finds little left to write, instead of a burst of the whole interval.
@@ -385,31 +407,97 @@ int ClickLog::WriteChunks(size_t bytes) {
   return 0;
 }
 
-void ClickLog::SyncIfDue(bool force) {
+void ClickLog::SyncNow() {
+  CollectBackgroundSync(true);
   if (!unsynced_ || fd_ < 0) return;
   int64_t now = SteadyNs();
-  if (!force) {
-    if (opt_.durability != Durability::kInterval) return;
-    if (now - last_sync_ns_ < int64_t{opt_.interval_ms} * 1'000'000) return;
-  }
   busy_since_ns_.store(now);
   int err = io_->Sync(fd_);
   busy_since_ns_.store(0);
   last_sync_ns_ = SteadyNs();
   if (err != 0) {
-    // What the failed sync covered may be lost: count it, keep the records
-    // (they may be on disk) and never sync this segment again.
-    size_t lost = unsynced_records_;
-    AbandonSegment();
-    healthy_.store(false);
-    M().clicks_dropped.Add(lost);
-    Complain("fdatasync", err, lost);
+    SyncFailed(err);
     return;
   }
   M().log_sync_latency.Observe((last_sync_ns_ - now) / 1000);
   durable_seq_.store(next_seq_ - 1, std::memory_order_release);
   unsynced_ = false;
   unsynced_records_ = 0;
+  unsynced_bytes_ = 0;
+}
+
+void ClickLog::SyncFailed(int err) {
+  // What the failed sync covered may be lost: count it, keep the records
+  // (they may be on disk) and never sync this segment again.
+  size_t lost = unsynced_records_;
+  AbandonSegment();
+  healthy_.store(false);
+  M().clicks_dropped.Add(lost);
+  Complain("fdatasync", err, lost);
+}
+
+void ClickLog::MaybeSyncInBackground() {
+  if (opt_.durability == Durability::kSync) return;
+  CollectBackgroundSync(false);
+  if (bg_pending_ || !unsynced_ || fd_ < 0) return;
+  const bool due = unsynced_bytes_ >= kSyncAheadBytes ||
+                   (opt_.durability == Durability::kInterval &&
+                    SteadyNs() - last_sync_ns_ >= int64_t{opt_.interval_ms} * 1'000'000);
+  if (!due) return;
+  bg_pending_ = true;
+  bg_records_ = unsynced_records_;
+  bg_bytes_ = unsynced_bytes_;
+  bg_seq_ = next_seq_ - 1;
+  last_sync_ns_ = SteadyNs();
+  {
+    std::lock_guard lock(bg_.mu);
+    bg_.fd = fd_;
+    bg_.done = false;
+  }
+  bg_.cv.notify_all();
+}
+
+void ClickLog::CollectBackgroundSync(bool wait) {
+  if (!bg_pending_) return;
+  int err;
+  int64_t took_ns;
+  {
+    std::unique_lock lock(bg_.mu);
+    if (!bg_.done && !wait) return;
+    bg_.cv.wait(lock, [this] { return bg_.done; });
+    bg_.fd = -1;
+    err = bg_.err;
+    took_ns = bg_.took_ns;
+  }
+  bg_pending_ = false;
+  if (err != 0) {
+    SyncFailed(err);
+    return;
+  }
+  M().log_sync_latency.Observe(took_ns / 1000);
+  durable_seq_.store(bg_seq_, std::memory_order_release);
+  // What was written after the sync began is still to be synced.
+  unsynced_records_ -= bg_records_;
+  unsynced_bytes_ -= bg_bytes_;
+  unsynced_ = unsynced_records_ > 0;
+}
+
+void ClickLog::SyncerLoop() {
+  std::unique_lock lock(bg_.mu);
+  for (;;) {
+    bg_.cv.wait(lock, [this] { return bg_.stop || (bg_.fd >= 0 && !bg_.done); });
+    if (bg_.fd < 0 || bg_.done) return;  // stopping, and nothing asked for
+    const int fd = bg_.fd;
+    lock.unlock();
+    const int64_t start = SteadyNs();
+    const int err = io_->Sync(fd);
+    const int64_t took_ns = SteadyNs() - start;
+    lock.lock();
+    bg_.err = err;
+    bg_.took_ns = took_ns;
+    bg_.done = true;
+    bg_.cv.notify_all();
+  }
 }
 
 size_t ClickLog::QueuedLocked() {

@@ -12,9 +12,15 @@
 // where no visitor waits, the writer lets records gather for 1 ms after a
 // small batch rather than take a producer's chunk every few records, and
 // starts the disk on every MiB written (sync_file_range) so that the next
-// sync has little left to do. A watchdog thread releases visitors whose
-// record has waited max_wait_ms (a stalled disk); a mutex shared only by the
-// writer and the watchdog makes each release happen once.
+// sync has little left to do. That leaves the disk's own write cache: its
+// flush comes with fdatasync only, and its time grows with what was written
+// since the last one (on this project's VM about 35 ms for 64 MiB, however
+// long the data had sat). So outside "sync" a syncer thread also syncs the
+// segment every kSyncAheadBytes (8 MiB) written, and in "interval" every
+// interval_ms, while the writer goes on writing; the writer waits for it
+// only before it seals or abandons the segment. A watchdog thread releases
+// visitors whose record has waited max_wait_ms (a stalled disk); a mutex
+// shared only by the writer and the watchdog makes each release happen once.
 //
 // Zero-ahead, in "sync" mode: the segment is extended with zeros 1 MiB at a
 // time ahead of the records, and records overwrite them in place. An
@@ -38,11 +44,12 @@
 // with 64 keep-alive clients, it doubled the records per sync (18 -> 37)
 // and cut the server's CPU per redirect by about a tenth.
 //
-// Failures: a failed write or fdatasync abandons the segment (it is cut
-// back to its last good record and never synced again: after a failed fsync
-// the page cache cannot be trusted), the batch is counted in
-// refgate_clicks_dropped_total, and Healthy() is false until a batch is
-// written and synced again. The next batch starts a new segment.
+// Failures: a failed write or fdatasync (the writer's or the syncer's)
+// abandons the segment (it is cut back to its last good record and never
+// synced again: after a failed fsync the page cache cannot be trusted), what
+// may be lost is counted in refgate_clicks_dropped_total (the batch, or for
+// a sync every record written since the last good one), and Healthy() is
+// false until a batch is written again. The next batch starts a new segment.
 #pragma once
 
 #include <atomic>
@@ -146,7 +153,18 @@ class ClickLog : public ClickSink {
   // Cuts the zeros ahead, syncs and closes: the segment is sealed.
   void SealSegment();
   int ExtendZeros(uint64_t needed);
-  void SyncIfDue(bool force);
+  // Syncs what is written, after the background sync if one runs.
+  void SyncNow();
+  // Abandons the segment and counts what the failed sync covered as dropped.
+  void SyncFailed(int err);
+  // Outside "sync", after a batch or an idle spell: hands the syncer thread
+  // a sync once kSyncAheadBytes are written unsynced, or in "interval" once
+  // interval_ms have passed since the last sync began.
+  void MaybeSyncInBackground();
+  // Takes the background sync's outcome once it is done (waiting for it if
+  // `wait`): a failed one is handled as SyncNow's would be.
+  void CollectBackgroundSync(bool wait);
+  void SyncerLoop();
   // In "sync", before a batch: waits for half as many records as the last
   // batch released visitors, for at most a sync's time (see above).
   void GatherForSync();
@@ -186,6 +204,12 @@ class ClickLog : public ClickSink {
   uint64_t written_back_ = 0;  // bytes StartWriteback was asked for
   bool unsynced_ = false;
   size_t unsynced_records_ = 0;
+  uint64_t unsynced_bytes_ = 0;
+  // The background sync asked for and not yet collected, and what it covers.
+  bool bg_pending_ = false;
+  size_t bg_records_ = 0;
+  uint64_t bg_bytes_ = 0;
+  uint64_t bg_seq_ = 0;
   int64_t last_sync_ns_ = 0;
   int64_t sync_ns_avg_ = 0;  // fdatasync's wall time, moving average
   size_t released_ = 0;      // visitors the last batch released
@@ -193,10 +217,23 @@ class ClickLog : public ClickSink {
   std::vector<Chunk> batch_;
   std::string buf_;  // a small batch's chunks joined, for one write
 
+  // Outside "sync": the writer's hand-off to the syncer thread. The writer
+  // never closes fd_ while a sync of it runs: SyncNow, SealSegment and a
+  // failed write collect that sync first.
+  struct {
+    std::mutex mu;
+    std::condition_variable cv;
+    int fd = -1;        // to sync; -1: nothing asked for
+    bool done = false;  // the sync of fd returned err after took_ns
+    int err = 0;
+    int64_t took_ns = 0;
+    bool stop = false;
+  } bg_;
+
   std::atomic<bool> healthy_{true};
   std::atomic<uint64_t> durable_seq_{0};
 
-  std::thread writer_, watchdog_;
+  std::thread writer_, watchdog_, syncer_;
   std::once_flag close_once_;
 };
 

@@ -305,6 +305,70 @@ TEST(ClickLog, WritebackIsStartedAMebibyteAtATimeOutsideSync) {
   }
 }
 
+// Outside "sync" a helper thread syncs every 8 MiB written, so a seal or a
+// shutdown never has a whole segment's worth for the disk to flush, and the
+// writer goes on writing while that sync runs.
+TEST(ClickLog, NoneSyncsEveryFewMebibytesWithoutStoppingTheWriter) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(), .durability = Durability::kNone, .io = &io});
+  io.stall_ms = 3000;  // the first background sync holds on for 3 s
+  const uint64_t written = GlobalMetrics().log_records.Value();
+  int n = 0;
+  for (; n < 20000; ++n) log->Append(MakeClick(n, 500), nullptr);  // ~12 MiB
+  const auto t0 = std::chrono::steady_clock::now();
+  while (io.syncs.load() == 0 && std::chrono::steady_clock::now() - t0 < 2s) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(io.syncs.load(), 1);  // began, and stalls
+  io.stall_ms = 0;
+  for (int i = 0; i < 4000; ++i, ++n) log->Append(MakeClick(n, 500), nullptr);
+  // All of it is written while the sync still stalls.
+  while (GlobalMetrics().log_records.Value() - written < static_cast<uint64_t>(n) &&
+         std::chrono::steady_clock::now() - t0 < 2500ms) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_EQ(GlobalMetrics().log_records.Value() - written, static_cast<uint64_t>(n));
+  EXPECT_EQ(log->durable_seq(), 0u);  // and it has not returned yet
+  // Once it has, what it covered is durable, before any Close.
+  while (log->durable_seq() == 0 && std::chrono::steady_clock::now() - t0 < 10s) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_GE(log->durable_seq(), 13000u);  // at least the first 8 MiB (~610 bytes a record)
+  log->Close();
+  EXPECT_EQ(log->durable_seq(), static_cast<uint64_t>(n));
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, n));
+}
+
+// A background sync that fails is handled as the writer's own: the segment
+// is abandoned (never synced again), what it had not synced is counted as
+// dropped but kept, and the next records go to a new segment.
+TEST(ClickLog, FailedBackgroundSyncAbandonsTheSegment) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(), .durability = Durability::kNone, .io = &io});
+  const uint64_t dropped = GlobalMetrics().clicks_dropped.Value();
+  io.fail_syncs = 1;
+  int n = 0;
+  for (; n < 20000; ++n) log->Append(MakeClick(n, 500), nullptr);  // ~12 MiB
+  // Healthy() is false only until the next batch is written, which may
+  // come at once: the dropped count is what stays.
+  const auto t0 = std::chrono::steady_clock::now();
+  while (GlobalMetrics().clicks_dropped.Value() == dropped &&
+         std::chrono::steady_clock::now() - t0 < 5s) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_GE(GlobalMetrics().clicks_dropped.Value() - dropped, 13000u);  // 8 MiB at least
+  for (int i = 0; i < 100; ++i, ++n) log->Append(MakeClick(n, 500), nullptr);
+  log->Close();
+  EXPECT_TRUE(log->Healthy());
+  EXPECT_EQ(io.syncs_of_failed_fd.load(), 0);
+  std::vector<std::pair<uint64_t, std::string>> segs;
+  ASSERT_TRUE(ListSegments(dir.path(), &segs).ok());
+  EXPECT_EQ(segs.size(), 2u);
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, n));
+}
+
 // "interval" syncs every interval_ms while clicks keep coming, not only
 // when the writer finds nothing to write.
 TEST(ClickLog, IntervalSyncsUnderSteadyTraffic) {
