@@ -38,8 +38,10 @@ constexpr size_t kChunkSlack = 16 << 10;
 
 // Emptied chunks keep their capacity for their producer's next records:
 // growing a buffer again costs a copy and fresh pages, more than the records
-// do. A producer keeps this many.
-constexpr size_t kSparesPerProducer = 4;
+// do. A producer keeps this many (4 MiB at most, and only once a burst has
+// had that many in flight): with 4, a producer writing flat out met fresh,
+// page-faulting memory for about one chunk in four.
+constexpr size_t kSparesPerProducer = 16;
 
 // Smaller batches are joined into one buffer for one write; bigger ones are
 // written a chunk at a time, as copying them would cost more than the calls.
