@@ -62,7 +62,7 @@ void SealRecord(char* record, uint64_t seq) {
 
 void AppendRecord(std::string* dst, RecordType type, uint64_t seq, std::string_view payload) {
   size_t start = StartRecord(dst, type, payload.size());
-  std::memcpy(dst->data() + start + kHeaderSize, payload.data(), payload.size());
+  payload.copy(dst->data() + start + kHeaderSize, payload.size());
   SealRecord(dst->data() + start, seq);
 }
 
