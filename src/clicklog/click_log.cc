@@ -246,7 +246,7 @@ void ClickLog::WriterLoop() {
     if (closing) break;
     MaybeSyncInBackground();
     auto wait = std::chrono::milliseconds(100);
-    if (opt_.durability == Durability::kInterval && unsynced_) {
+    if (opt_.durability == Durability::kInterval && Unsynced()) {
       wait = std::chrono::milliseconds(opt_.interval_ms);
     }
     // Announce the sleep, then look once more: a producer that appended
@@ -286,7 +286,6 @@ bool ClickLog::AbandonSegment() {
   io_->Close(fd_);
   fd_ = -1;
   if (cut && segment_size_ == 0) unlink(segment_path_.c_str());
-  unsynced_ = false;
   unsynced_records_ = 0;
   unsynced_bytes_ = 0;
   return cut;
@@ -300,7 +299,8 @@ void ClickLog::SealSegment() {
   if (err != 0) Complain("seal " + segment_path_, err, 0);
   io_->Close(fd_);
   fd_ = -1;
-  unsynced_ = false;
+  unsynced_records_ = 0;
+  unsynced_bytes_ = 0;
 }
 
 int ClickLog::ExtendZeros(uint64_t needed) {
@@ -376,7 +376,6 @@ size_t ClickLog::WriteBatch() {
   if (sync) {
     durable_seq_.store(next_seq_ - 1, std::memory_order_release);
   } else {
-    unsynced_ = true;
     unsynced_records_ += records;
     unsynced_bytes_ += bytes;
     // Start the disk on what is written as it comes, as RocksDB's
@@ -411,7 +410,7 @@ int ClickLog::WriteChunks(size_t bytes) {
 
 void ClickLog::SyncNow() {
   CollectBackgroundSync(true);
-  if (!unsynced_ || fd_ < 0) return;
+  if (!Unsynced() || fd_ < 0) return;
   int64_t now = SteadyNs();
   busy_since_ns_.store(now);
   int err = io_->Sync(fd_);
@@ -421,11 +420,15 @@ void ClickLog::SyncNow() {
     SyncFailed(err);
     return;
   }
-  M().log_sync_latency.Observe((last_sync_ns_ - now) / 1000);
-  durable_seq_.store(next_seq_ - 1, std::memory_order_release);
-  unsynced_ = false;
-  unsynced_records_ = 0;
-  unsynced_bytes_ = 0;
+  Synced(next_seq_ - 1, unsynced_records_, unsynced_bytes_, last_sync_ns_ - now);
+}
+
+void ClickLog::Synced(uint64_t seq, size_t records, uint64_t bytes, int64_t took_ns) {
+  M().log_sync_latency.Observe(took_ns / 1000);
+  durable_seq_.store(seq, std::memory_order_release);
+  // What was written after the sync began is still to be synced.
+  unsynced_records_ -= records;
+  unsynced_bytes_ -= bytes;
 }
 
 void ClickLog::SyncFailed(int err) {
@@ -441,7 +444,7 @@ void ClickLog::SyncFailed(int err) {
 void ClickLog::MaybeSyncInBackground() {
   if (opt_.durability == Durability::kSync) return;
   CollectBackgroundSync(false);
-  if (bg_pending_ || !unsynced_ || fd_ < 0) return;
+  if (bg_pending_ || !Unsynced() || fd_ < 0) return;
   const bool due = unsynced_bytes_ >= kSyncAheadBytes ||
                    (opt_.durability == Durability::kInterval &&
                     SteadyNs() - last_sync_ns_ >= int64_t{opt_.interval_ms} * 1'000'000);
@@ -476,12 +479,7 @@ void ClickLog::CollectBackgroundSync(bool wait) {
     SyncFailed(err);
     return;
   }
-  M().log_sync_latency.Observe(took_ns / 1000);
-  durable_seq_.store(bg_seq_, std::memory_order_release);
-  // What was written after the sync began is still to be synced.
-  unsynced_records_ -= bg_records_;
-  unsynced_bytes_ -= bg_bytes_;
-  unsynced_ = unsynced_records_ > 0;
+  Synced(bg_seq_, bg_records_, bg_bytes_, took_ns);
 }
 
 void ClickLog::SyncerLoop() {

@@ -155,8 +155,12 @@ class ClickLog : public ClickSink {
   int ExtendZeros(uint64_t needed);
   // Syncs what is written, after the background sync if one runs.
   void SyncNow();
+  // A sync that took took_ns made records up to `seq` durable, `records` and
+  // `bytes` of what was unsynced when it began.
+  void Synced(uint64_t seq, size_t records, uint64_t bytes, int64_t took_ns);
   // Abandons the segment and counts what the failed sync covered as dropped.
   void SyncFailed(int err);
+  bool Unsynced() const { return unsynced_records_ > 0; }
   // Outside "sync", after a batch or an idle spell: hands the syncer thread
   // a sync once kSyncAheadBytes are written unsynced, or in "interval" once
   // interval_ms have passed since the last sync began.
@@ -199,11 +203,10 @@ class ClickLog : public ClickSink {
   alignas(64) uint64_t next_seq_;
   int fd_ = -1;
   std::string segment_path_;
-  uint64_t segment_size_ = 0;  // bytes of records
-  uint64_t zeroed_ = 0;        // bytes the file has: records, then zeros
-  uint64_t written_back_ = 0;  // bytes StartWriteback was asked for
-  bool unsynced_ = false;
-  size_t unsynced_records_ = 0;
+  uint64_t segment_size_ = 0;    // bytes of records
+  uint64_t zeroed_ = 0;          // bytes the file has: records, then zeros
+  uint64_t written_back_ = 0;    // bytes StartWriteback was asked for
+  size_t unsynced_records_ = 0;  // written since the last sync (every batch has one)
   uint64_t unsynced_bytes_ = 0;
   // The background sync asked for and not yet collected, and what it covers.
   bool bg_pending_ = false;
