@@ -142,16 +142,16 @@ bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
   {
     std::lock_guard lock(p->mu);
     // closing_ is read under the lock (see WriterLoop).
-    const size_t queued = p->queued.load(std::memory_order_relaxed);
-    if (queued >= opt_.max_queued || closing_.load()) {
+    if (p->Queued() >= opt_.max_queued || closing_.load()) {
       M().clicks_dropped.Add();
       return false;
     }
-    p->queued.store(queued + 1, std::memory_order_relaxed);
+    p->appended.store(p->appended.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     AppendUnsealedClick(&p->chunk.bytes, rec);
     ++p->chunk.records;
     if (wait) p->chunk.waiters.push_back({done, now});
     if (p->chunk.bytes.size() >= kChunkBytes) {
+      std::lock_guard swap(p->swap_mu);
       p->full.push_back(p->Swap());
     }
   }
@@ -185,13 +185,21 @@ void ClickLog::Close() {
 }
 
 void ClickLog::StealLocked() {
+  const bool part_filled_too = opt_.durability == Durability::kSync || closing_.load();
   for (auto& p : producers_) {
     const size_t before = backlog_.size();
+    bool has_full;
     {
-      std::lock_guard lock(p->mu);
+      std::lock_guard swap(p->swap_mu);
+      has_full = !p->full.empty();
+    }
+    {
+      std::unique_lock lock(p->mu, std::defer_lock);
+      if (part_filled_too || !has_full) lock.lock();
+      std::lock_guard swap(p->swap_mu);
       for (Chunk& c : p->full) backlog_.push_back(std::move(c));
       p->full.clear();
-      if (p->chunk.records != 0) backlog_.push_back(p->Swap());
+      if (lock.owns_lock() && p->chunk.records != 0) backlog_.push_back(p->Swap());
     }
     for (size_t i = before; i < backlog_.size(); ++i) {
       Chunk& c = backlog_[i];
@@ -218,6 +226,7 @@ bool ClickLog::HasUntaken() {
   std::lock_guard lock(mu_);
   for (auto& p : producers_) {
     std::lock_guard plock(p->mu);
+    std::lock_guard swap(p->swap_mu);
     if (p->chunk.records != 0 || !p->full.empty()) return true;
   }
   return !backlog_.empty();
@@ -401,9 +410,12 @@ int ClickLog::WriteChunks(size_t bytes) {
     return io_->Write(fd_, out.data(), out.size(), segment_size_);
   }
   uint64_t at = segment_size_;
-  for (const Chunk& c : batch_) {
+  for (Chunk& c : batch_) {
     if (int err = io_->Write(fd_, c.bytes.data(), c.bytes.size(), at); err != 0) return err;
     at += c.bytes.size();
+    // No visitor waits on it: its producer may have it back now rather
+    // than once the whole batch is written, so a burst needs fewer chunks.
+    if (c.waiters.empty()) GiveBack(c);
   }
   return 0;
 }
@@ -500,18 +512,19 @@ void ClickLog::SyncerLoop() {
   }
 }
 
-size_t ClickLog::QueuedLocked() {
+size_t ClickLog::QueuedLocked(bool lock_each) {
   size_t n = 0;
   for (auto& p : producers_) {
-    std::lock_guard plock(p->mu);
-    n += p->queued.load(std::memory_order_relaxed);
+    std::unique_lock plock(p->mu, std::defer_lock);
+    if (lock_each) plock.lock();
+    n += p->Queued();
   }
   return n;
 }
 
-size_t ClickLog::Queued() {
+size_t ClickLog::Queued(bool lock_each) {
   std::lock_guard lock(mu_);
-  return QueuedLocked();
+  return QueuedLocked(lock_each);
 }
 
 void ClickLog::GatherForSync() {
@@ -527,40 +540,37 @@ void ClickLog::GatherForSync() {
   gather_need_.store(static_cast<int64_t>(target - queued));
   const auto wait =
       std::chrono::nanoseconds(std::min<int64_t>(sync_ns_avg_, int64_t{opt_.max_gather_us} * 1000));
-  if (Queued() < target && !closing_.load()) (void)wake_.try_acquire_for(wait);
+  if (Queued(true) < target && !closing_.load()) (void)wake_.try_acquire_for(wait);
   gather_need_.store(0);  // a late count-down may leave a permit: one early wake, no harm
 }
 
 void ClickLog::Finish() {
-  {
-    std::lock_guard lock(mu_);
-    // Queued records, less this batch's (given back below).
-    int64_t depth = static_cast<int64_t>(QueuedLocked());
-    released_ = 0;
-    for (Chunk& c : batch_) {
-      released_ += c.waiters.size();
-      // The batch's waiters were registered first and in this order; the
-      // watchdog may have completed some already.
-      for (size_t i = 0; i < c.waiters.size(); ++i) {
-        if (Completion* done = waiting_.front().done) done->Complete();
-        waiting_.pop_front();
-      }
-      depth -= static_cast<int64_t>(c.records);
-    }
-    M().log_queue_depth.store(depth, std::memory_order_relaxed);
-  }
+  std::lock_guard lock(mu_);
+  released_ = 0;
   for (Chunk& c : batch_) {
-    Producer* owner = c.owner;
-    const size_t records = c.records;
-    c.bytes.clear();
-    c.waiters.clear();
-    c.records = 0;
-    std::lock_guard lock(owner->mu);
-    owner->queued.store(owner->queued.load(std::memory_order_relaxed) - records,
-                        std::memory_order_relaxed);
-    if (owner->spare.size() < kSparesPerProducer) owner->spare.push_back(std::move(c));
+    released_ += c.waiters.size();
+    // The batch's waiters were registered first and in this order; the
+    // watchdog may have completed some already.
+    for (size_t i = 0; i < c.waiters.size(); ++i) {
+      if (Completion* done = waiting_.front().done) done->Complete();
+      waiting_.pop_front();
+    }
+    if (c.owner != nullptr) GiveBack(c);  // else given back once written
   }
   batch_.clear();
+  M().log_queue_depth.store(static_cast<int64_t>(QueuedLocked()), std::memory_order_relaxed);
+}
+
+void ClickLog::GiveBack(Chunk& c) {
+  Producer* owner = c.owner;
+  owner->written.store(owner->written.load(std::memory_order_relaxed) + c.records,
+                       std::memory_order_relaxed);
+  c.bytes.clear();
+  c.waiters.clear();
+  c.records = 0;
+  c.owner = nullptr;
+  std::lock_guard swap(owner->swap_mu);
+  if (owner->spare.size() < kSparesPerProducer) owner->spare.push_back(std::move(c));
 }
 
 void ClickLog::WatchdogLoop() {
