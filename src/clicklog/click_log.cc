@@ -303,8 +303,9 @@ bool ClickLog::AbandonSegment() {
 void ClickLog::SealSegment() {
   CollectBackgroundSync(true);
   if (fd_ < 0) return;
-  int err = zeroed_ > segment_size_ ? io_->Truncate(fd_, segment_size_) : 0;
-  if (err == 0) err = io_->Sync(fd_);
+  const bool cut = zeroed_ > segment_size_;
+  int err = cut ? io_->Truncate(fd_, segment_size_) : 0;
+  if (err == 0 && (cut || Unsynced())) err = io_->Sync(fd_);
   if (err != 0) Complain("seal " + segment_path_, err, 0);
   io_->Close(fd_);
   fd_ = -1;

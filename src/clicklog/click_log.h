@@ -166,7 +166,8 @@ class ClickLog : public ClickSink {
   // Closes a segment after a failure, cut to its last good record (which
   // also drops the zeros ahead). Returns whether the cut worked.
   bool AbandonSegment();
-  // Cuts the zeros ahead, syncs and closes: the segment is sealed.
+  // Cuts the zeros ahead, syncs (if that cut or anything written is not
+  // synced yet) and closes: the segment is sealed.
   void SealSegment();
   int ExtendZeros(uint64_t needed);
   // Syncs what is written, after the background sync if one runs.
