@@ -145,8 +145,8 @@ void BurstKeepsEveryProducersRecordsInOrder(Durability durability) {
   const bool sync = durability == Durability::kSync;
   ScratchDir dir;
   FaultyIo io;
-  auto log = OpenLog(
-      {.dir = dir.path(), .durability = durability, .segment_bytes = 4 << 20, .io = &io});
+  auto log =
+      OpenLog({.dir = dir.path(), .durability = durability, .segment_bytes = 4 << 20, .io = &io});
   Waiter first;
   log->Append(MakeClick(-1), &first);
   if (sync) {
