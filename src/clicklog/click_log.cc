@@ -188,14 +188,14 @@ void ClickLog::StealLocked() {
   const bool part_filled_too = opt_.durability == Durability::kSync || closing_.load();
   for (auto& p : producers_) {
     const size_t before = backlog_.size();
-    bool has_full;
-    {
+    bool take_part_filled = part_filled_too;
+    if (!take_part_filled) {
       std::lock_guard swap(p->swap_mu);
-      has_full = !p->full.empty();
+      take_part_filled = p->full.empty();
     }
     {
       std::unique_lock lock(p->mu, std::defer_lock);
-      if (part_filled_too || !has_full) lock.lock();
+      if (take_part_filled) lock.lock();
       std::lock_guard swap(p->swap_mu);
       for (Chunk& c : p->full) backlog_.push_back(std::move(c));
       p->full.clear();
