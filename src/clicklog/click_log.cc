@@ -38,9 +38,10 @@ constexpr size_t kChunkSlack = 16 << 10;
 
 // Emptied chunks keep their capacity for their producer's next records:
 // growing a buffer again costs a copy and fresh pages, more than the records
-// do. A producer keeps this many (4 MiB at most, and only once a burst has
-// had that many in flight): with 4, a producer writing flat out met fresh,
-// page-faulting memory for about one chunk in four.
+// do. A producer keeps as many as it has chunks on their way to the disk
+// (a burst will need them all again; freed, glibc hands them back to the
+// kernel and they come back as page faults), plus this many, which is what
+// it keeps once the burst is written.
 constexpr size_t kSparesPerProducer = 16;
 
 // Smaller batches are joined into one buffer for one write; bigger ones are
@@ -200,6 +201,7 @@ void ClickLog::StealLocked() {
       for (Chunk& c : p->full) backlog_.push_back(std::move(c));
       p->full.clear();
       if (lock.owns_lock() && p->chunk.records != 0) backlog_.push_back(p->Swap());
+      p->taken += backlog_.size() - before;
     }
     for (size_t i = before; i < backlog_.size(); ++i) {
       Chunk& c = backlog_[i];
@@ -570,8 +572,15 @@ void ClickLog::GiveBack(Chunk& c) {
   c.waiters.clear();
   c.records = 0;
   c.owner = nullptr;
+  std::vector<Chunk> extra;  // freed after the lock is let go
   std::lock_guard swap(owner->swap_mu);
-  if (owner->spare.size() < kSparesPerProducer) owner->spare.push_back(std::move(c));
+  --owner->taken;
+  const size_t keep = kSparesPerProducer + owner->full.size() + owner->taken;
+  if (owner->spare.size() < keep) owner->spare.push_back(std::move(c));
+  while (owner->spare.size() > keep) {
+    extra.push_back(std::move(owner->spare.back()));
+    owner->spare.pop_back();
+  }
 }
 
 void ClickLog::WatchdogLoop() {

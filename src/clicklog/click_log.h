@@ -139,6 +139,7 @@ class ClickLog : public ClickSink {
     alignas(64) std::mutex swap_mu;
     std::vector<Chunk> full;   // filled before the writer came, oldest first
     std::vector<Chunk> spare;  // emptied by the writer, their capacity kept
+    size_t taken = 0;          // chunks the writer has taken and not given back
     size_t Queued() const {
       return appended.load(std::memory_order_relaxed) - written.load(std::memory_order_relaxed);
     }
