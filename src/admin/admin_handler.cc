@@ -14,8 +14,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::string_view kCodesPrefix = "/api/v1/codes/";
-constexpr std::string_view kReferrersPrefix = "/api/v1/referrers/";
 constexpr std::string_view kJson = "application/json";
 constexpr size_t kCodeLength = 7;
 
@@ -50,8 +48,10 @@ bool IsJson(std::string_view content_type) {
 std::optional<ApiError> ParseObject(std::string_view body, json::object* out) {
   boost::system::error_code ec;
   json::value v = json::parse(body, ec);
-  if (ec) return ApiError{400, "invalid_json", "request body is not valid JSON: " + ec.message(), ""};
-  if (!v.is_object()) return ApiError{400, "invalid_json", "request body must be a JSON object", ""};
+  if (ec)
+    return ApiError{400, "invalid_json", "request body is not valid JSON: " + ec.message(), ""};
+  if (!v.is_object())
+    return ApiError{400, "invalid_json", "request body must be a JSON object", ""};
   *out = std::move(v.get_object());
   return std::nullopt;
 }
@@ -61,11 +61,129 @@ void MethodNotAllowed(HttpResponse* res, std::string_view allow) {
   Error(res, 405, "method_not_allowed", "method not allowed; use " + std::string(allow));
 }
 
+enum class Scope : uint8_t { kPublic, kAdmin };
+
 }  // namespace
 
-size_t AdminHandler::BodyLimit(std::string_view target) const {
-  std::string_view path = target.substr(0, target.find('?'));
-  return path == "/api/v1/codes/batch" ? kMaxBatchBody : kMaxAdminBody;
+struct AdminHandler::RouteRow {
+  Method method;             // kGet rows answer HEAD too
+  std::string_view pattern;  // segments; "{}" matches one non-empty segment
+  refgate::Route label;
+  size_t body_limit;
+  Scope scope;
+  void (AdminHandler::*handle)(const Call&, HttpResponse*);
+};
+
+namespace {
+
+using H = AdminHandler;
+using enum Method;
+using R = refgate::Route;
+
+// True when `path` matches `pattern` exactly, segment by segment; *arg gets
+// what "{}" matched.
+bool MatchPath(std::string_view pattern, std::string_view path, std::string_view* arg) {
+  *arg = {};
+  while (!pattern.empty() && !path.empty()) {
+    if (pattern.front() != '/' || path.front() != '/') return false;
+    pattern.remove_prefix(1);
+    path.remove_prefix(1);
+    const std::string_view want = pattern.substr(0, pattern.find('/'));
+    const std::string_view got = path.substr(0, path.find('/'));
+    if (want == "{}") {
+      if (got.empty()) return false;
+      *arg = got;
+    } else if (want != got) {
+      return false;
+    }
+    pattern.remove_prefix(want.size());
+    path.remove_prefix(got.size());
+  }
+  return pattern.empty() && path.empty();
+}
+
+bool MethodMatches(Method row, Method req) { return row == req || (row == kGet && req == kHead); }
+
+std::string_view MethodName(Method m) {
+  switch (m) {
+    case kGet:
+      return "GET, HEAD";
+    case kPost:
+      return "POST";
+    case kPut:
+      return "PUT";
+    case kPatch:
+      return "PATCH";
+    case kDelete:
+      return "DELETE";
+    default:
+      return "";
+  }
+}
+
+// The row for (method, path), or null with *allow listing the methods the
+// path takes ("" when no row has the path).
+const H::RouteRow* FindRoute(Method method, std::string_view path, std::string_view* arg,
+                             std::string* allow) {
+  allow->clear();
+  for (const H::RouteRow& row : H::Routes()) {
+    if (!MatchPath(row.pattern, path, arg)) continue;
+    if (MethodMatches(row.method, method)) return &row;
+    if (!allow->empty()) allow->append(", ");
+    allow->append(MethodName(row.method));
+  }
+  return nullptr;
+}
+
+std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
+
+// The admin API's error type for a refusal made before any handler ran.
+std::string_view RefusalType(int status) {
+  switch (status) {
+    case 413:
+      return "payload_too_large";
+    case 414:
+      return "uri_too_long";
+    case 431:
+      return "headers_too_large";
+    case 503:
+      return "unavailable";
+    default:
+      return "bad_request";
+  }
+}
+
+}  // namespace
+
+std::span<const AdminHandler::RouteRow> AdminHandler::Routes() {
+  // Every admin route. Order matters only where two patterns match one path:
+  // the first row with the request's method wins.
+  static constexpr RouteRow kRoutes[] = {
+      {kGet, "/healthz", R::kHealthz, kMaxAdminBody, Scope::kPublic, &H::Healthz},
+      {kGet, "/readyz", R::kReadyz, kMaxAdminBody, Scope::kPublic, &H::Readyz},
+      {kGet, "/metrics", R::kMetrics, kMaxAdminBody, Scope::kPublic, &H::MetricsText},
+      {kPost, "/api/v1/codes", R::kCodesCreate, kMaxAdminBody, Scope::kAdmin, &H::Create},
+      {kGet, "/api/v1/codes", R::kCodesList, kMaxAdminBody, Scope::kAdmin, &H::List},
+      {kPost, "/api/v1/codes/batch", R::kCodesBatch, kMaxBatchBody, Scope::kAdmin, &H::Batch},
+      {kGet, "/api/v1/codes/{}", R::kCodesGet, kMaxAdminBody, Scope::kAdmin, &H::GetCode},
+      {kPatch, "/api/v1/codes/{}", R::kCodesPatch, kMaxAdminBody, Scope::kAdmin, &H::Patch},
+      {kDelete, "/api/v1/codes/{}", R::kCodesDelete, kMaxAdminBody, Scope::kAdmin, &H::Delete},
+      {kGet, "/api/v1/referrers/{}/stats", R::kStats, kMaxAdminBody, Scope::kAdmin, &H::Stats},
+  };
+  return kRoutes;
+}
+
+RequestClass AdminHandler::Classify(Method method, std::string_view target) const {
+  std::string_view arg;
+  std::string allow;
+  const RouteRow* row = FindRoute(method, PathOf(target), &arg, &allow);
+  if (row == nullptr) return {kMaxAdminBody, R::kAdminOther};
+  return {row->body_limit, row->label};
+}
+
+void AdminHandler::RenderRefusal(HttpResponse* res) const {
+  Error(res, ApiError{res->status, std::string(RefusalType(res->status)),
+                      std::string(ReasonPhrase(res->status)), ""});
 }
 
 bool AdminHandler::Handle(const HttpRequest& req, HttpResponse* res, Completion*) {
@@ -74,66 +192,56 @@ bool AdminHandler::Handle(const HttpRequest& req, HttpResponse* res, Completion*
 }
 
 void AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res) {
-  std::string_view path = req.target.substr(0, req.target.find('?'));
-  std::string_view query = path.size() < req.target.size() ? req.target.substr(path.size() + 1) : "";
+  const std::string_view path = PathOf(req.target);
+  const std::string_view query =
+      path.size() < req.target.size() ? req.target.substr(path.size() + 1) : "";
   res->cache_control = "no-store";
-  if (path == "/healthz" || path == "/readyz" || path == "/metrics") {
-    if (req.method != Method::kGet && req.method != Method::kHead) {
-      return MethodNotAllowed(res, "GET, HEAD");
-    }
-    if (path == "/healthz") {
-      res->route = Route::kHealthz;
-      return Json(res, 200, R"({"status":"ok"})");
-    }
-    if (path == "/readyz") {
-      res->route = Route::kReadyz;
-      bool ready = store_->Healthy() && sink_->Healthy();
-      return Json(res, ready ? 200 : 503,
-                  ready ? R"({"status":"ready"})" : R"({"status":"unavailable"})");
-    }
-    res->route = Route::kMetrics;
-    res->status = 200;
-    res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-    res->body = GlobalMetrics().RenderPrometheus();
-    return;
+  res->route = R::kAdminOther;
+  std::string_view arg;
+  std::string allow;
+  const RouteRow* row = FindRoute(req.method, path, &arg, &allow);
+  // Under /api/ only a caller with a token learns which routes exist.
+  const bool scoped = row ? row->scope == Scope::kAdmin : path.starts_with("/api/");
+  if (row) res->route = row->label;
+  if (scoped && !Authorize(req, res)) return;
+  if (row == nullptr && !allow.empty()) return MethodNotAllowed(res, allow);
+  if (row == nullptr) return Error(res, 404, "not_found", "no such route");
+  if ((req.method == kPost || req.method == kPatch || req.method == kPut) &&
+      !IsJson(req.content_type)) {
+    return Error(res, 415, "unsupported_media_type", "Content-Type must be application/json");
   }
-  if (!path.starts_with("/api/")) return Error(res, 404, "not_found", "no such route");
+  (this->*row->handle)(Call{req, arg, query}, res);
+}
+
+bool AdminHandler::Authorize(const HttpRequest& req, HttpResponse* res) {
+  std::string_view auth = req.authorization;
+  if (auth.starts_with("Bearer ") && ConstantTimeEquals(auth.substr(7), token_)) return true;
+  // Only wrong tokens are throttled: the right one passes whatever others
+  // behind the same address sent.
   const std::string client = FormatIp(req.peer);
   const int64_t now_s = NowMicros() / 1000000;
   if (int64_t retry_s; LockedOut(client, now_s, &retry_s)) {
     res->extra_headers = "Retry-After: " + std::to_string(retry_s) + "\r\n";
-    return Error(res, 429, "rate_limited", "too many failed authentications; try again later");
+    Error(res, 429, "rate_limited", "too many failed authentications; try again later");
+    return false;
   }
-  std::string_view auth = req.authorization;
-  if (!auth.starts_with("Bearer ") || !ConstantTimeEquals(auth.substr(7), token_)) {
-    CountFailure(client, now_s);
-    res->extra_headers = "WWW-Authenticate: Bearer\r\n";
-    return Error(res, 401, "unauthorized", "missing or wrong bearer token");
-  }
-  if ((req.method == Method::kPost || req.method == Method::kPatch) && !IsJson(req.content_type)) {
-    return Error(res, 415, "unsupported_media_type", "Content-Type must be application/json");
-  }
-  if (path == "/api/v1/codes") {
-    if (req.method == Method::kPost) return Create(req, res);
-    if (req.method == Method::kGet) return List(query, res);
-    return MethodNotAllowed(res, "GET, POST");
-  }
-  if (path == "/api/v1/codes/batch" && req.method == Method::kPost) return Batch(req, res);
-  if (path.starts_with(kCodesPrefix)) {
-    std::string_view code = path.substr(kCodesPrefix.size());
-    if (!IsWellFormedCode(code)) return Error(res, 404, "not_found", "no such code");
-    if (req.method == Method::kGet) return GetCode(code, res);
-    if (req.method == Method::kPatch) return Patch(code, req, res);
-    if (req.method == Method::kDelete) return Delete(code, res);
-    return MethodNotAllowed(res, "GET, PATCH, DELETE");
-  }
-  if (path.starts_with(kReferrersPrefix) && path.ends_with("/stats")) {
-    std::string_view referrer =
-        path.substr(kReferrersPrefix.size(), path.size() - kReferrersPrefix.size() - 6);
-    if (req.method != Method::kGet) return MethodNotAllowed(res, "GET");
-    return Stats(referrer, query, res);
-  }
-  Error(res, 404, "not_found", "no such route");
+  CountFailure(client, now_s);
+  res->extra_headers = "WWW-Authenticate: Bearer\r\n";
+  Error(res, 401, "unauthorized", "missing or wrong bearer token");
+  return false;
+}
+
+void AdminHandler::Healthz(const Call&, HttpResponse* res) { Json(res, 200, R"({"status":"ok"})"); }
+
+void AdminHandler::Readyz(const Call&, HttpResponse* res) {
+  bool ready = store_->Healthy() && sink_->Healthy();
+  Json(res, ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"unavailable"})");
+}
+
+void AdminHandler::MetricsText(const Call&, HttpResponse* res) {
+  res->status = 200;
+  res->content_type = "text/plain; version=0.0.4; charset=utf-8";
+  res->body = GlobalMetrics().RenderPrometheus();
 }
 
 bool AdminHandler::LockedOut(const std::string& client, int64_t now_s, int64_t* retry_s) {
@@ -147,7 +255,8 @@ bool AdminHandler::LockedOut(const std::string& client, int64_t now_s, int64_t* 
 void AdminHandler::CountFailure(const std::string& client, int64_t now_s) {
   if (max_auth_failures_ == 0) return;
   if (failures_.size() > 100000) {  // bounded: forget windows that ended
-    std::erase_if(failures_, [now_s](const auto& kv) { return now_s - kv.second.window_start_s >= 60; });
+    std::erase_if(failures_,
+                  [now_s](const auto& kv) { return now_s - kv.second.window_start_s >= 60; });
   }
   Failures& f = failures_[client];
   if (now_s - f.window_start_s >= 60) f = Failures{now_s, 0};
@@ -176,10 +285,9 @@ Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,
   return s;
 }
 
-void AdminHandler::Create(const HttpRequest& req, HttpResponse* res) {
-  res->route = Route::kCodesCreate;
+void AdminHandler::Create(const Call& c, HttpResponse* res) {
   json::object body;
-  if (auto e = ParseObject(req.body, &body)) return Error(res, *e);
+  if (auto e = ParseObject(c.req.body, &body)) return Error(res, *e);
   std::vector<CodeRecord> recs(1);
   if (auto e = ApplyCodeFields(body, CodeFields::kCreate, policy_, &recs[0])) return Error(res, *e);
   std::vector<bool> generated{recs[0].code.empty()};
@@ -196,10 +304,9 @@ void AdminHandler::Create(const HttpRequest& req, HttpResponse* res) {
   Json(res, 201, json::serialize(CodeToJson(recs[0], policy_)));
 }
 
-void AdminHandler::Batch(const HttpRequest& req, HttpResponse* res) {
-  res->route = Route::kCodesBatch;
+void AdminHandler::Batch(const Call& c, HttpResponse* res) {
   json::object body;
-  if (auto e = ParseObject(req.body, &body)) return Error(res, *e);
+  if (auto e = ParseObject(c.req.body, &body)) return Error(res, *e);
   const json::value* items = body.if_contains("codes");
   if (body.size() != 1 || !items || !items->is_array()) {
     return Error(res, FieldError("codes", "body must be {\"codes\": [...]}"));
@@ -249,6 +356,10 @@ void AdminHandler::Batch(const HttpRequest& req, HttpResponse* res) {
 }
 
 bool AdminHandler::LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res) {
+  if (!IsWellFormedCode(code)) {
+    Error(res, 404, "not_found", "no such code");
+    return false;
+  }
   Status s = store_->Get(code, rec);
   if (s.IsNotFound() || (s.ok() && rec->status == CodeStatus::kDeleted)) {
     Error(res, 404, "not_found", "no such code");
@@ -261,39 +372,36 @@ bool AdminHandler::LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResp
   return true;
 }
 
-void AdminHandler::GetCode(std::string_view code, HttpResponse* res) {
-  res->route = Route::kCodesGet;
+void AdminHandler::GetCode(const Call& c, HttpResponse* res) {
   CodeRecord rec;
-  if (!LoadLiveCode(code, &rec, res)) return;
+  if (!LoadLiveCode(c.arg, &rec, res)) return;
   Json(res, 200, json::serialize(CodeToJson(rec, policy_)));
 }
 
-void AdminHandler::Patch(std::string_view code, const HttpRequest& req, HttpResponse* res) {
-  res->route = Route::kCodesPatch;
+void AdminHandler::Patch(const Call& c, HttpResponse* res) {
   json::object body;
-  if (auto e = ParseObject(req.body, &body)) return Error(res, *e);
+  if (auto e = ParseObject(c.req.body, &body)) return Error(res, *e);
   CodeRecord rec;
-  if (!LoadLiveCode(code, &rec, res)) return;
+  if (!LoadLiveCode(c.arg, &rec, res)) return;
   if (auto e = ApplyCodeFields(body, CodeFields::kPatch, policy_, &rec)) return Error(res, *e);
   if (Status s = store_->Update(rec); !s.ok()) return InternalError(res, s);
   Json(res, 200, json::serialize(CodeToJson(rec, policy_)));
 }
 
-void AdminHandler::Delete(std::string_view code, HttpResponse* res) {
-  res->route = Route::kCodesDelete;
+void AdminHandler::Delete(const Call& c, HttpResponse* res) {
   CodeRecord rec;
-  if (!LoadLiveCode(code, &rec, res)) return;
+  if (!LoadLiveCode(c.arg, &rec, res)) return;
   rec.status = CodeStatus::kDeleted;
   if (Status s = store_->Update(rec); !s.ok()) return InternalError(res, s);
   res->status = 204;
 }
 
-void AdminHandler::List(std::string_view query, HttpResponse* res) {
-  res->route = Route::kCodesList;
+void AdminHandler::List(const Call& c, HttpResponse* res) {
   std::string referrer, cursor;
   size_t limit = 100;
   std::vector<QueryParam> params;
-  if (!ParseQuery(query, &params)) return Error(res, FieldError("query", "malformed query string"));
+  if (!ParseQuery(c.query, &params))
+    return Error(res, FieldError("query", "malformed query string"));
   for (const auto& [key, value, has_value] : params) {
     if (key == "referrer_id") {
       if (!IsValidReferrerId(value)) return Error(res, FieldError(key, "not a valid referrer id"));
@@ -306,10 +414,21 @@ void AdminHandler::List(std::string_view query, HttpResponse* res) {
       }
       limit = n;
     } else if (key == "cursor") {
-      if (!value.empty() && !IsWellFormedCode(value)) return Error(res, FieldError(key, "bad cursor"));
+      if (!value.empty() && !IsWellFormedCode(value))
+        return Error(res, FieldError(key, "not a cursor of this listing"));
       cursor = value;
     } else {
       return Error(res, FieldError(key, "unknown query parameter"));
+    }
+  }
+  if (!cursor.empty()) {
+    // A cursor is the last code of the page before, so refgate issued it
+    // only if it is a code of this listing (deleted ones stay readable).
+    CodeRecord at;
+    Status s = store_->Get(cursor, &at);
+    if (!s.ok() && !s.IsNotFound()) return InternalError(res, s);
+    if (s.IsNotFound() || (!referrer.empty() && at.referrer_id != referrer)) {
+      return Error(res, FieldError("cursor", "not a cursor of this listing"));
     }
   }
   std::vector<CodeRecord> recs;
@@ -325,16 +444,18 @@ void AdminHandler::List(std::string_view query, HttpResponse* res) {
   Json(res, 200, json::serialize(o));
 }
 
-void AdminHandler::Stats(std::string_view referrer, std::string_view query, HttpResponse* res) {
-  res->route = Route::kStats;
+void AdminHandler::Stats(const Call& c, HttpResponse* res) {
+  const std::string_view referrer = c.arg;
   if (!IsValidReferrerId(referrer)) return Error(res, 404, "not_found", "no such referrer");
   std::vector<QueryParam> params;
-  if (!ParseQuery(query, &params)) return Error(res, FieldError("query", "malformed query string"));
+  if (!ParseQuery(c.query, &params))
+    return Error(res, FieldError("query", "malformed query string"));
   int64_t to = NowMicros() / 1000000 / 86400 * 86400;
   int64_t from = to - 29 * 86400;  // default: the last 30 days, today included
   bool from_given = false;
   for (const auto& p : params) {
-    if (p.key != "from" && p.key != "to") return Error(res, FieldError(p.key, "unknown query parameter"));
+    if (p.key != "from" && p.key != "to")
+      return Error(res, FieldError(p.key, "unknown query parameter"));
     auto day = ParseDate(p.value);
     if (!day) return Error(res, FieldError(p.key, "must be a date, YYYY-MM-DD"));
     (p.key == "from" ? from : to) = *day;

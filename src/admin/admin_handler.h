@@ -4,6 +4,7 @@
 
 #include <boost/json/object.hpp>
 #include <functional>
+#include <span>
 #include <string>
 #include <unordered_map>
 
@@ -14,8 +15,8 @@
 
 namespace refgate {
 
-inline constexpr size_t kMaxAdminBody = 1 << 20;        // 1 MiB
-inline constexpr size_t kMaxBatchBody = 16 << 20;       // 10,000 items of ~1.6 KiB
+inline constexpr size_t kMaxAdminBody = 1 << 20;   // 1 MiB
+inline constexpr size_t kMaxBatchBody = 16 << 20;  // 10,000 items of ~1.6 KiB
 inline constexpr size_t kMaxBatchItems = 10000;
 
 // Fills the stats object for a referrer over UTC days [from, to] (Unix
@@ -25,13 +26,18 @@ using StatsFn = std::function<Status(std::string_view referrer, int64_t from, in
 
 inline constexpr int64_t kMaxStatsDays = 366;
 
+// Routing is one table (admin_handler.cc): a row per method and path
+// pattern with its metrics label, body limit, token scope and handler. A
+// path matches a pattern segment by segment ("{}" takes one non-empty
+// segment), so anything else is 404 and a known path with another method 405.
+//
 // Thread-safety: Handle runs on the admin worker's single thread only (the
 // failed-authentication counts are not locked).
 class AdminHandler : public Handler {
  public:
   // `store` and `sink` must outlive the handler. max_auth_failures: wrong
-  // tokens a client IP may send in a minute before it gets 429 for the rest
-  // of that minute, right token or not (0: no limit).
+  // tokens a client IP may send in a minute before its wrong tokens get 429
+  // for the rest of that minute. The right token always passes (0: no limit).
   AdminHandler(std::string token, CodePolicy policy, CodeStore* store, ClickSink* sink,
                StatsFn stats, int max_auth_failures = 10)
       : token_(std::move(token)),
@@ -41,20 +47,36 @@ class AdminHandler : public Handler {
         stats_(std::move(stats)),
         max_auth_failures_(max_auth_failures) {}
 
-  size_t BodyLimit(std::string_view target) const override;
+  RequestClass Classify(Method method, std::string_view target) const override;
+  void RenderRefusal(HttpResponse* res) const override;
   bool Handle(const HttpRequest& req, HttpResponse* res, Completion* done) override;
+
+  // One matched request, as a route's handler sees it.
+  struct Call {
+    const HttpRequest& req;
+    std::string_view arg;    // what the pattern's "{}" matched, or ""
+    std::string_view query;  // without '?'
+  };
+  struct RouteRow;
+  // The route table.
+  static std::span<const RouteRow> Routes();
 
  private:
   void Dispatch(const HttpRequest& req, HttpResponse* res);
-  void Create(const HttpRequest& req, HttpResponse* res);
-  void Batch(const HttpRequest& req, HttpResponse* res);
+  // True when the request may go on; else *res is the 401 or 429.
+  bool Authorize(const HttpRequest& req, HttpResponse* res);
+  void Healthz(const Call& c, HttpResponse* res);
+  void Readyz(const Call& c, HttpResponse* res);
+  void MetricsText(const Call& c, HttpResponse* res);
+  void Create(const Call& c, HttpResponse* res);
+  void Batch(const Call& c, HttpResponse* res);
   // Reads a code that is not deleted; otherwise fills *res (404 or 500).
   bool LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res);
-  void GetCode(std::string_view code, HttpResponse* res);
-  void Patch(std::string_view code, const HttpRequest& req, HttpResponse* res);
-  void Delete(std::string_view code, HttpResponse* res);
-  void List(std::string_view query, HttpResponse* res);
-  void Stats(std::string_view referrer, std::string_view query, HttpResponse* res);
+  void GetCode(const Call& c, HttpResponse* res);
+  void Patch(const Call& c, HttpResponse* res);
+  void Delete(const Call& c, HttpResponse* res);
+  void List(const Call& c, HttpResponse* res);
+  void Stats(const Call& c, HttpResponse* res);
 
   // Inserts recs, drawing new random codes for those with `generated` set
   // that collide. Fills one result per record: OK or the error.
@@ -72,7 +94,7 @@ class AdminHandler : public Handler {
     int64_t window_start_s = 0;
     int count = 0;
   };
-  // True, with *retry_s set, while `client` is locked out.
+  // True, with *retry_s set, while `client`'s wrong tokens get 429.
   bool LockedOut(const std::string& client, int64_t now_s, int64_t* retry_s);
   void CountFailure(const std::string& client, int64_t now_s);
   const int max_auth_failures_;

@@ -190,7 +190,6 @@ int RunServe(const Config& cfg) {
                      cfg.admin.max_auth_failures);
   lo.handler = &admin;
   lo.reject_route = Route::kAdminOther;
-  lo.json_errors = true;
   lo.max_connections = kAdminConnections;
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, lo, &admin_addr); !s.ok()) {
     return Fail(s);

@@ -22,11 +22,14 @@ struct HttpRequest {
   std::string_view referer;
   std::string_view sec_purpose;
   std::string_view purpose;
+  // Every X-Forwarded-For line, as one comma-separated list (RFC 9110
+  // §5.3): a view of the only line, or of joined_forwarded_for.
   std::string_view forwarded_for;
   std::string_view authorization;
   std::string_view content_type;
   std::string_view body;
   IpAddress peer;
+  std::string joined_forwarded_for;  // storage, when several lines came
 };
 
 struct HttpResponse {
@@ -50,14 +53,22 @@ std::string_view ReasonPhrase(int status);
 // (Content-Length included) and no body.
 void SerializeResponse(const HttpResponse& res, bool head, bool keep_alive, std::string* out);
 
+// What a handler says of a request from its head alone, before any body.
+struct RequestClass {
+  size_t body_limit = 0;  // largest body accepted; 0 refuses any body (and Transfer-Encoding) with 400
+  Route route = Route::kAdminOther;  // metrics label, refusals included
+};
+
 // Answers one request. Implementations know nothing of sockets.
 class Handler {
  public:
   virtual ~Handler() = default;
 
-  // Largest body accepted for a request to `target`; 0 refuses any body
-  // (and Transfer-Encoding) with 400.
-  virtual size_t BodyLimit(std::string_view target) const = 0;
+  virtual RequestClass Classify(Method method, std::string_view target) const = 0;
+
+  // Fills the body of a refusal the session makes itself (400, 413, 414,
+  // 431, ...): res->status is set; the session sets the rest.
+  virtual void RenderRefusal(HttpResponse* res) const = 0;
 
   // Fills *res. Returns true when *res is complete. Returns false when it
   // will instead call done->Complete() once *res is complete (from any

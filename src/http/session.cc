@@ -18,6 +18,7 @@ constexpr size_t kLineLimit = 8192;    // request line
 constexpr size_t kFieldsLimit = 8192;  // header fields
 constexpr size_t kBufferLimit = 64 * 1024;
 constexpr size_t kLingerLimit = 32 << 20;  // bytes drained after a refusal, at most
+constexpr std::chrono::seconds kLingerTime{2};  // and for at most this long
 
 Method ToMethod(http::verb v) {
   switch (v) {
@@ -49,16 +50,6 @@ IpAddress PeerOf(const Socket& s) {
   return ip;
 }
 
-// The admin API's error type for a refusal made before any handler ran.
-std::string ErrorType(int status) {
-  switch (status) {
-    case 413: return "payload_too_large";
-    case 414: return "uri_too_long";
-    case 431: return "headers_too_large";
-    default: return "bad_request";
-  }
-}
-
 }  // namespace
 
 void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) {
@@ -80,6 +71,17 @@ void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) 
     seen[slot] = true;
     *slots[slot] = value;
   };
+  // X-Forwarded-For lines are one list (RFC 9110 §5.3): a proxy may append
+  // a line of its own after the client's, and the rightmost entries are the
+  // ones to believe. Joined only when there are several.
+  auto forwarded = [&](std::string_view value) {
+    if (!seen[kForwardedFor]) return take(kForwardedFor, value);
+    if (req->forwarded_for.data() != req->joined_forwarded_for.data()) {
+      req->joined_forwarded_for.assign(req->forwarded_for);
+    }
+    req->joined_forwarded_for.append(", ").append(value);
+    req->forwarded_for = req->joined_forwarded_for;
+  };
   for (const auto& f : msg) {
     switch (f.name()) {
       case http::field::cookie: take(kCookie, f.value()); break;
@@ -91,7 +93,7 @@ void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) 
         std::string_view name = f.name_string();
         if (beast::iequals(name, "Sec-Purpose")) take(kSecPurpose, f.value());
         else if (beast::iequals(name, "Purpose")) take(kPurpose, f.value());
-        else if (beast::iequals(name, "X-Forwarded-For")) take(kForwardedFor, f.value());
+        else if (beast::iequals(name, "X-Forwarded-For")) forwarded(f.value());
       }
     }
   }
@@ -181,6 +183,7 @@ void Shed(Socket& socket) {
 
 void Session::ReadHeader() {
   SetReusable(false);
+  reject_route_ = opts_->reject_route;
   parser_.emplace();
   parser_->header_limit(static_cast<uint32_t>(kLineLimit + kFieldsLimit + 4));
   // Beast checks Content-Length against this while parsing the header; the
@@ -193,6 +196,10 @@ void Session::ReadHeader() {
 }
 
 int Session::LimitStatus() const {
+  // Beast consumes the request line from the buffer once it has parsed it:
+  // then the message holds the target, and the fields were too long.
+  const auto& target = parser_->get().target();
+  if (!target.empty()) return target.size() > kLineLimit ? 414 : 431;
   auto data = buffer_.data();
   std::string_view head(static_cast<const char*>(data.data()), data.size());
   size_t eol = head.find("\r\n");
@@ -216,12 +223,13 @@ void Session::OnHeader(beast::error_code ec, size_t n) {
   keep_alive_ = msg.keep_alive();
   bool has_te = msg.count(http::field::transfer_encoding) > 0;
   auto length = parser_->content_length();
-  size_t limit = opts_->handler->BodyLimit(msg.target());
+  const RequestClass rc = opts_->handler->Classify(ToMethod(msg.method()), msg.target());
+  reject_route_ = rc.route;  // a refusal from here on is counted to its route
   if (has_te) return Reject(400);  // no chunked bodies: no framing ambiguity
   if (length && *length > 0) {
-    if (limit == 0) return Reject(400);
-    if (*length > limit) return Reject(413);
-    parser_->body_limit(limit);
+    if (rc.body_limit == 0) return Reject(400);
+    if (*length > rc.body_limit) return Reject(413);
+    parser_->body_limit(rc.body_limit);
     return ReadBody();
   }
   Dispatch();
@@ -336,15 +344,8 @@ void Session::OnIdle(beast::error_code ec, size_t n) {
 void Session::Reject(int status) {
   res_.Reset();
   res_.status = status;
-  res_.route = opts_->reject_route;
-  if (opts_->json_errors) {
-    res_.content_type = "application/json";
-    res_.body = R"({"error":{"type":")" + ErrorType(status) + R"(","message":")" +
-                std::string(ReasonPhrase(status)) + R"(","field":null}})";
-  } else {
-    res_.content_type = "text/plain; charset=utf-8";
-    res_.body = std::string(ReasonPhrase(status)) + "\n";
-  }
+  res_.route = reject_route_;
+  opts_->handler->RenderRefusal(&res_);
   res_.close = true;
   req_.method = Method::kOther;
   keep_alive_ = false;
@@ -354,16 +355,22 @@ void Session::Reject(int status) {
 
 void Session::Linger() {
   // The client may still be sending a body we refused: stop sending and
-  // drain what arrives for a while, so it reads our answer instead of a reset.
+  // drain what arrives for a while, so it reads our answer instead of a
+  // reset. The while is kLingerTime in all, however the client drips, and
+  // the drain at most kLingerLimit bytes.
   beast::error_code ec;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-  SetDeadline(std::chrono::seconds(2));
+  SetDeadline(kLingerTime);
+  Drain();
+}
+
+void Session::Drain() {
   buffer_.clear();
   socket_.async_read_some(buffer_.prepare(kBufferLimit / 2),
                           [self = shared_from_this()](beast::error_code ec, size_t n) {
                             self->lingered_ += n;
                             if (ec || self->lingered_ > kLingerLimit) return self->Close();
-                            self->Linger();
+                            self->Drain();
                           });
 }
 

@@ -13,7 +13,8 @@
 //
 // Limits (SPEC §2): a request line over 8 KiB gets 414, headers over 8 KiB
 // 431, a body where the handler takes none (or any Transfer-Encoding) 400,
-// a body over the handler's limit 413; each closes the connection. A new
+// a body over the handler's limit 413; each closes the connection, after
+// draining what the client still sends for at most 2 s and 32 MiB. A new
 // connection must send its full headers within header_timeout; so must a
 // keep-alive one from its next request's first byte; an idle keep-alive
 // connection closes after idle_timeout.
@@ -53,8 +54,9 @@ struct ListenerOptions {
   size_t max_connections = 0;                   // 0: no limit
   // Connections counted against max_connections; set by the Server.
   std::atomic<int64_t>* live = nullptr;
-  Route reject_route = Route::kAdminOther;  // metrics label of requests refused here
-  bool json_errors = false;                 // refusals in the admin API's error shape
+  // Metrics label of requests refused before their head parsed (after it,
+  // the handler's Classify says).
+  Route reject_route = Route::kAdminOther;
 };
 
 class Session;
@@ -121,7 +123,8 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   void Write();
   void OnWrite(boost::beast::error_code ec);
   void Reject(int status);  // respond and close
-  void Linger();            // half-close, drain, then Close
+  void Linger();            // half-close, drain (bounded in time and bytes), then Close
+  void Drain();
   void Close();
   int LimitStatus() const;  // 414 or 431 for an over-long header block
 
@@ -140,6 +143,7 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   std::string out_;
   bool keep_alive_ = true;
   size_t lingered_ = 0;
+  Route reject_route_ = Route::kAdminOther;  // label of a refusal of the request in hand
   std::shared_ptr<Session> pending_self_;  // held while a handler completes elsewhere
   Session* ready_next_ = nullptr;          // link in SessionRegistry::ready
   // Also held meanwhile: with no I/O pending, the worker's io_context would

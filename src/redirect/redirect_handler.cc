@@ -7,6 +7,11 @@
 
 namespace refgate {
 
+void RedirectHandler::RenderRefusal(HttpResponse* res) const {
+  res->content_type = "text/plain; charset=utf-8";
+  res->body = std::string(ReasonPhrase(res->status)) + "\n";
+}
+
 bool RedirectHandler::Handle(const HttpRequest& req, HttpResponse* res, Completion* done) {
   std::string_view target = req.target;
   size_t qmark = target.find('?');

@@ -15,7 +15,11 @@ class RedirectHandler : public Handler {
   RedirectHandler(RedirectOptions opt, CodeStore* store, ClickSink* sink)
       : opt_(std::move(opt)), store_(store), sink_(sink) {}
 
-  size_t BodyLimit(std::string_view) const override { return 0; }
+  // No route takes a body. Refusals are counted as kPublicOther.
+  RequestClass Classify(Method, std::string_view) const override {
+    return {0, Route::kPublicOther};
+  }
+  void RenderRefusal(HttpResponse* res) const override;
   bool Handle(const HttpRequest& req, HttpResponse* res, Completion* done) override;
 
  private:

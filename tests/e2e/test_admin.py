@@ -1,5 +1,6 @@
 """The admin API of SPEC §3, driven over loopback against the real binary."""
 import json
+import re
 import unittest
 
 from harness import Server
@@ -167,6 +168,29 @@ class AdminApi(unittest.TestCase):
         self.assertEqual(seen, made)
         self.assertEqual(pages, 3)
 
+    def test_a_cursor_refgate_never_issued_is_400(self):
+        self.srv.create(code="curs1", referrer_id="cursor_r")
+        self.srv.create(code="curs2", referrer_id="cursor_other")
+        for bad in ("zzz", "curs2", "a%20b"):
+            self.assertError(self.srv.api("GET", "/api/v1/codes?referrer_id=cursor_r&cursor=" + bad),
+                             400, field="cursor")
+        self.assertEqual(
+            self.srv.api("GET", "/api/v1/codes?referrer_id=cursor_r&cursor=curs1")[0], 200)
+
+    def test_refusals_are_counted_under_the_route_called(self):
+        def count(route, status):
+            _, _, text = self.srv.api("GET", "/metrics", token="")
+            m = re.search(r'^refgate_http_requests_total\{route="%s",status="%d"\} (\d+)$'
+                          % (route, status), text, re.M)
+            return int(m.group(1)) if m else 0
+        before = (count("codes_create", 401), count("codes_create", 413), count("codes_patch", 415))
+        self.srv.api("POST", "/api/v1/codes", {"referrer_id": "r"}, token="wrong")
+        self.srv.api("POST", "/api/v1/codes", raw_body=b"x" * (1024 * 1024 + 1))
+        self.srv.api("PATCH", "/api/v1/codes/abc", raw_body=b"{}",
+                     headers={"Content-Type": "text/plain"})
+        after = (count("codes_create", 401), count("codes_create", 413), count("codes_patch", 415))
+        self.assertEqual([a - b for a, b in zip(after, before)], [1, 1, 1])
+
     def test_list_limit_bounds(self):
         for bad in ("0", "1001", "x", "-1", "1.5"):
             self.assertError(self.srv.api("GET", "/api/v1/codes?limit=" + bad), 400, field="limit")
@@ -231,13 +255,16 @@ class AdminApi(unittest.TestCase):
 
     def test_unknown_routes_and_methods(self):
         self.assertError(self.srv.api("GET", "/api/v2/codes"), 404)
+        # Paths parse exactly: "stats" is no referrer.
+        self.assertError(self.srv.api("GET", "/api/v1/referrers/stats"), 404)
+        self.assertError(self.srv.api("GET", "/api/v1/codes/abc/def"), 404)
         self.assertError(self.srv.api("GET", "/nothing", token=""), 404)
         self.assertError(self.srv.api("PUT", "/api/v1/codes"), 405)
         self.assertError(self.srv.api("POST", "/healthz", token=""), 405)
 
 
 class AuthRateLimit(unittest.TestCase):
-    def test_wrong_tokens_lock_a_client_out_for_the_minute(self):
+    def test_wrong_tokens_are_throttled_but_the_right_one_always_passes(self):
         srv = Server(config="[admin]\nmax_auth_failures = 5\n")
         try:
             for _ in range(5):
@@ -246,8 +273,10 @@ class AuthRateLimit(unittest.TestCase):
             self.assertEqual(status, 429, body)
             self.assertEqual(body["error"]["type"], "rate_limited")
             self.assertTrue(1 <= int(headers["retry-after"]) <= 60)
-            # Even the right token waits: guessing gains nothing.
-            self.assertEqual(srv.api("GET", "/api/v1/codes")[0], 429)
+            # Someone else's guesses behind the same address never lock the
+            # marketer out, and a right token lets no wrong one through.
+            self.assertEqual(srv.api("GET", "/api/v1/codes")[0], 200)
+            self.assertEqual(srv.api("GET", "/api/v1/codes", token="guess")[0], 429)
             # Health and metrics stay open.
             self.assertEqual(srv.api("GET", "/healthz", token="")[0], 200)
             self.assertEqual(srv.get("/healthz")[0], 200)

@@ -114,6 +114,22 @@ class CleanShutdown(unittest.TestCase):
         self.check_mode("none")
 
 
+class ForwardedFor(unittest.TestCase):
+    def test_a_second_forwarded_for_line_from_the_proxy_wins(self):
+        srv = Server(config='[server]\ntrusted_proxies = ["127.0.0.0/8"]\n')
+        try:
+            srv.create(code="xff1", referrer_id="r")
+            # The client's own line claims an address; the proxy appends the real one.
+            raw = srv.raw(b"GET /xff1 HTTP/1.1\r\nHost: t\r\nUser-Agent: Mozilla/5.0\r\n"
+                          b"X-Forwarded-For: 198.51.100.7\r\nX-Forwarded-For: 203.0.113.9\r\n"
+                          b"Connection: close\r\n\r\n")
+            self.assertTrue(raw.startswith(b"HTTP/1.1 302"), raw[:100])
+            srv.stop()
+            self.assertEqual([r["ip"] for r in dump(srv.data_dir)], ["203.0.113.0"])
+        finally:
+            srv.cleanup()
+
+
 class DumpAndVerify(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

@@ -63,6 +63,28 @@ class Limits(unittest.TestCase):
         many = b"".join(b"X-H%d: %s\r\n" % (i, b"b" * 100) for i in range(100))
         self.assertRefusedAndClosed(b"GET /limits1 HTTP/1.1\r\nHost: t\r\n" + many + b"\r\n", 431)
 
+    def test_headers_far_over_the_limit_are_431_not_414(self):
+        # Past 16 KiB Beast has consumed the request line before it gives up.
+        for n in (16 * 1024, 17000, 30000, 70000):
+            big = b"X-Filler: " + b"a" * n + b"\r\n"
+            self.assertRefusedAndClosed(b"GET /limits1 HTTP/1.1\r\nHost: t\r\n" + big + b"\r\n", 431)
+
+    def test_a_refused_connection_closes_however_slowly_the_client_drips(self):
+        # The drain after a refusal is bounded in all (2 s), not per read.
+        with self.srv.connect() as s:
+            s.sendall(b"GET /limits1 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+            self.assertEqual(status_of(read_response(s)), 400)
+            t0 = time.time()
+            closed = False
+            while not closed and time.time() - t0 < 15:
+                try:
+                    s.sendall(b"x")  # after the server's close, a reset comes back
+                except (BrokenPipeError, ConnectionResetError):
+                    closed = True
+                    break
+                time.sleep(0.5)  # the client's drip, well inside the old per-read 2 s
+            self.assertTrue(closed, "the refused connection was kept open for 15 s")
+
     def test_headers_just_under_the_limit_are_fine(self):
         ok = b"X-Filler: " + b"a" * 7000 + b"\r\n"
         with self.srv.connect() as s:

@@ -53,7 +53,9 @@ TEST(ViewRequest, EveryFieldHandlersRead) {
   EXPECT_EQ(req.body, "{}");
 }
 
-TEST(ViewRequest, FirstOfARepeatedFieldAndNothingLeftFromTheLastRequest) {
+// Repeated fields: the first counts, but X-Forwarded-For lines are one list
+// (RFC 9110 §5.3), the proxy's line after the client's.
+TEST(ViewRequest, FirstOfARepeatedFieldAllForwardedForLinesAndNothingLeftFromTheLastRequest) {
   HttpRequest req;
   {
     Parsed p("GET /a HTTP/1.1\r\nCookie: first\r\nCookie: second\r\nUser-Agent: one\r\n"
@@ -61,7 +63,7 @@ TEST(ViewRequest, FirstOfARepeatedFieldAndNothingLeftFromTheLastRequest) {
     ViewRequest(p.parser.get(), &req);
     EXPECT_EQ(req.cookie, "first");
     EXPECT_EQ(req.user_agent, "one");
-    EXPECT_EQ(req.forwarded_for, "9.9.9.9");
+    EXPECT_EQ(req.forwarded_for, "9.9.9.9, 8.8.8.8");
   }
   Parsed p("HEAD /b HTTP/1.1\r\nHost: t\r\n\r\n");
   ViewRequest(p.parser.get(), &req);

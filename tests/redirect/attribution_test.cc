@@ -47,6 +47,16 @@ TEST(Attribution, ForwardedForIsBelievedOnlyFromTrustedProxies) {
   EXPECT_EQ(FormatIp(ClientIp(Ip("10.0.0.5"), "", trusted)), "10.0.0.5");
 }
 
+// A client's own X-Forwarded-For line and the proxy's line after it arrive
+// joined (ViewRequest): the proxy's entry, the rightmost untrusted one, wins.
+TEST(Attribution, ForwardedForLinesAreOneListReadFromTheRight) {
+  Cidr lb;
+  ASSERT_TRUE(ParseCidr("127.0.0.0/8", &lb));
+  std::vector<Cidr> trusted{lb};
+  EXPECT_EQ(FormatIp(ClientIp(Ip("127.0.0.1"), "198.51.100.7, 203.0.113.9", trusted)),
+            "203.0.113.9");
+}
+
 TEST(Attribution, FindsTheVisitorCookieAmongOthers) {
   EXPECT_EQ(FindCookie("a=1; rg_vid=abc; b=2", "rg_vid"), "abc");
   EXPECT_EQ(FindCookie("rg_vid=\"quoted\"", "rg_vid"), "quoted");
