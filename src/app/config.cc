@@ -215,7 +215,9 @@ Status ValidateConfig(const Config& c) {
     return Bad("redirect.default_target", e);
   }
   for (const auto& h : c.redirect.allowed_hosts) {
-    if (!IsValidHostPattern(h)) return Bad("redirect.allowed_hosts", "'" + h + "' is not a host");
+    if (!IsValidHostPattern(h) && !IsIpv6Literal(h)) {
+      return Bad("redirect.allowed_hosts", "'" + h + "' is not a host");
+    }
   }
   if (!c.redirect.allowed_hosts.empty() &&
       !HostAllowed(HostOf(c.redirect.default_target), c.redirect.allowed_hosts)) {

@@ -8,6 +8,8 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 #include <boost/url/url_view.hpp>
 
+#include "redirect/attribution.h"
+
 namespace refgate {
 namespace urls = boost::urls;
 
@@ -27,6 +29,37 @@ std::string Decode(urls::pct_string_view s) {
   out.reserve(s.decoded_size());
   for (char c : *s) out.push_back(c);
   return out;
+}
+
+// A visitor's query component as a browser's form means it: '+' is a space
+// (and "%2B" a plus). False when an escape is malformed ("%zz", "%4").
+bool DecodeFormComponent(std::string_view s, std::string* out) {
+  auto pct = urls::make_pct_string_view(s);
+  if (!pct) return false;
+  urls::encoding_opts opt;
+  opt.space_as_plus = true;
+  *out = pct->decode(opt);
+  return true;
+}
+
+// An IPv6 literal, bracketed as in a URL ("[::1]") or not ("::1"), in its
+// canonical bracketed form; "" when `host` is none.
+std::string CanonicalIpv6(std::string_view host) {
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') == std::string_view::npos) {
+    return "";
+  }
+  IpAddress ip;
+  if (!ParseIp(host, &ip) || ip.v4) return "";
+  return "[" + FormatIp(ip) + "]";
+}
+
+// Hosts compared as the allow-list means them: names lower-cased, IPv6
+// literals in one spelling.
+std::string CanonicalHost(std::string_view host) {
+  std::string v6 = CanonicalIpv6(host);
+  return v6.empty() ? ToLower(host) : v6;
 }
 
 // Boost 1.81's parse_query only works on NUL-terminated input: it rebuilds
@@ -61,6 +94,8 @@ std::string HostOf(std::string_view url) {
   return ToLower(r->encoded_host());
 }
 
+bool IsIpv6Literal(std::string_view host) { return !CanonicalIpv6(host).empty(); }
+
 bool IsValidHostPattern(std::string_view p) {
   if (p.starts_with("*.")) p.remove_prefix(2);
   if (p.empty() || p.size() > 253 || p.front() == '.' || p.back() == '.') return false;
@@ -75,9 +110,9 @@ bool IsValidHostPattern(std::string_view p) {
 }
 
 bool HostAllowed(std::string_view host, std::span<const std::string> patterns) {
-  std::string h = ToLower(host);
+  std::string h = CanonicalHost(host);
   for (const std::string& pattern : patterns) {
-    std::string p = ToLower(pattern);
+    std::string p = CanonicalHost(pattern);
     if (p.starts_with("*.")) {
       std::string_view suffix = std::string_view(p).substr(1);  // ".example.com"
       if (h.size() > suffix.size() && std::string_view(h).ends_with(suffix)) return true;
@@ -102,10 +137,19 @@ bool ParseQuery(std::string_view raw, std::vector<QueryParam>* out) {
 }
 
 VisitorQuery ParseVisitorQuery(std::string_view raw, std::string_view no_track_param) {
+  // Pair by pair, so that a malformed one drops only itself: Boost.URL's
+  // parse_query refuses the whole query for one bad escape.
   VisitorQuery vq;
-  std::vector<QueryParam> all;
-  if (!ParseQuery(raw, &all)) return vq;
-  for (QueryParam& param : all) {
+  while (!raw.empty()) {
+    const size_t amp = raw.find('&');
+    const std::string_view pair = raw.substr(0, amp);
+    raw = amp == std::string_view::npos ? "" : raw.substr(amp + 1);
+    if (pair.empty()) continue;
+    const size_t eq = pair.find('=');
+    QueryParam param;
+    param.has_value = eq != std::string_view::npos;
+    if (!DecodeFormComponent(pair.substr(0, eq), &param.key)) continue;
+    if (param.has_value && !DecodeFormComponent(pair.substr(eq + 1), &param.value)) continue;
     if (!no_track_param.empty() && param.key == no_track_param) {
       vq.no_track = true;
       continue;
@@ -238,9 +282,12 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
     }
   }
   if (opt.forward_query) {
+    // A visitor's key replaces the target's and the code's; among the
+    // visitor's own, every value stays, in order.
+    const size_t earlier = ps.size();
     for (const QueryParam& v : visit.params) {
-      for (OutParam& p : ps) {
-        if (p.live && KeyIs(p.key, v.key)) p.live = false;
+      for (size_t i = 0; i < earlier; ++i) {
+        if (ps[i].live && KeyIs(ps[i].key, v.key)) ps[i].live = false;
       }
       urls::pct_string_view key = EncodeInto(&arena, v.key);
       ps.push_back(
@@ -252,7 +299,7 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
   if (!opt.ref_param.empty()) {
     SetUnique(ps, opt.ref_param, urls::pct_string_view(rec.code));
   }
-  if (!opt.click_param.empty()) {
+  if (!opt.click_param.empty() && !click_id.empty()) {
     SetUnique(ps, opt.click_param, urls::pct_string_view(click_id));
   }
 

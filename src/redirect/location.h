@@ -24,8 +24,12 @@ std::string HostOf(std::string_view url);
 // "example.com" or "*.example.com": labels of [A-Za-z0-9-], dot-separated.
 bool IsValidHostPattern(std::string_view pattern);
 
+// An IPv6 address, bracketed as URLs write it ("[::1]") or bare ("::1").
+bool IsIpv6Literal(std::string_view host);
+
 // True when `host` matches a pattern; "*.x" matches any subdomain of x (not
-// x itself). Case-insensitive.
+// x itself). Case-insensitive; IPv6 literals match in any spelling, with or
+// without brackets.
 bool HostAllowed(std::string_view host, std::span<const std::string> patterns);
 
 struct LocationOptions {
@@ -52,8 +56,9 @@ struct VisitorQuery {
   bool no_track = false;  // no_track_param was present
 };
 
-// `raw` is the request's query without '?'. An unparsable query yields an
-// empty result: the visitor is still redirected, without it.
+// `raw` is the request's query without '?'. As in an HTML form, '+' is a
+// space. A pair with a malformed escape ("%zz") is dropped, alone; empty
+// pairs ("&&") carry nothing and are dropped too.
 VisitorQuery ParseVisitorQuery(std::string_view raw, std::string_view no_track_param);
 
 struct Location {
@@ -65,8 +70,9 @@ struct Location {
 
 // The Location for an active code: the target's query, then the code's utm
 // for keys the target lacks, then the visitor's parameters (when
-// forward_query), then ref and the click id; a later key replaces an earlier
-// one. Every component is percent-encoded by Boost.URL.
+// forward_query), then ref and the click id (none when click_id is empty);
+// a later source's key replaces an earlier one's, and the visitor's
+// repeated keys all stay. Every component is percent-encoded by Boost.URL.
 // REQUIRES: CheckHttpUrl(rec.target_url) == "".
 Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const VisitorQuery& visit,
                        std::string_view click_id);

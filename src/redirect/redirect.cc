@@ -70,7 +70,8 @@ void DecideRedirect(const RedirectOptions& opt, const Visit& v, const CodeRecord
     res->route = Route::kRedirect;
     c.referrer_id = rec->referrer_id;
     res->status = rec->redirect_status ? rec->redirect_status : opt.default_status;
-    Location loc = BuildLocation(opt.location, *rec, q, v.click_id);
+    // A visit that is not recorded gets no click id: no record would hold it.
+    Location loc = BuildLocation(opt.location, *rec, q, d->record ? v.click_id : "");
     res->location = std::move(loc.url);
     for (int i = 0; i < kUtmFieldCount; ++i) c.utm[i] = TruncateUtf8(loc.utm[i], kMaxUtmBytes);
     res->cache_control = (res->status == 301 || res->status == 308) ? kShortCache : kNoStore;

@@ -93,6 +93,18 @@ INSTANTIATE_TEST_SUITE_P(
                     BadConfig{"server = 1\n", "server"},
                     BadConfig{"[server\n", "line 1"}));
 
+TEST(Config, Ipv6LiteralsAreAllowedHosts) {
+  for (const char* host : {"[::1]", "::1"}) {
+    Config c;
+    std::string text = "[redirect]\ndefault_target = \"http://[::1]:9/x\"\nallowed_hosts = [\"" +
+                       std::string(host) + "\"]\n";
+    Status s = LoadConfigText(text, &c);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    s = ValidateConfig(c);
+    EXPECT_TRUE(s.ok()) << host << ": " << s.ToString();
+  }
+}
+
 TEST(Config, HostPortParsing) {
   HostPort hp;
   EXPECT_TRUE(ParseHostPort("0.0.0.0:0", &hp).ok());

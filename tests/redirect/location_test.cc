@@ -89,11 +89,32 @@ TEST(Location, RecordedUtmIsTheVisitorsElseTheCodes) {
   EXPECT_EQ(loc.utm[3], "t");
 }
 
-TEST(Location, UnparsableVisitorQueryIsIgnored) {
+TEST(Location, AMalformedPairDropsOnlyItself) {
   VisitorQuery q = ParseVisitorQuery("a=%zz", "");
   EXPECT_TRUE(q.params.empty());
   EXPECT_EQ(BuildLocation({}, Code("https://example.com/"), q, "C").url,
             "https://example.com/?ref=Ab3xY9k&rg_click=C");
+  EXPECT_EQ(Loc(Code("https://example.com/"), "a=%zz&b=1&%4=x&c=%4&d=2&&e"),
+            "https://example.com/?b=1&d=2&e&ref=Ab3xY9k&rg_click=CLICK");
+}
+
+// As in an HTML form: '+' is a space, and the visitor's "%2B" a plus.
+TEST(Location, PlusInTheVisitorQueryStaysASpace) {
+  VisitorQuery q = ParseVisitorQuery("utm_source=a+b&q=1%2B1&k+y=v", "");
+  EXPECT_EQ(q.utm[0], "a b");  // recorded as the visitor meant it
+  EXPECT_EQ(BuildLocation({}, Code("https://example.com/"), q, "C").url,
+            "https://example.com/?utm_source=a%20b&q=1%2B1&k%20y=v&ref=Ab3xY9k&rg_click=C");
+}
+
+TEST(Location, RepeatedVisitorKeysKeepEveryValueInOrder) {
+  // The visitor's tag replaces the target's, and both of the visitor's stay.
+  EXPECT_EQ(Loc(Code("https://example.com/?tag=t&x=1"), "tag=a&y=2&tag=b"),
+            "https://example.com/?x=1&tag=a&y=2&tag=b&ref=Ab3xY9k&rg_click=CLICK");
+}
+
+TEST(Location, NoClickIdIsAddedWithoutOne) {
+  EXPECT_EQ(BuildLocation({}, Code("https://example.com/"), ParseVisitorQuery("a=1", ""), "").url,
+            "https://example.com/?a=1&ref=Ab3xY9k");
 }
 
 TEST(Location, KeepsTheFragmentLast) {
@@ -126,6 +147,27 @@ TEST(Location, HostAllowList) {
   EXPECT_FALSE(HostAllowed("evilshop.test", allowed));
   EXPECT_FALSE(HostAllowed("example.com.evil.test", allowed));
   EXPECT_EQ(HostOf("https://Example.COM:8443/x"), "example.com");
+}
+
+// IPv6 literals, bracketed as RFC 3986 writes them in URLs, or bare.
+TEST(Location, Ipv6LiteralsAreHostsInAnySpelling) {
+  EXPECT_TRUE(IsIpv6Literal("[::1]"));
+  EXPECT_TRUE(IsIpv6Literal("::1"));
+  EXPECT_TRUE(IsIpv6Literal("[2001:DB8::0:1]"));
+  EXPECT_FALSE(IsIpv6Literal("[::1"));
+  EXPECT_FALSE(IsIpv6Literal("127.0.0.1"));
+  EXPECT_FALSE(IsIpv6Literal("[127.0.0.1]"));
+  EXPECT_FALSE(IsIpv6Literal("example.com"));
+  EXPECT_EQ(CheckHttpUrl("http://[::1]:9/x"), "");
+  EXPECT_EQ(HostOf("http://[::1]:9/x"), "[::1]");
+  for (std::vector<std::string> allowed :
+       {std::vector<std::string>{"[::1]"}, std::vector<std::string>{"::1"},
+        std::vector<std::string>{"[0:0::1]"}}) {
+    EXPECT_TRUE(HostAllowed(HostOf("http://[::1]:9/x"), allowed)) << allowed[0];
+    EXPECT_TRUE(HostAllowed(HostOf("http://[0::0:1]/"), allowed)) << allowed[0];
+    EXPECT_FALSE(HostAllowed(HostOf("http://[::2]/"), allowed)) << allowed[0];
+  }
+  EXPECT_TRUE(HostAllowed("[2001:db8::1]", std::vector<std::string>{"2001:DB8::1"}));
 }
 
 }  // namespace refgate
@@ -183,10 +225,9 @@ std::string ReferenceLocation(const LocationOptions& opt, const CodeRecord& rec,
     }
   }
   if (opt.forward_query) {
-    for (const auto& p : visit.params) {
-      ps.erase(p.key);
-      append(u, p.key, p.value, p.has_value);
-    }
+    // The visitor's keys replace earlier ones; the visitor's own repeats stay.
+    for (const auto& p : visit.params) ps.erase(p.key);
+    for (const auto& p : visit.params) append(u, p.key, p.value, p.has_value);
   }
   if (!opt.ref_param.empty()) ps.set(opt.ref_param, rec.code);
   if (!opt.click_param.empty()) ps.set(opt.click_param, click_id);

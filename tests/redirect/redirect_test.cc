@@ -146,11 +146,13 @@ TEST_F(Fixture, ExpiredDisabledAndDeletedCodesAreGone) {
   EXPECT_NE(res.location.find("rg_click="), std::string::npos);
 }
 
-TEST_F(Fixture, NoTrackRedirectsWithoutRecording) {
+TEST_F(Fixture, NoTrackRedirectsWithoutRecordingOrAClickId) {
   Decision d = Run(&rec, "rg_notrack=1");
   EXPECT_EQ(res.status, 302);
   EXPECT_FALSE(d.record);
   EXPECT_EQ(res.location.find("rg_notrack"), std::string::npos);
+  // No record holds a click id, so the landing page gets none.
+  EXPECT_EQ(res.location, "https://example.com/welcome?utm_source=referral&ref=Ab3xY9k");
 }
 
 TEST_F(Fixture, StoredStringsAreCut) {
