@@ -118,6 +118,33 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_;
 };
 
+// Counts and prints the damage a run finds past its checkpoint. Damage
+// before a record an earlier run already counted was that run's to report,
+// and a torn tail of the newest segment is a write in progress.
+class DamageReporter : public clicklog::Reporter {
+ public:
+  explicit DamageReporter(CompactResult* result) : result_(result) {}
+  void Corruption(const clicklog::Damage& d) override { pending_.push_back(d); }
+  // The damage seen so far lies before an already counted record.
+  void Forget() { pending_.clear(); }
+  // The damage seen so far is new; `newest`: of the newest segment.
+  void Report(bool newest) {
+    for (const clicklog::Damage& d : pending_) {
+      if (newest && d.at_end) continue;
+      ++result_->damaged_ranges;
+      result_->damaged_bytes += d.bytes;
+      std::fprintf(stderr, "refgate: compact: %s: %llu damaged bytes at offset %llu skipped: %s\n",
+                   d.segment.c_str(), static_cast<unsigned long long>(d.bytes),
+                   static_cast<unsigned long long>(d.offset), d.reason.c_str());
+    }
+    pending_.clear();
+  }
+
+ private:
+  CompactResult* result_;
+  std::vector<clicklog::Damage> pending_;
+};
+
 void DeleteOldSegments(const std::string& dir,
                        const std::vector<std::pair<uint64_t, std::string>>& segments,
                        uint64_t through_seq, int retention_days, CompactResult* result) {
@@ -166,28 +193,54 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
 
   Aggregate agg(db.get());
   Progress progress(opt.progress, total_bytes);
-  uint64_t last_seq = through, bytes_done = 0;
+  DamageReporter reporter(result);
+  uint64_t last_seq = through, bytes_done = 0, read = 0;
+  Status unreadable;  // a record this version must not skip
   ClickRecord click;
-  for (size_t i = first; i < segments.size() && result->records < opt.max_records; ++i) {
+  for (size_t i = first; i < segments.size() && read < opt.max_records && unreadable.ok(); ++i) {
     DurableSegment segment;
     s = segment.Open(clicks + "/" + segments[i].second);
     if (!s.ok()) return s;
     std::string_view data = segment.data();
-    clicklog::SegmentParser parser(data, segments[i].second, nullptr, i + 1 == segments.size());
+    const bool newest = i + 1 == segments.size();
+    clicklog::SegmentParser parser(data, segments[i].second, &reporter, newest);
     clicklog::Record rec;
-    while (result->records < opt.max_records && parser.Next(&rec)) {
-      if (rec.seq <= last_seq || rec.type != clicklog::kClick) continue;
-      if (!clicklog::DecodeClick(rec.payload, &click).ok()) continue;  // checksummed: not expected
-      if (s = agg.Add(click); !s.ok()) return s;
+    while (read < opt.max_records && parser.Next(&rec)) {
+      if (rec.seq <= last_seq) {
+        reporter.Forget();
+        continue;
+      }
+      reporter.Report(false);
+      // Every record read moves the checkpoint, whatever its type, so that
+      // the checkpoint never lags behind records this run has looked at.
+      if (rec.type == clicklog::kClick) {
+        if (!clicklog::DecodeClick(rec.payload, &click).ok()) {
+          ++result->undecodable;  // checksummed, so written so by a writer bug
+          std::fprintf(stderr, "refgate: compact: record %llu: click payload does not decode\n",
+                       static_cast<unsigned long long>(rec.seq));
+        } else if (s = agg.Add(click); !s.ok()) {
+          return s;
+        } else {
+          ++result->records;
+        }
+      } else if (rec.type & clicklog::kIgnorableBit) {
+        ++result->skipped;
+      } else {
+        unreadable = Status::Corruption("record " + std::to_string(rec.seq) + " has type " +
+                                        std::to_string(rec.type) +
+                                        ", unknown to this version and not ignorable");
+        break;
+      }
       last_seq = rec.seq;
-      ++result->records;
-      progress.Update(result->records, bytes_done + rec.offset);
+      ++read;
+      progress.Update(read, bytes_done + rec.offset);
     }
+    if (unreadable.ok()) reporter.Report(newest);
     bytes_done += data.size();
   }
-  progress.Update(result->records, bytes_done, true);
+  progress.Update(read, bytes_done, true);
 
-  if (result->records > 0) {
+  if (last_seq > through) {
     std::vector<StateDb::Write> writes;
     agg.Writes(&writes);
     dirty.insert(agg.dates().begin(), agg.dates().end());
@@ -209,7 +262,7 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
     if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
   }
   DeleteOldSegments(clicks, segments, last_seq, opt.retention_days, result);
-  return Status::OK();
+  return unreadable;  // what came before it is committed and published
 }
 
 }  // namespace refgate::rollup

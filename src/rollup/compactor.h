@@ -9,6 +9,14 @@
 // manifest. The dates still to publish are committed with the rows, so a
 // run killed at any point leaves either the old state or the new one, and
 // the next run finishes the publishing. Every record is counted once.
+//
+// The checkpoint moves past every record read: clicks are counted, records
+// of unknown types with kIgnorableBit skipped, and damaged ranges (and
+// click payloads that do not decode) counted in CompactResult and reported
+// on stderr. A record of an unknown type without the bit stops the run
+// there: what came before it is committed and published, and Compact
+// returns Corruption naming it (a newer writer's record this version must
+// not drop).
 #pragma once
 
 #include <cstdint>
@@ -33,8 +41,12 @@ struct CompactOptions {
 };
 
 struct CompactResult {
-  uint64_t records = 0;      // records counted by this run
-  uint64_t through_seq = 0;  // checkpoint after it
+  uint64_t records = 0;        // clicks counted by this run
+  uint64_t skipped = 0;        // records of unknown ignorable types, passed over
+  uint64_t undecodable = 0;    // click records whose payload did not decode, passed over
+  uint64_t damaged_ranges = 0; // damage found past the checkpoint, reported on stderr
+  uint64_t damaged_bytes = 0;
+  uint64_t through_seq = 0;    // checkpoint after it: the last record read
   size_t dates_published = 0;
   size_t segments_deleted = 0;
 };

@@ -13,4 +13,7 @@ namespace refgate {
 void AppendCsvText(std::string* line, std::string_view field, bool first = false);
 void AppendCsvNumber(std::string* line, uint64_t v, bool first = false);
 
+// Ends a row as RFC 4180 does: CRLF (headers end the same way).
+inline void EndCsvRow(std::string* out) { out->append("\r\n"); }
+
 }  // namespace refgate

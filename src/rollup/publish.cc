@@ -30,7 +30,7 @@ std::string Timestamp(int64_t us) { return us == 0 ? "" : FormatRfc3339(us / 100
 
 Status CodesCsv(const StateDb& db, const std::string& date, std::string* out) {
   *out = "date,referrer_id,code,clicks,unique_visitors,new_visitors,bot_clicks,conversions,"
-         "revenue_minor\n";
+         "revenue_minor\r\n";
   Status bad;
   Status s = db.Scan(DayPrefix(date), [&](std::string_view key, std::string_view value) {
     std::string_view d, ref, code;
@@ -46,14 +46,14 @@ Status CodesCsv(const StateDb& db, const std::string& date, std::string* out) {
                        row.conversions, row.revenue_minor}) {
       AppendCsvNumber(out, v);
     }
-    out->push_back('\n');
+    EndCsvRow(out);
     return true;
   });
   return s.ok() ? bad : s;
 }
 
 Status ChannelsCsv(const StateDb& db, const std::string& date, std::string* out) {
-  *out = "date,referrer_id,code,utm_source,utm_medium,utm_campaign,clicks,unique_visitors\n";
+  *out = "date,referrer_id,code,utm_source,utm_medium,utm_campaign,clicks,unique_visitors\r\n";
   Status bad;
   Status s = db.Scan(ChannelPrefix(date), [&](std::string_view key, std::string_view value) {
     std::string_view d, ref, code, src, med, camp;
@@ -66,7 +66,7 @@ Status ChannelsCsv(const StateDb& db, const std::string& date, std::string* out)
     for (std::string_view f : {ref, code, src, med, camp}) AppendCsvText(out, f);
     AppendCsvNumber(out, row.clicks);
     AppendCsvNumber(out, row.visitors.Count());
-    out->push_back('\n');
+    EndCsvRow(out);
     return true;
   });
   return s.ok() ? bad : s;
@@ -74,7 +74,7 @@ Status ChannelsCsv(const StateDb& db, const std::string& date, std::string* out)
 
 Status ReferrersCsv(const StateDb& db, std::string* out) {
   *out = "referrer_id,codes,clicks,unique_visitors,bot_clicks,conversions,revenue_minor,"
-         "first_click_at,last_click_at\n";
+         "first_click_at,last_click_at\r\n";
   Status bad;
   Status s = db.Scan("r", [&](std::string_view key, std::string_view value) {
     std::string_view ref;
@@ -90,7 +90,7 @@ Status ReferrersCsv(const StateDb& db, std::string* out) {
     }
     AppendCsvText(out, Timestamp(row.first_click_us));
     AppendCsvText(out, Timestamp(row.last_click_us));
-    out->push_back('\n');
+    EndCsvRow(out);
     return true;
   });
   return s.ok() ? bad : s;

@@ -57,6 +57,16 @@ class Rollups(unittest.TestCase):
     def tearDownClass(cls):
         cls.srv.cleanup()
 
+    def test_csv_rows_end_with_crlf(self):
+        # RFC 4180; quoted line breaks inside a field stay as the visitor sent them.
+        for rel in (os.path.join("daily", self.days[0], "codes.csv"),
+                    os.path.join("daily", self.days[0], "channels.csv"), "referrers.csv"):
+            with open(os.path.join(self.rollups, rel), "rb") as f:
+                data = f.read()
+            self.assertTrue(data.endswith(b"\r\n"), rel)
+            self.assertEqual(data.count(b"\r\n"), len(read_csv(os.path.join(self.rollups, rel))) + 1,
+                             rel)
+
     def test_codes_csv_exact_counts(self):
         self.assertEqual(len(self.days), 1)  # all today (UTC)
         rows = read_csv(os.path.join(self.rollups, "daily", self.days[0], "codes.csv"))

@@ -99,27 +99,27 @@ class CompactorTest : public testing::Test {
 
 const char* kDay1Codes =
     "date,referrer_id,code,clicks,unique_visitors,new_visitors,bot_clicks,conversions,"
-    "revenue_minor\n"
-    "2026-11-21,A,a1,3,2,2,1,0,0\n"
-    "2026-11-21,B,b1,1,1,1,0,0,0\n";
+    "revenue_minor\r\n"
+    "2026-11-21,A,a1,3,2,2,1,0,0\r\n"
+    "2026-11-21,B,b1,1,1,1,0,0,0\r\n";
 const char* kDay2Codes =
     "date,referrer_id,code,clicks,unique_visitors,new_visitors,bot_clicks,conversions,"
-    "revenue_minor\n"
-    "2026-11-22,A,a1,1,1,0,0,0,0\n"
-    "2026-11-22,A,a2,1,1,1,0,0,0\n";
+    "revenue_minor\r\n"
+    "2026-11-22,A,a1,1,1,0,0,0,0\r\n"
+    "2026-11-22,A,a2,1,1,1,0,0,0\r\n";
 const char* kDay2Channels =
-    "date,referrer_id,code,utm_source,utm_medium,utm_campaign,clicks,unique_visitors\n"
-    "2026-11-22,A,a1,,,,1,1\n"
-    "2026-11-22,A,a2,newsletter,email,spring,1,1\n";
+    "date,referrer_id,code,utm_source,utm_medium,utm_campaign,clicks,unique_visitors\r\n"
+    "2026-11-22,A,a1,,,,1,1\r\n"
+    "2026-11-22,A,a2,newsletter,email,spring,1,1\r\n";
 
 void ExpectScriptRollup(const CompactorTest& t, std::function<std::string(std::string)> file) {
   EXPECT_EQ(file("daily/date=2026-11-21/codes.csv"), kDay1Codes);
   EXPECT_EQ(file("daily/date=2026-11-22/codes.csv"), kDay2Codes);
   EXPECT_EQ(file("daily/date=2026-11-22/channels.csv"), kDay2Channels);
   std::string refs = file("referrers.csv");
-  EXPECT_NE(refs.find("\nA,2,5,3,1,0,0,2026-11-21T23:59:59Z,2026-11-22T00:00:00Z\n"),
+  EXPECT_NE(refs.find("\r\nA,2,5,3,1,0,0,2026-11-21T23:59:59Z,2026-11-22T00:00:00Z\r\n"),
             std::string::npos) << refs;
-  EXPECT_NE(refs.find("\nB,1,1,1,0,0,0,2026-11-21T23:59:59Z,2026-11-21T23:59:59Z\n"),
+  EXPECT_NE(refs.find("\r\nB,1,1,1,0,0,0,2026-11-21T23:59:59Z,2026-11-21T23:59:59Z\r\n"),
             std::string::npos) << refs;
   (void)t;
 }
@@ -215,8 +215,9 @@ std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
       quoted = true;
     } else if (c == ',') {
       rows.back().emplace_back();
-    } else if (c == '\n') {
-      rows.emplace_back(1);
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      rows.emplace_back(1);  // a row ends with CRLF (RFC 4180); a bare LF is text
+      ++i;
     } else {
       rows.back().back() += c;
     }
@@ -330,6 +331,68 @@ TEST_F(CompactorTest, CompactionBesideAWriterThatRollsSegments) {
   EXPECT_EQ(counted, 3000u);
   std::string refs = File("referrers.csv");
   EXPECT_NE(refs.find("\nW,7,3000,3000,0,0,0,"), std::string::npos) << refs;
+}
+
+// --- Records that are not clicks -------------------------------------------
+
+// A log whose clicks are followed by a record of an unknown type with the
+// ignorable bit, a click whose payload does not decode (checksummed all the
+// same), and a damaged range: compaction counts the clicks, passes over the
+// rest, reports it, and its checkpoint is the last record it read, so
+// nothing is held back behind records it cannot use.
+TEST_F(CompactorTest, CheckpointAdvancesPastIgnorableUndecodableAndDamagedRecords) {
+  std::filesystem::create_directories(clicks());
+  std::string data, payload;
+  EncodeClick(Click("A", "a1", "v1", true, kMidnight), &payload);
+  AppendRecord(&data, clicklog::kClick, 1, payload);
+  const size_t damaged_at = data.size();
+  AppendRecord(&data, clicklog::kClick, 2, payload);
+  data[damaged_at + 30] ^= 0x40;  // record 2 no longer checks out
+  AppendRecord(&data, static_cast<clicklog::RecordType>(0x80 | 0x11), 3, "a future record");
+  AppendRecord(&data, clicklog::kClick, 4, std::string_view("\xff\xff", 2));
+  AppendRecord(&data, static_cast<clicklog::RecordType>(0x80 | 0x12), 5, "");
+  clicklog::WriteFile(clicks() + "/" + SegmentName(1), data);
+  // A newer segment, so that the first is sealed and its damage is no torn tail.
+  EncodeClick(Click("A", "a1", "v2", true, kMidnight + 1), &payload);
+  std::string next;
+  AppendRecord(&next, clicklog::kClick, 6, payload);
+  AppendRecord(&next, static_cast<clicklog::RecordType>(0x80 | 0x11), 7, "the last record");
+  clicklog::WriteFile(clicks() + "/" + SegmentName(6), next);
+
+  CompactResult r = Run();
+  EXPECT_EQ(r.records, 2u);
+  EXPECT_EQ(r.skipped, 3u);
+  EXPECT_EQ(r.undecodable, 1u);
+  EXPECT_EQ(r.damaged_ranges, 1u);
+  EXPECT_GT(r.damaged_bytes, 0u);
+  EXPECT_EQ(r.through_seq, 7u);  // not 6, the last click
+  EXPECT_NE(File("referrers.csv").find("\r\nA,1,2,2,0,0,0,"), std::string::npos);
+  // The next run finds nothing new, and reports nothing again.
+  CompactResult again = Run();
+  EXPECT_EQ(again.records + again.skipped + again.damaged_ranges, 0u);
+  EXPECT_EQ(again.through_seq, 7u);
+}
+
+// A record of an unknown type without the ignorable bit is one a newer
+// writer needs counted: the run stops before it, keeps what came first, and
+// says which record it is.
+TEST_F(CompactorTest, AnUnknownRecordThatIsNotIgnorableStopsTheRunAfterCommittingWhatCameFirst) {
+  std::filesystem::create_directories(clicks());
+  std::string data, payload;
+  EncodeClick(Click("A", "a1", "v1", true, kMidnight), &payload);
+  AppendRecord(&data, clicklog::kClick, 1, payload);
+  AppendRecord(&data, static_cast<clicklog::RecordType>(0x21), 2, "must not be dropped");
+  AppendRecord(&data, clicklog::kClick, 3, payload);
+  clicklog::WriteFile(clicks() + "/" + SegmentName(1), data);
+  CompactOptions opt;
+  opt.data_dir = dir_.path();
+  CompactResult r;
+  Status s = Compact(opt, &r);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.ToString().find("record 2"), std::string::npos) << s.ToString();
+  EXPECT_EQ(r.records, 1u);
+  EXPECT_EQ(r.through_seq, 1u);
+  EXPECT_NE(File("referrers.csv").find("\r\nA,1,1,1,0,0,0,"), std::string::npos);
 }
 
 // --- Faults while publishing ------------------------------------------------
