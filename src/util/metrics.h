@@ -78,6 +78,9 @@ class Histogram {
   // REQUIRES: bounds ascending, at most kMaxBounds.
   Histogram(std::initializer_list<uint64_t> bounds, double unit);
   void Observe(uint64_t v);
+  // Observations in bucket i (above bound i-1, at most bound i; i ==
+  // bounds.size() is +Inf).
+  uint64_t BucketCount(size_t i) const { return c_.Value(i); }
   // Appends the _bucket, _sum and _count lines of metric `name`.
   void Render(std::string_view name, std::string_view help, std::string* out) const;
 

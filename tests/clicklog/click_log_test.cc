@@ -4,7 +4,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
+#include <functional>
 #include <thread>
 
 #include "tests/clicklog/log_test_util.h"
@@ -26,18 +28,53 @@ struct Waiter : Completion {
   }
 };
 
-// Real I/O, with hooks that can fail or stall a call.
+// Polls `cond` until it holds or `limit` passes (a bound for a broken
+// build, never a time the test depends on). Returns whether it held.
+bool WaitUntil(const std::function<bool()>& cond, std::chrono::milliseconds limit = 20s) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!cond()) {
+    if (std::chrono::steady_clock::now() >= end) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// Real I/O, with hooks that can fail, stall or hold a call.
 struct FaultyIo : SegmentIo {
   std::atomic<int> fail_writes{0};  // next n writes fail with ENOSPC
   std::atomic<int> fail_syncs{0};   // next n syncs fail with EIO
-  std::atomic<int> stall_ms{0};     // every sync sleeps this long first
-  std::atomic<int> syncs{0};
+  std::atomic<int> stall_ms{0};     // every sync sleeps this long first (makes syncs slow)
+  std::atomic<int> syncs{0};        // syncs begun (counted before the gate and the stall)
+  std::atomic<int> writes{0};
   std::atomic<int> failed_fd{-1};
   std::atomic<int> syncs_of_failed_fd{0};  // syncs of that fd after it failed
   std::mutex mu;
   std::vector<std::pair<uint64_t, uint64_t>> writebacks;  // offset, bytes; guarded by mu
 
+  // While held, every sync waits at the gate once it has counted itself:
+  // a test knows the writer is inside fdatasync, and for how long, without
+  // sleeping. Release() before the log closes (GateGuard).
+  std::mutex gate_mu;
+  std::condition_variable gate_cv;
+  bool held = false;  // guarded by gate_mu
+  void Hold() {
+    std::lock_guard lock(gate_mu);
+    held = true;
+  }
+  void Release() {
+    {
+      std::lock_guard lock(gate_mu);
+      held = false;
+    }
+    gate_cv.notify_all();
+  }
+  // Waits until `n` syncs have begun.
+  bool WaitForSyncs(int n) {
+    return WaitUntil([&] { return syncs.load() >= n; });
+  }
+
   int Write(int fd, const char* p, size_t n, uint64_t offset) override {
+    ++writes;
     if (fail_writes > 0) {
       --fail_writes;
       SegmentIo::Write(fd, p, n / 2, offset);  // a partial write lands first
@@ -46,9 +83,14 @@ struct FaultyIo : SegmentIo {
     return SegmentIo::Write(fd, p, n, offset);
   }
   int Sync(int fd) override {
-    ++syncs;
+    const int stall = stall_ms.load();  // read first: a test may change it once it sees the sync
     if (fd == failed_fd) ++syncs_of_failed_fd;
-    if (stall_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms.load()));
+    ++syncs;
+    {
+      std::unique_lock lock(gate_mu);
+      gate_cv.wait(lock, [&] { return !held; });
+    }
+    if (stall > 0) std::this_thread::sleep_for(std::chrono::milliseconds(stall));
     if (fail_syncs > 0) {
       --fail_syncs;
       failed_fd = fd;
@@ -65,6 +107,13 @@ struct FaultyIo : SegmentIo {
     if (fd == failed_fd) failed_fd = -1;  // its number may be reused from here on
     SegmentIo::Close(fd);
   }
+};
+
+// Releases the gate when a test leaves, before its log closes (declare it
+// after the log), whether the test passed or not.
+struct GateGuard {
+  FaultyIo& io;
+  ~GateGuard() { io.Release(); }
 };
 
 std::vector<uint64_t> ReadSeqs(const std::string& dir, RecordingReporter* r = nullptr) {
@@ -200,14 +249,20 @@ TEST(ClickLog, BigBatchThenSmallBatchesKeepEveryRecord) {
   FaultyIo io;
   const uint64_t bytes_before = GlobalMetrics().log_bytes.Value();
   auto log = OpenLog({.dir = dir.path(), .io = &io});
-  io.stall_ms = 200;
+  GateGuard guard{io};
+  io.Hold();
   Waiter first;
   ASSERT_TRUE(log->Append(MakeClick(0), &first));
-  std::this_thread::sleep_for(50ms);  // the writer is in fdatasync now
+  ASSERT_TRUE(io.WaitForSyncs(1));  // the writer is in fdatasync now, and stays there
   constexpr int kBig = 2500;  // ~1.3 MiB in one batch: past the zero-ahead limit and the zeros
   for (int i = 1; i <= kBig; ++i) log->Append(MakeClick(i, 500), nullptr);
-  ASSERT_TRUE(first.WaitFor(5s));
-  io.stall_ms = 0;
+  // All 2500 are queued behind the held sync, so the next take is one batch
+  // of them: log_batch_size's bucket (1024, 4096] sees it.
+  const uint64_t big_batches = GlobalMetrics().log_batch_size.BucketCount(10);
+  io.Release();
+  ASSERT_TRUE(first.WaitFor(20s));
+  ASSERT_TRUE(io.WaitForSyncs(2));
+  EXPECT_EQ(GlobalMetrics().log_batch_size.BucketCount(10), big_batches + 1);
   for (int i = kBig + 1; i <= kBig + 20; ++i) {
     Waiter w;
     ASSERT_TRUE(log->Append(MakeClick(i), &w));
@@ -225,14 +280,17 @@ TEST(ClickLog, BigBatchThenSmallBatchesKeepEveryRecord) {
 TEST(ClickLog, SyncModeAnswersOnlyAfterTheSync) {
   ScratchDir dir;
   FaultyIo io;
-  io.stall_ms = 300;
   auto log = OpenLog({.dir = dir.path(), .io = &io});
+  GateGuard guard{io};
+  io.Hold();
   Waiter w;
-  auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(log->Append(MakeClick(1), &w));
-  ASSERT_TRUE(w.WaitFor(5s));
-  EXPECT_GE(std::chrono::steady_clock::now() - t0, 250ms);
-  EXPECT_GE(io.syncs.load(), 1);
+  ASSERT_TRUE(io.WaitForSyncs(1));
+  EXPECT_EQ(w.calls.load(), 0);  // the record is written; its sync has not returned
+  EXPECT_EQ(log->durable_seq(), 0u);
+  io.Release();
+  ASSERT_TRUE(w.WaitFor(20s));
+  EXPECT_EQ(log->durable_seq(), 1u);
 }
 
 // Brings a sync-mode log to where its last batch released 8 visitors and
@@ -240,16 +298,18 @@ TEST(ClickLog, SyncModeAnswersOnlyAfterTheSync) {
 // may wait for them as long as a sync has taken (~90 ms here).
 void ReleaseEightThenAppendOne(ClickLog* log, FaultyIo* io, std::vector<Waiter>* eight,
                                Waiter* next) {
-  io->stall_ms = 400;
+  io->stall_ms = 400;  // slow syncs: the writer may gather as long as one takes
+  io->Hold();
   Waiter first;
   ASSERT_TRUE(log->Append(MakeClick(0), &first));  // a batch of one: nothing to gather after it
-  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(io->WaitForSyncs(1));
   for (int i = 0; i < 8; ++i) ASSERT_TRUE(log->Append(MakeClick(1 + i), &(*eight)[i]));
-  ASSERT_TRUE(first.WaitFor(5s));
-  std::this_thread::sleep_for(50ms);  // the 8 are in their sync now
+  io->Release();
+  ASSERT_TRUE(first.WaitFor(20s));
+  ASSERT_TRUE(io->WaitForSyncs(2));  // the 8 are in their sync now
   io->stall_ms = 0;
   ASSERT_TRUE(log->Append(MakeClick(9), next));
-  for (auto& w : *eight) ASSERT_TRUE(w.WaitFor(5s));
+  for (auto& w : *eight) ASSERT_TRUE(w.WaitFor(20s));
 }
 
 // Closed-loop clients: the visitors a sync released click again a moment
@@ -328,28 +388,21 @@ TEST(ClickLog, NoneSyncsEveryFewMebibytesWithoutStoppingTheWriter) {
   ScratchDir dir;
   FaultyIo io;
   auto log = OpenLog({.dir = dir.path(), .durability = Durability::kNone, .io = &io});
-  io.stall_ms = 3000;  // the first background sync holds on for 3 s
+  GateGuard guard{io};
+  io.Hold();  // the first background sync holds on until released
   const uint64_t written = GlobalMetrics().log_records.Value();
   int n = 0;
   for (; n < 20000; ++n) log->Append(MakeClick(n, 500), nullptr);  // ~12 MiB
-  const auto t0 = std::chrono::steady_clock::now();
-  while (io.syncs.load() == 0 && std::chrono::steady_clock::now() - t0 < 2s) {
-    std::this_thread::sleep_for(1ms);
-  }
-  ASSERT_EQ(io.syncs.load(), 1);  // began, and stalls
-  io.stall_ms = 0;
+  ASSERT_TRUE(io.WaitForSyncs(1));
+  EXPECT_EQ(io.syncs.load(), 1);  // began, and is held
   for (int i = 0; i < 4000; ++i, ++n) log->Append(MakeClick(n, 500), nullptr);
-  // All of it is written while the sync still stalls.
-  while (GlobalMetrics().log_records.Value() - written < static_cast<uint64_t>(n) &&
-         std::chrono::steady_clock::now() - t0 < 2500ms) {
-    std::this_thread::sleep_for(1ms);
-  }
+  // All of it is written while the sync is still held.
+  EXPECT_TRUE(WaitUntil([&] { return GlobalMetrics().log_records.Value() - written >= uint64_t(n); }));
   EXPECT_EQ(GlobalMetrics().log_records.Value() - written, static_cast<uint64_t>(n));
-  EXPECT_EQ(log->durable_seq(), 0u);  // and it has not returned yet
+  EXPECT_EQ(log->durable_seq(), 0u);  // and it has not returned
   // Once it has, what it covered is durable, before any Close.
-  while (log->durable_seq() == 0 && std::chrono::steady_clock::now() - t0 < 10s) {
-    std::this_thread::sleep_for(5ms);
-  }
+  io.Release();
+  EXPECT_TRUE(WaitUntil([&] { return log->durable_seq() > 0; }));
   EXPECT_GE(log->durable_seq(), 13000u);  // at least the first 8 MiB (~610 bytes a record)
   log->Close();
   EXPECT_EQ(log->durable_seq(), static_cast<uint64_t>(n));
@@ -400,18 +453,26 @@ TEST(ClickLog, CloseOutsideSyncSyncsOnce) {
 
 // "interval" syncs every interval_ms while clicks keep coming, not only
 // when the writer finds nothing to write.
+// Traffic here is one record at a time, each appended once the last is
+// written, so the writer is never idle and never has 8 MiB unsynced: every
+// sync seen before Close is one that interval_ms made due.
 TEST(ClickLog, IntervalSyncsUnderSteadyTraffic) {
   ScratchDir dir;
   FaultyIo io;
   auto log = OpenLog(
       {.dir = dir.path(), .durability = Durability::kInterval, .interval_ms = 20, .io = &io});
-  const auto end = std::chrono::steady_clock::now() + 400ms;
-  for (int i = 0; std::chrono::steady_clock::now() < end; ++i) {
-    log->Append(MakeClick(i), nullptr);
-    std::this_thread::sleep_for(50us);
+  int appended = 0;
+  for (int want = 1; want <= 3; ++want) {
+    ASSERT_TRUE(WaitUntil([&] {
+      const int writes = io.writes.load();
+      log->Append(MakeClick(appended++, 100), nullptr);
+      WaitUntil([&] { return io.writes.load() > writes; });
+      return io.syncs.load() >= want;
+    })) << "no interval sync while clicks kept coming (" << want << ")";
+    ASSERT_LT(appended, 20000);  // ~4 MiB at most: below the 8 MiB sync-ahead
   }
-  EXPECT_GE(io.syncs.load(), 5);  // about 20 due; none before Close is the bug
   log->Close();
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, appended));
 }
 
 TEST(ClickLog, SegmentsRollAndRecordsNeverSpanThem) {
@@ -536,16 +597,16 @@ TEST(ClickLog, StalledDiskReleasesVisitorsAfterMaxWait) {
   ScratchDir dir;
   FaultyIo io;
   auto log = OpenLog({.dir = dir.path(), .max_wait_ms = 200, .io = &io});
-  io.stall_ms = 1500;
+  GateGuard guard{io};
+  io.Hold();  // the disk stalls until released: only the watchdog can answer
   Waiter first, second;
-  auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(log->Append(MakeClick(1), &first));
-  std::this_thread::sleep_for(50ms);  // the writer is now stuck in fdatasync
+  ASSERT_TRUE(io.WaitForSyncs(1));  // the writer is now stuck in fdatasync
   ASSERT_TRUE(log->Append(MakeClick(2), &second));
-  ASSERT_TRUE(first.WaitFor(1s));
-  ASSERT_TRUE(second.WaitFor(1s));
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 700ms);
-  io.stall_ms = 0;
+  ASSERT_TRUE(first.WaitFor(20s));
+  ASSERT_TRUE(second.WaitFor(20s));
+  EXPECT_EQ(log->durable_seq(), 0u);  // released by the watchdog, not by a sync
+  io.Release();
   log->Close();
   EXPECT_EQ(first.calls.load(), 1);  // released once, never again by the writer
   EXPECT_EQ(second.calls.load(), 1);
@@ -620,7 +681,7 @@ TEST(ClickLog, CloseDuringAppendsWritesOrCountsEveryRecord) {
         appended.fetch_add(1);
       });
     }
-    std::this_thread::sleep_for(20ms);
+    ASSERT_TRUE(WaitUntil([&] { return appended.load() >= 2000; }));  // both well under way
     log->Close();
     closed = true;
     for (auto& t : threads) t.join();
@@ -640,10 +701,11 @@ TEST(ClickLog, AProducerPastMaxQueuedDropsAndCountsUntilTheWriterCatchesUp) {
   ScratchDir dir;
   FaultyIo io;
   auto log = OpenLog({.dir = dir.path(), .max_queued = 100, .io = &io});
-  io.stall_ms = 300;
+  GateGuard guard{io};
+  io.Hold();
   Waiter first;
   ASSERT_TRUE(log->Append(MakeClick(0), &first));
-  while (io.syncs.load() == 0) std::this_thread::sleep_for(1ms);  // the writer is stalled
+  ASSERT_TRUE(io.WaitForSyncs(1));  // the writer is held in its sync
   const uint64_t dropped_before = GlobalMetrics().clicks_dropped.Value();
   std::deque<Waiter> waiters(150);
   int accepted = 0;
@@ -651,8 +713,8 @@ TEST(ClickLog, AProducerPastMaxQueuedDropsAndCountsUntilTheWriterCatchesUp) {
   EXPECT_EQ(accepted, 99);  // the first record is still queued
   EXPECT_EQ(GlobalMetrics().clicks_dropped.Value() - dropped_before, 51u);
   for (int i = 99; i < 150; ++i) EXPECT_EQ(waiters[i].calls.load(), 0);
-  io.stall_ms = 0;
-  ASSERT_TRUE(waiters[98].WaitFor(5s));
+  io.Release();
+  ASSERT_TRUE(waiters[98].WaitFor(20s));
   Waiter later;
   ASSERT_TRUE(log->Append(MakeClick(151), &later));
   ASSERT_TRUE(later.WaitFor(5s));
