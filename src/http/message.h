@@ -4,7 +4,7 @@
 #include <string>
 #include <string_view>
 
-#include "redirect/attribution.h"
+#include "util/ip.h"
 #include "util/completion.h"
 #include "util/metrics.h"
 

@@ -1,6 +1,5 @@
 #include "redirect/attribution.h"
 
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 namespace refgate {
@@ -15,22 +14,6 @@ TEST(Attribution, AnonymizesIpv4To24AndIpv6To48) {
   EXPECT_EQ(RecordedIp(Ip("203.0.113.77"), true), "203.0.113.0");
   EXPECT_EQ(RecordedIp(Ip("2001:db8:abcd:1234::1"), true), "2001:db8:abcd::");
   EXPECT_EQ(RecordedIp(Ip("203.0.113.77"), false), "203.0.113.77");
-}
-
-TEST(Attribution, CidrMatching) {
-  Cidr c;
-  ASSERT_TRUE(ParseCidr("10.0.0.0/8", &c));
-  EXPECT_TRUE(CidrContains(c, Ip("10.200.1.1")));
-  EXPECT_FALSE(CidrContains(c, Ip("11.0.0.1")));
-  EXPECT_FALSE(CidrContains(c, Ip("::ffff:0:0")));  // v6 never matches a v4 range
-  ASSERT_TRUE(ParseCidr("2001:db8::/32", &c));
-  EXPECT_TRUE(CidrContains(c, Ip("2001:db8:ffff::1")));
-  ASSERT_TRUE(ParseCidr("192.0.2.7", &c));
-  EXPECT_TRUE(CidrContains(c, Ip("192.0.2.7")));
-  EXPECT_FALSE(CidrContains(c, Ip("192.0.2.8")));
-  EXPECT_FALSE(ParseCidr("10.0.0.0/", &c));
-  EXPECT_FALSE(ParseCidr("10.0.0.0/33", &c));
-  EXPECT_FALSE(ParseCidr("nonsense", &c));
 }
 
 TEST(Attribution, ForwardedForIsBelievedOnlyFromTrustedProxies) {
@@ -90,19 +73,6 @@ TEST(Attribution, TruncationNeverSplitsUtf8) {
   EXPECT_EQ(TruncateUtf8(s, 3), "ab");
   EXPECT_EQ(TruncateUtf8(s, 4), s);
   EXPECT_EQ(TruncateUtf8("abcdef", 3), "abc");
-}
-
-TEST(Attribution, FormatIpV4AgreesWithInetNtop) {
-  for (uint32_t v : {0u, 1u, 9u, 10u, 99u, 100u, 255u, 256u, 0x0a000005u, 0x7f000001u,
-                     0xc0a80101u, 0xfffffffeu, 0xffffffffu, 0x01020304u, 0xdeadbeefu}) {
-    IpAddress ip;
-    ip.v4 = true;
-    ip.bytes[10] = ip.bytes[11] = 0xff;
-    for (int i = 0; i < 4; ++i) ip.bytes[12 + i] = static_cast<uint8_t>(v >> (24 - 8 * i));
-    char want[INET_ADDRSTRLEN];
-    ASSERT_NE(inet_ntop(AF_INET, ip.bytes.data() + 12, want, sizeof want), nullptr);
-    EXPECT_EQ(FormatIp(ip), want);
-  }
 }
 
 }  // namespace refgate
