@@ -78,7 +78,7 @@ bool ParseDurability(std::string_view s, Durability* out) {
 }
 
 ClickLog::ClickLog(const Options& opt, uint64_t next_seq)
-    : opt_(opt), io_(opt.io ? opt.io : DefaultSegmentIo()), id_(NextLogId()), next_seq_(next_seq) {}
+    : opt_(opt), io_(opt.io ? opt.io : DefaultFileIo()), id_(NextLogId()), next_seq_(next_seq) {}
 
 Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
                       std::vector<std::string>* notes) {

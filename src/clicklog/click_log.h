@@ -64,7 +64,7 @@
 #include <vector>
 
 #include "clicklog/click_sink.h"
-#include "clicklog/segment_io.h"
+#include "util/file_io.h"
 #include "refgate/status.h"
 #include "util/metrics.h"
 
@@ -83,7 +83,7 @@ struct Options {
   int max_wait_ms = 1000;
   size_t max_queued = 1 << 20;  // per producer thread: records beyond this are dropped at once
   int max_gather_us = 1000;     // "sync": the longest a batch waits for more (GatherForSync)
-  SegmentIo* io = nullptr;      // null: the real system calls
+  FileIo* io = nullptr;      // null: the real system calls
 };
 
 class ClickLog : public ClickSink {
@@ -205,7 +205,7 @@ class ClickLog : public ClickSink {
   // Read by every Append; written seldom (cache lines apart from the
   // writer's state, which changes with every record).
   const Options opt_;
-  SegmentIo* const io_;
+  FileIo* const io_;
   const uint64_t id_;  // tells this log from an earlier one at the same address
   std::atomic<bool> closing_{false};
   std::atomic<bool> writer_asleep_{false};

@@ -8,7 +8,7 @@
 #include <filesystem>
 
 #include "clicklog/reader.h"
-#include "clicklog/segment_io.h"
+#include "util/file_io.h"
 
 namespace refgate::clicklog {
 namespace {
@@ -68,7 +68,7 @@ Status Recover(const std::string& dir, RecoveryResult* out) {
     out->next_seq = std::max(out->next_seq, first_seq);
     segments.pop_back();
   }
-  if (s.ok() && DefaultSegmentIo()->SyncDir(dir) != 0) {
+  if (s.ok() && DefaultFileIo()->SyncDir(dir) != 0) {
     return Status::IOError(dir + ": fsync failed");
   }
   return s;

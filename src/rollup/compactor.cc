@@ -14,6 +14,7 @@
 
 #include "clicklog/format.h"
 #include "clicklog/reader.h"
+#include "clicklog/retention.h"
 #include "rollup/aggregate.h"
 #include "rollup/publish.h"
 #include "rollup/rows.h"
@@ -145,20 +146,6 @@ class DamageReporter : public clicklog::Reporter {
   std::vector<clicklog::Damage> pending_;
 };
 
-void DeleteOldSegments(const std::string& dir,
-                       const std::vector<std::pair<uint64_t, std::string>>& segments,
-                       uint64_t through_seq, int retention_days, CompactResult* result) {
-  auto cutoff = std::filesystem::file_time_type::clock::now() - std::chrono::hours(24) * retention_days;
-  // Never the newest: it may still be written.
-  for (size_t i = 0; i + 1 < segments.size(); ++i) {
-    if (segments[i + 1].first - 1 > through_seq) break;  // not all rolled up
-    std::string path = dir + "/" + segments[i].second;
-    std::error_code ec;
-    auto mtime = std::filesystem::last_write_time(path, ec);
-    if (!ec && mtime < cutoff && std::filesystem::remove(path, ec)) ++result->segments_deleted;
-  }
-}
-
 }  // namespace
 
 Status Compact(const CompactOptions& opt, CompactResult* result) {
@@ -257,11 +244,12 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
 
   if (!dirty.empty() || !std::filesystem::exists(rollups + "/manifest.json")) {
     if (s = Publish(*db, rollups, dirty, last_seq,
-                         opt.io ? opt.io : clicklog::DefaultSegmentIo()); !s.ok()) return s;
+                         opt.io ? opt.io : DefaultFileIo()); !s.ok()) return s;
     result->dates_published = dirty.size();
     if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
   }
-  DeleteOldSegments(clicks, segments, last_seq, opt.retention_days, result);
+  result->segments_deleted =
+      clicklog::DeleteRolledUpSegments(clicks, segments, last_seq, opt.retention_days);
   return unreadable;  // what came before it is committed and published
 }
 

@@ -23,7 +23,7 @@
 #include <functional>
 #include <string>
 
-#include "clicklog/segment_io.h"
+#include "util/file_io.h"
 #include "refgate/status.h"
 
 namespace refgate::rollup {
@@ -37,7 +37,7 @@ struct CompactOptions {
   // For tests: called after the state commit, before publishing.
   std::function<void()> after_commit = nullptr;
   // For tests: the file calls publishing makes (fault injection); null: the real ones.
-  clicklog::SegmentIo* io = nullptr;
+  FileIo* io = nullptr;
 };
 
 struct CompactResult {

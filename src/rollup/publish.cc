@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "clicklog/segment_io.h"
+#include "util/file_io.h"
 #include "rollup/csv.h"
 #include "rollup/rows.h"
 #include "util/time.h"
@@ -21,7 +21,7 @@ namespace {
 
 // The click log's own file calls, so there is one write loop and one
 // directory sync in the project.
-Status SyncDir(clicklog::SegmentIo* io, const std::string& dir) {
+Status SyncDir(FileIo* io, const std::string& dir) {
   int err = io->SyncDir(dir);
   return err == 0 ? Status::OK() : Status::IOError(dir + ": fsync: " + std::strerror(err));
 }
@@ -98,31 +98,8 @@ Status ReferrersCsv(const StateDb& db, std::string* out) {
 
 }  // namespace
 
-Status WriteFileAtomic(clicklog::SegmentIo* io, const std::string& path,
-                       std::string_view content) {
-  std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError(tmp + ": " + std::strerror(errno));
-  const char* what = "write";
-  int err = io->Write(fd, content.data(), content.size(), 0);
-  if (err == 0) {
-    what = "fdatasync";
-    err = io->Sync(fd);
-  }
-  io->Close(fd);
-  if (err == 0 && rename(tmp.c_str(), path.c_str()) != 0) {
-    what = "rename";
-    err = errno;
-  }
-  if (err != 0) {
-    unlink(tmp.c_str());
-    return Status::IOError(path + ": " + what + ": " + std::strerror(err));
-  }
-  return SyncDir(io, fs::path(path).parent_path().string());
-}
-
 Status Publish(const StateDb& db, const std::string& dir, const std::set<std::string>& dates,
-               uint64_t through_seq, clicklog::SegmentIo* io) {
+               uint64_t through_seq, FileIo* io) {
   std::string content;
   for (const std::string& date : dates) {
     std::string day_dir = dir + "/daily/date=" + date;

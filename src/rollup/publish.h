@@ -7,7 +7,7 @@
 #include <set>
 #include <string>
 
-#include "clicklog/segment_io.h"
+#include "util/file_io.h"
 #include "refgate/status.h"
 #include "store/state_db.h"
 
@@ -20,14 +20,7 @@ namespace refgate::rollup {
 // between a write and its rename leaves <file>.tmp; the next run rewrites
 // the same files (the dates to publish stay committed until a publish
 // succeeds), so it overwrites and renames it. `io` makes writes and syncs.
-Status Publish(const StateDb& db, const std::string& dir, const std::set<std::string>& dates,
-               uint64_t through_seq, clicklog::SegmentIo* io);
-
-// Writes `content` to `path` durably and atomically: to <path>.tmp, fdatasync,
-// rename, fsync of the directory. On failure the temporary file is removed
-// and `path` is untouched; a failed sync is never retried (its pages may be
-// lost), the whole file is written again by the next run.
-Status WriteFileAtomic(clicklog::SegmentIo* io, const std::string& path,
-                       std::string_view content);
+[[nodiscard]] Status Publish(const StateDb& db, const std::string& dir, const std::set<std::string>& dates,
+               uint64_t through_seq, FileIo* io);
 
 }  // namespace refgate::rollup

@@ -1,5 +1,5 @@
 // The writer: group commit, durability modes, recovery, and what it does
-// when the disk stalls or fails (faults injected through SegmentIo).
+// when the disk stalls or fails (faults injected through FileIo).
 #include "clicklog/click_log.h"
 
 #include <atomic>
@@ -40,7 +40,7 @@ bool WaitUntil(const std::function<bool()>& cond, std::chrono::milliseconds limi
 }
 
 // Real I/O, with hooks that can fail, stall or hold a call.
-struct FaultyIo : SegmentIo {
+struct FaultyIo : FileIo {
   std::atomic<int> fail_writes{0};  // next n writes fail with ENOSPC
   std::atomic<int> fail_syncs{0};   // next n syncs fail with EIO
   std::atomic<int> stall_ms{0};     // every sync sleeps this long first (makes syncs slow)
@@ -77,10 +77,10 @@ struct FaultyIo : SegmentIo {
     ++writes;
     if (fail_writes > 0) {
       --fail_writes;
-      SegmentIo::Write(fd, p, n / 2, offset);  // a partial write lands first
+      FileIo::Write(fd, p, n / 2, offset);  // a partial write lands first
       return ENOSPC;
     }
-    return SegmentIo::Write(fd, p, n, offset);
+    return FileIo::Write(fd, p, n, offset);
   }
   int Sync(int fd) override {
     const int stall = stall_ms.load();  // read first: a test may change it once it sees the sync
@@ -96,16 +96,16 @@ struct FaultyIo : SegmentIo {
       failed_fd = fd;
       return EIO;
     }
-    return SegmentIo::Sync(fd);
+    return FileIo::Sync(fd);
   }
   int StartWriteback(int fd, uint64_t offset, uint64_t n) override {
     std::lock_guard lock(mu);
     writebacks.push_back({offset, n});
-    return SegmentIo::StartWriteback(fd, offset, n);
+    return FileIo::StartWriteback(fd, offset, n);
   }
   void Close(int fd) override {
     if (fd == failed_fd) failed_fd = -1;  // its number may be reused from here on
-    SegmentIo::Close(fd);
+    FileIo::Close(fd);
   }
 };
 

@@ -400,7 +400,7 @@ TEST_F(CompactorTest, AnUnknownRecordThatIsNotIgnorableStopsTheRunAfterCommittin
 // Fails the n-th write or sync of a publish with `err`, or "kills" the run
 // there by throwing (what a kill leaves on disk: a temporary file written,
 // never renamed). Counts the calls made after the fault: there must be none.
-class FaultyIo : public clicklog::SegmentIo {
+class FaultyIo : public FileIo {
  public:
   enum class At { kWrite, kSync };
   struct Killed {};
@@ -409,16 +409,16 @@ class FaultyIo : public clicklog::SegmentIo {
   int Write(int fd, const char* data, size_t n, uint64_t offset) override {
     after_fault_ += fired_;
     if (at_ == At::kWrite && ++count_ == nth_) return Fire();
-    return SegmentIo::Write(fd, data, n, offset);
+    return FileIo::Write(fd, data, n, offset);
   }
   int Sync(int fd) override {
     after_fault_ += fired_;
     if (at_ == At::kSync && ++count_ == nth_) return Fire();
-    return SegmentIo::Sync(fd);
+    return FileIo::Sync(fd);
   }
   int SyncDir(const std::string& dir) override {
     after_fault_ += fired_;
-    return SegmentIo::SyncDir(dir);
+    return FileIo::SyncDir(dir);
   }
 
   bool fired() const { return fired_; }

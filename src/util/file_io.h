@@ -1,0 +1,40 @@
+// FileIo: the file system calls that refgate's durable files are made with
+// (click log segments, published rollups), behind one interface so tests
+// can inject stalls and failures (ENOSPC, EIO).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "refgate/status.h"
+
+namespace refgate {
+
+class FileIo {
+ public:
+  virtual ~FileIo() = default;
+  // Each returns 0 or an errno value.
+  virtual int Create(const std::string& path, int* fd);  // O_CREAT|O_EXCL
+  // All n bytes at `offset`, or an error.
+  virtual int Write(int fd, const char* data, size_t n, uint64_t offset);
+  virtual int Sync(int fd);  // fdatasync
+  // Starts writing n bytes at `offset` back to the disk and returns without
+  // waiting (sync_file_range): a hint, no promise of durability.
+  virtual int StartWriteback(int fd, uint64_t offset, uint64_t n);
+  virtual int Truncate(int fd, size_t size);
+  virtual int SyncDir(const std::string& dir);
+  virtual void Close(int fd);
+};
+
+// The real thing.
+FileIo* DefaultFileIo();
+
+// Publishes `content` at `path`: written to path + ".tmp", fdatasynced,
+// renamed over `path`, and the directory synced. A reader sees the old
+// file or the new one, never part of one; on failure the temporary file is
+// removed and `path` is left as it was. A failed sync is never retried (its
+// pages may be lost): the caller writes the whole file again.
+[[nodiscard]] Status WriteFileAtomic(FileIo* io, const std::string& path, std::string_view content);
+
+}  // namespace refgate
