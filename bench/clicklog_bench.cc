@@ -115,7 +115,7 @@ void CloseLog(const benchmark::State&) {
 
 struct Waiter : Completion {
   std::atomic<bool> done{false};
-  void Complete() override {
+  void Complete(Outcome) override {
     done.store(true, std::memory_order_release);
     done.notify_one();
   }
@@ -173,7 +173,7 @@ BENCHMARK(BM_LogAppend)
 struct Window : Completion {
   std::atomic<int>* inflight;
   int window;
-  void Complete() override {
+  void Complete(Outcome) override {
     if (inflight->fetch_sub(1, std::memory_order_release) == window) inflight->notify_one();
   }
 };

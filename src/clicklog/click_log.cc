@@ -136,19 +136,16 @@ ClickLog::Chunk ClickLog::Producer::Swap() {
   return taken;
 }
 
-bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
-  bool wait = done != nullptr && opt_.durability == Durability::kSync;
+template <typename Frame>
+ClickLog::Enqueued ClickLog::Enqueue(bool wait, Completion* done, Frame&& frame) {
   Producer* p = ThisThreadsProducer();
   int64_t now = wait ? SteadyNs() : 0;
   {
     std::lock_guard lock(p->mu);
     // closing_ is read under the lock (see WriterLoop).
-    if (p->Queued() >= opt_.max_queued || closing_.load()) {
-      M().clicks_dropped.Add();
-      return false;
-    }
+    if (p->Queued() >= opt_.max_queued || closing_.load()) return Enqueued::kDropped;
     p->appended.store(p->appended.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    AppendUnsealedClick(&p->chunk.bytes, rec);
+    frame(&p->chunk.bytes);
     ++p->chunk.records;
     if (wait) p->chunk.waiters.push_back({done, now});
     if (p->chunk.bytes.size() >= kChunkBytes) {
@@ -162,7 +159,21 @@ bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
   if (writer_asleep_.load() && writer_asleep_.exchange(false)) wake_.release();
   // The writer may be gathering records for its next sync (GatherForSync).
   if (gather_need_.load() > 0 && gather_need_.fetch_sub(1) == 1) wake_.release();
-  return wait;
+  return wait ? Enqueued::kWaiting : Enqueued::kQueued;
+}
+
+bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
+  const bool wait = done != nullptr && opt_.durability == Durability::kSync;
+  const Enqueued q = Enqueue(wait, done, [&rec](std::string* chunk) { AppendUnsealedClick(chunk, rec); });
+  if (q == Enqueued::kDropped) M().clicks_dropped.Add();
+  return q == Enqueued::kWaiting;
+}
+
+bool ClickLog::AppendDurable(RecordType type, std::string_view payload, Completion* done) {
+  const Enqueued q = Enqueue(true, done, [type, payload](std::string* chunk) {
+    AppendUnsealedRecord(chunk, type, payload);
+  });
+  return q == Enqueued::kWaiting;
 }
 
 void ClickLog::Close() {
@@ -336,7 +347,9 @@ void ClickLog::Complain(const std::string& what, int err, size_t dropped) {
 size_t ClickLog::WriteBatch() {
   const uint64_t first = next_seq_;
   size_t records = 0, bytes = 0;
+  bool waited_on = false;  // outside "sync", only a durable append waits
   for (Chunk& c : batch_) {
+    waited_on |= !c.waiters.empty();
     for (size_t at = 0; at < c.bytes.size();) {
       char* rec = c.bytes.data() + at;
       SealRecord(rec, next_seq_++);
@@ -380,11 +393,13 @@ size_t ClickLog::WriteBatch() {
     healthy_.store(false);
     M().clicks_dropped.Add(records);
     Complain(op, err, records);
+    batch_outcome_ = Outcome::kFailed;
     return bytes;
   }
   segment_size_ += bytes;
   M().log_records.Add(records);
   M().log_bytes.Add(bytes);
+  batch_outcome_ = Outcome::kOk;
   if (sync) {
     durable_seq_.store(next_seq_ - 1, std::memory_order_release);
   } else {
@@ -396,6 +411,16 @@ size_t ClickLog::WriteBatch() {
     if (segment_size_ - written_back_ >= kWritebackBytes) {
       (void)io_->StartWriteback(fd_, written_back_, segment_size_ - written_back_);
       written_back_ = segment_size_;
+    }
+    // A record appended with AppendDurable is synced in every mode: its
+    // caller acknowledges nothing before it is on disk.
+    if (waited_on) {
+      const uint64_t last = next_seq_ - 1;
+      SyncNow();
+      if (durable_seq() < last) {
+        batch_outcome_ = Outcome::kFailed;
+        return bytes;  // SyncFailed counted it and abandoned the segment
+      }
     }
   }
   healthy_.store(true);
@@ -555,7 +580,7 @@ void ClickLog::Finish() {
     // The batch's waiters were registered first and in this order; the
     // watchdog may have completed some already.
     for (size_t i = 0; i < c.waiters.size(); ++i) {
-      if (Completion* done = waiting_.front().done) done->Complete();
+      if (Completion* done = waiting_.front().done) done->Complete(batch_outcome_);
       waiting_.pop_front();
     }
     if (c.owner != nullptr) GiveBack(c);  // else given back once written
@@ -600,7 +625,7 @@ void ClickLog::WatchdogLoop() {
         next = std::min(next, deadline);
         continue;
       }
-      w.done->Complete();
+      w.done->Complete(Outcome::kTimedOut);
       w.done = nullptr;
       M().log_released.Add();
     }

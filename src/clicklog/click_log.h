@@ -64,6 +64,7 @@
 #include <vector>
 
 #include "clicklog/click_sink.h"
+#include "clicklog/format.h"
 #include "util/file_io.h"
 #include "refgate/status.h"
 #include "util/metrics.h"
@@ -94,7 +95,21 @@ class ClickLog : public ClickSink {
                      std::vector<std::string>* notes);
   ~ClickLog() override;  // Close()
 
-  bool Append(const ClickRecord& rec, Completion* done) override;  // rec.seq is ignored
+  // A click. In "sync", with `done`, returns true and completes done with
+  // the outcome (ClickSink); in the other modes nothing waits. rec.seq is
+  // ignored. A record dropped at once (max_queued, closed) is counted in
+  // refgate_clicks_dropped_total.
+  bool Append(const ClickRecord& rec, Completion* done) override;
+
+  // A record of any type that must be durable before its caller answers
+  // (a conversion event), whatever the durability mode: the writer syncs
+  // every batch that holds one. Returns true and later completes `done`
+  // once, from the writer or the watchdog: kOk once the record is on disk,
+  // kFailed if its write or sync failed (it may be lost), kTimedOut after
+  // max_wait_ms (it may still be written). Returns false, never touching
+  // `done`, when the record was dropped at once (max_queued, closed).
+  // REQUIRES: done != nullptr, payload.size() <= kMaxPayload.
+  bool AppendDurable(RecordType type, std::string_view payload, Completion* done);
   bool Healthy() const override { return healthy_.load(std::memory_order_relaxed); }
 
   // Writes and syncs everything appended so far, completes every waiter and
@@ -149,6 +164,11 @@ class ClickLog : public ClickSink {
 
   explicit ClickLog(const Options& opt, uint64_t next_seq);
   Producer* ThisThreadsProducer();
+  enum class Enqueued { kDropped, kQueued, kWaiting };
+  // Frames one record into this thread's chunk with frame(&chunk_bytes),
+  // registering `done` when `wait`.
+  template <typename Frame>
+  Enqueued Enqueue(bool wait, Completion* done, Frame&& frame);
   void WriterLoop();
   void WatchdogLoop();
   bool HasUntaken();
@@ -241,6 +261,7 @@ class ClickLog : public ClickSink {
   size_t released_ = 0;      // visitors the last batch released
   int64_t last_complaint_ns_ = -2'000'000'000;
   std::vector<Chunk> batch_;
+  Outcome batch_outcome_ = Outcome::kOk;  // what Finish tells the batch's waiters
   std::string buf_;  // a small batch's chunks joined, for one write
 
   // Outside "sync": the writer's hand-off to the syncer thread. The writer

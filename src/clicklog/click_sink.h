@@ -11,11 +11,12 @@ class ClickSink {
   virtual ~ClickSink() = default;
 
   // Records `rec` (its sequence number comes from the log), copying what it
-  // keeps before it returns: the caller may reuse `rec`. When `done` is non-null and
-  // the sink makes visitors wait for durability, returns true and later
-  // calls done->Complete() exactly once (any thread): after the record is
-  // durable, or once the sink's maximum wait has passed. Otherwise returns
-  // false and never touches `done`. Thread-safe; never blocks on disk.
+  // keeps before it returns: the caller may reuse `rec`. When `done` is
+  // non-null and the sink makes visitors wait for durability, returns true
+  // and later calls done->Complete() exactly once (any thread) with the
+  // outcome: kOk once the record is durable, kFailed if it could not be
+  // written, kTimedOut once the sink's maximum wait has passed. Otherwise
+  // returns false and never touches `done`. Thread-safe; never blocks on disk.
   virtual bool Append(const ClickRecord& rec, Completion* done) = 0;
 
   // False while records cannot be written (/readyz answers 503).

@@ -66,6 +66,12 @@ void AppendRecord(std::string* dst, RecordType type, uint64_t seq, std::string_v
   SealRecord(dst->data() + start, seq);
 }
 
+size_t AppendUnsealedRecord(std::string* dst, RecordType type, std::string_view payload) {
+  size_t start = StartRecord(dst, type, payload.size());
+  payload.copy(dst->data() + start + kHeaderSize, payload.size());
+  return kHeaderSize + payload.size();
+}
+
 // One resize for header and payload: the record is sized before it is written.
 size_t AppendUnsealedClick(std::string* dst, const ClickRecord& r) {
   const ClickFields fields(r);

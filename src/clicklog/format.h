@@ -52,6 +52,8 @@ void AppendRecord(std::string* dst, RecordType type, uint64_t seq, std::string_v
 // checksum left zero for SealRecord: producers frame, the writer numbers.
 // Returns the record's framed size.
 size_t AppendUnsealedClick(std::string* dst, const ClickRecord& rec);
+// The same for any type: `payload` copied after the header.
+size_t AppendUnsealedRecord(std::string* dst, RecordType type, std::string_view payload);
 // Sets the seq and the checksum of a framed record whose length is set.
 void SealRecord(char* record, uint64_t seq);
 

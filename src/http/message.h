@@ -71,7 +71,7 @@ class Handler {
   virtual void RenderRefusal(HttpResponse* res) const = 0;
 
   // Fills *res. Returns true when *res is complete. Returns false when it
-  // will instead call done->Complete() once *res is complete (from any
+  // will instead call done->Complete(Outcome::kOk) once *res is complete (from any
   // thread); the caller leaves *res alone until then.
   virtual bool Handle(const HttpRequest& req, HttpResponse* res, Completion* done) = 0;
 };

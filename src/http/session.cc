@@ -271,7 +271,7 @@ void Session::Dispatch() {
   }
 }
 
-void Session::Complete() {
+void Session::Complete(Outcome) {
   // Join the worker's ready list; only the push that finds it empty posts,
   // so a batch of clicks costs one post (and one wake-up) per worker.
   Session* old = reg_->ready.load(std::memory_order_relaxed);

@@ -118,7 +118,7 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   void SetReusable(bool reusable);
   void OnIdle(boost::beast::error_code ec, size_t n);
   void Dispatch();
-  void Complete() override;
+  void Complete(Outcome outcome) override;  // any outcome: the response goes out
   static void DrainReady(SessionRegistry* reg);
   void Write();
   void OnWrite(boost::beast::error_code ec);

@@ -18,7 +18,11 @@ using namespace std::chrono_literals;
 
 struct Waiter : Completion {
   std::atomic<int> calls{0};
-  void Complete() override { calls.fetch_add(1); }
+  std::atomic<Outcome> outcome{Outcome::kOk};
+  void Complete(Outcome o) override {
+    outcome = o;
+    calls.fetch_add(1);
+  }
   bool WaitFor(std::chrono::milliseconds limit) {
     auto end = std::chrono::steady_clock::now() + limit;
     while (calls.load() == 0 && std::chrono::steady_clock::now() < end) {
@@ -720,6 +724,89 @@ TEST(ClickLog, AProducerPastMaxQueuedDropsAndCountsUntilTheWriterCatchesUp) {
   ASSERT_TRUE(later.WaitFor(5s));
   log->Close();
   EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 101));
+}
+
+// --- Records that must be durable, in every mode ----------------------------
+
+constexpr auto kEvent = static_cast<RecordType>(kIgnorableBit | 0x7e);  // a test type
+
+const Durability kModes[] = {Durability::kSync, Durability::kInterval, Durability::kNone};
+
+TEST(ClickLog, ADurableAppendCompletesOkOnlyOnceItsRecordIsSyncedInEveryMode) {
+  for (Durability d : kModes) {
+    ScratchDir dir;
+    FaultyIo io;
+    auto log = OpenLog({.dir = dir.path(), .durability = d, .interval_ms = 60000, .io = &io});
+    GateGuard guard{io};
+    for (int i = 0; i < 10; ++i) log->Append(MakeClick(i), nullptr);  // clicks before it
+    io.Hold();
+    Waiter w;
+    ASSERT_TRUE(log->AppendDurable(kEvent, "an event", &w));
+    ASSERT_TRUE(io.WaitForSyncs(1)) << static_cast<int>(d);
+    EXPECT_EQ(w.calls.load(), 0);  // written, its sync held: not acknowledged
+    io.Release();
+    ASSERT_TRUE(w.WaitFor(20s));
+    EXPECT_EQ(w.outcome.load(), Outcome::kOk);
+    EXPECT_EQ(log->durable_seq(), 11u) << static_cast<int>(d);
+    log->Close();
+    EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 11));
+  }
+}
+
+TEST(ClickLog, ADurableAppendIntoAFailingDiskCompletesFailed) {
+  for (Durability d : kModes) {
+    for (bool fail_sync : {false, true}) {
+      ScratchDir dir;
+      FaultyIo io;
+      auto log = OpenLog({.dir = dir.path(), .durability = d, .io = &io});
+      (fail_sync ? io.fail_syncs : io.fail_writes) = 1;
+      Waiter w;
+      ASSERT_TRUE(log->AppendDurable(kEvent, "lost?", &w));
+      ASSERT_TRUE(w.WaitFor(20s));
+      EXPECT_EQ(w.outcome.load(), Outcome::kFailed)
+          << static_cast<int>(d) << (fail_sync ? " sync" : " write");
+      EXPECT_EQ(w.calls.load(), 1);
+      // The disk is back: the next one is durable.
+      Waiter again;
+      ASSERT_TRUE(log->AppendDurable(kEvent, "kept", &again));
+      ASSERT_TRUE(again.WaitFor(20s));
+      EXPECT_EQ(again.outcome.load(), Outcome::kOk) << static_cast<int>(d);
+      log->Close();
+    }
+  }
+}
+
+TEST(ClickLog, ADurableAppendIntoAStalledDiskCompletesTimedOut) {
+  for (Durability d : kModes) {
+    ScratchDir dir;
+    FaultyIo io;
+    auto log = OpenLog({.dir = dir.path(), .durability = d, .max_wait_ms = 100, .io = &io});
+    GateGuard guard{io};
+    io.Hold();  // the disk never answers until released
+    Waiter w;
+    ASSERT_TRUE(log->AppendDurable(kEvent, "waiting", &w));
+    ASSERT_TRUE(w.WaitFor(20s));
+    EXPECT_EQ(w.outcome.load(), Outcome::kTimedOut) << static_cast<int>(d);
+    EXPECT_EQ(log->durable_seq(), 0u);
+    io.Release();
+    log->Close();
+    EXPECT_EQ(w.calls.load(), 1);                   // never completed twice
+    EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 1));  // and still written
+  }
+}
+
+TEST(ClickLog, AVisitorsWaitSaysWhetherItsClickWasWritten) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(), .io = &io});
+  io.fail_writes = 1;
+  Waiter lost, kept;
+  ASSERT_TRUE(log->Append(MakeClick(1), &lost));
+  ASSERT_TRUE(lost.WaitFor(20s));
+  EXPECT_EQ(lost.outcome.load(), Outcome::kFailed);
+  ASSERT_TRUE(log->Append(MakeClick(2), &kept));
+  ASSERT_TRUE(kept.WaitFor(20s));
+  EXPECT_EQ(kept.outcome.load(), Outcome::kOk);
 }
 
 TEST(ClickLog, AppendAfterCloseIsDroppedNotLost) {
