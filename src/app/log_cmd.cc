@@ -6,6 +6,7 @@
 #include "app/app.h"
 #include "clicklog/format.h"
 #include "clicklog/reader.h"
+#include "clicklog/records.h"
 #include "util/time.h"
 #include "util/utf8.h"
 
@@ -27,6 +28,28 @@ class PrintToStderr : public clicklog::Reporter {
     std::fprintf(stderr, "refgate log: skipped %llu damaged bytes at offset %llu of %s (%s)\n",
                  static_cast<unsigned long long>(d.bytes),
                  static_cast<unsigned long long>(d.offset), d.segment.c_str(), d.reason.c_str());
+  }
+};
+
+// `log verify`: the records by kind; an unreadable one is printed.
+class TypeCounts : public clicklog::RecordHandler {
+ public:
+  void OnClick(const clicklog::Record&, const ClickRecord&) override { ++clicks; }
+  void OnIgnored(const clicklog::Record&) override { ++ignored; }
+  void OnUnknown(const clicklog::Record& rec) override {
+    Unreadable(rec, "unknown type, not ignorable (a newer refgate wrote it)");
+  }
+  void OnUndecodable(const clicklog::Record& rec, const Status& why) override {
+    Unreadable(rec, why.ToString());
+  }
+  uint64_t clicks = 0, ignored = 0, unreadable = 0;
+
+ private:
+  void Unreadable(const clicklog::Record& rec, const std::string& why) {
+    ++unreadable;
+    std::printf("UNREADABLE: seq %llu type 0x%02x at offset %llu: %s\n",
+                static_cast<unsigned long long>(rec.seq), static_cast<unsigned>(rec.type),
+                static_cast<unsigned long long>(rec.offset), why.c_str());
   }
 };
 
@@ -52,6 +75,37 @@ json::object ClickToJson(uint64_t seq, const ClickRecord& c) {
 
 }  // namespace
 
+namespace {
+
+// `log dump`: every record of a known type as one JSON line; what it passes
+// over, on stderr.
+class Dumper : public clicklog::RecordHandler {
+ public:
+  void OnClick(const clicklog::Record& rec, const ClickRecord& click) override {
+    std::string line = json::serialize(ClickToJson(rec.seq, click));
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+  void OnIgnored(const clicklog::Record& rec) override {
+    Note(rec, "record of an unknown ignorable type skipped");
+  }
+  void OnUnknown(const clicklog::Record& rec) override {
+    Note(rec, "record of an unknown type that is not ignorable: a newer refgate wrote it");
+  }
+  void OnUndecodable(const clicklog::Record& rec, const Status& why) override {
+    Note(rec, why.ToString());
+  }
+
+ private:
+  static void Note(const clicklog::Record& rec, const std::string& what) {
+    std::fprintf(stderr, "refgate log dump: seq %llu (type 0x%02x): %s\n",
+                 static_cast<unsigned long long>(rec.seq), static_cast<unsigned>(rec.type),
+                 what.c_str());
+  }
+};
+
+}  // namespace
+
 int RunLogDump(const std::string& data_dir, uint64_t from_seq) {
   PrintToStderr reporter;
   clicklog::LogReader reader(data_dir + "/clicks", &reporter);
@@ -62,18 +116,9 @@ int RunLogDump(const std::string& data_dir, uint64_t from_seq) {
   static char buf[1 << 16];
   std::setvbuf(stdout, buf, _IOFBF, sizeof buf);
   clicklog::Record rec;
-  ClickRecord click;
-  while (reader.Next(&rec)) {
-    if (rec.type != clicklog::kClick) continue;  // a newer writer's record type
-    if (Status s = clicklog::DecodeClick(rec.payload, &click); !s.ok()) {
-      std::fprintf(stderr, "refgate log dump: seq %llu: %s\n",
-                   static_cast<unsigned long long>(rec.seq), s.ToString().c_str());
-      continue;
-    }
-    std::string line = json::serialize(ClickToJson(rec.seq, click));
-    line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stdout);
-  }
+  clicklog::RecordDispatcher dispatch;
+  Dumper dumper;
+  while (reader.Next(&rec)) dispatch.Dispatch(rec, &dumper);
   std::fflush(stdout);
   if (!reader.status().ok()) {
     std::fprintf(stderr, "refgate log dump: %s\n", reader.status().ToString().c_str());
@@ -94,7 +139,10 @@ int RunLogVerify(const std::string& data_dir) {
   Status s = reader.Open(0);
   uint64_t records = 0, first = 0, last = 0, gaps = 0;
   clicklog::Record rec;
+  clicklog::RecordDispatcher dispatch;
+  TypeCounts types;
   while (s.ok() && reader.Next(&rec)) {
+    dispatch.Dispatch(rec, &types);
     if (records > 0 && rec.seq != last + 1) {
       ++gaps;
       std::printf("GAP: sequence numbers %llu to %llu are missing (before %s offset %llu)\n",
@@ -121,15 +169,20 @@ int RunLogVerify(const std::string& data_dir) {
                 static_cast<unsigned long long>(d.bytes), d.reason.c_str());
     if (!tail) ++damaged;
   }
+  const uint64_t bad = damaged + gaps + types.unreadable;
   std::printf("%zu segments, %llu records", segments.size(),
               static_cast<unsigned long long>(records));
   if (records > 0) {
     std::printf(", seq %llu to %llu", static_cast<unsigned long long>(first),
                 static_cast<unsigned long long>(last));
   }
-  std::printf(", %zu damaged ranges, %llu gaps: %s\n", damaged,
-              static_cast<unsigned long long>(gaps), damaged + gaps == 0 ? "OK" : "DAMAGED");
-  return damaged + gaps == 0 ? kExitOk : kExitFailure;
+  std::printf(" (%llu clicks, %llu of unknown ignorable types), %zu damaged ranges, %llu gaps, "
+              "%llu unreadable records: %s\n",
+              static_cast<unsigned long long>(types.clicks),
+              static_cast<unsigned long long>(types.ignored), damaged,
+              static_cast<unsigned long long>(gaps),
+              static_cast<unsigned long long>(types.unreadable), bad == 0 ? "OK" : "DAMAGED");
+  return bad == 0 ? kExitOk : kExitFailure;
 }
 
 }  // namespace refgate

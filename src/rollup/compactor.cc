@@ -14,6 +14,7 @@
 
 #include "clicklog/format.h"
 #include "clicklog/reader.h"
+#include "clicklog/records.h"
 #include "clicklog/retention.h"
 #include "rollup/aggregate.h"
 #include "rollup/publish.h"
@@ -146,6 +147,44 @@ class DamageReporter : public clicklog::Reporter {
   std::vector<clicklog::Damage> pending_;
 };
 
+// What a run does with each record read (clicklog/records.h): clicks are
+// counted, ignorable types skipped, undecodable ones counted and reported.
+// An unknown type without kIgnorableBit, or a failing state, stops the run.
+class Counter : public clicklog::RecordHandler {
+ public:
+  Counter(Aggregate* agg, CompactResult* result) : agg_(agg), result_(result) {}
+  void OnClick(const clicklog::Record&, const ClickRecord& click) override {
+    if (Status s = agg_->Add(click); !s.ok()) {
+      status_ = s;
+      return;
+    }
+    ++result_->records;
+  }
+  void OnIgnored(const clicklog::Record&) override { ++result_->skipped; }
+  void OnUnknown(const clicklog::Record& rec) override {
+    status_ = Status::Corruption("record " + std::to_string(rec.seq) + " has type " +
+                                 std::to_string(rec.type) +
+                                 ", unknown to this version and not ignorable");
+    stop_ = true;
+  }
+  void OnUndecodable(const clicklog::Record& rec, const Status& why) override {
+    ++result_->undecodable;  // checksummed, so written so by a writer bug
+    std::fprintf(stderr, "refgate: compact: record %llu does not decode: %s\n",
+                 static_cast<unsigned long long>(rec.seq), why.ToString().c_str());
+  }
+  // A record the run must not pass: it stops before it, and commits.
+  bool stop() const { return stop_; }
+  // False once the run must end: stop(), or the state failed.
+  bool ok() const { return status_.ok(); }
+  const Status& status() const { return status_; }
+
+ private:
+  Aggregate* agg_;
+  CompactResult* result_;
+  Status status_;
+  bool stop_ = false;
+};
+
 }  // namespace
 
 Status Compact(const CompactOptions& opt, CompactResult* result) {
@@ -181,10 +220,10 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
   Aggregate agg(db.get());
   Progress progress(opt.progress, total_bytes);
   DamageReporter reporter(result);
+  Counter counter(&agg, result);
+  clicklog::RecordDispatcher dispatch;
   uint64_t last_seq = through, bytes_done = 0, read = 0;
-  Status unreadable;  // a record this version must not skip
-  ClickRecord click;
-  for (size_t i = first; i < segments.size() && read < opt.max_records && unreadable.ok(); ++i) {
+  for (size_t i = first; i < segments.size() && read < opt.max_records && counter.ok(); ++i) {
     DurableSegment segment;
     s = segment.Open(clicks + "/" + segments[i].second);
     if (!s.ok()) return s;
@@ -198,33 +237,18 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
         continue;
       }
       reporter.Report(false);
+      dispatch.Dispatch(rec, &counter);
+      if (!counter.ok()) break;  // stops before this record
       // Every record read moves the checkpoint, whatever its type, so that
       // the checkpoint never lags behind records this run has looked at.
-      if (rec.type == clicklog::kClick) {
-        if (!clicklog::DecodeClick(rec.payload, &click).ok()) {
-          ++result->undecodable;  // checksummed, so written so by a writer bug
-          std::fprintf(stderr, "refgate: compact: record %llu: click payload does not decode\n",
-                       static_cast<unsigned long long>(rec.seq));
-        } else if (s = agg.Add(click); !s.ok()) {
-          return s;
-        } else {
-          ++result->records;
-        }
-      } else if (rec.type & clicklog::kIgnorableBit) {
-        ++result->skipped;
-      } else {
-        unreadable = Status::Corruption("record " + std::to_string(rec.seq) + " has type " +
-                                        std::to_string(rec.type) +
-                                        ", unknown to this version and not ignorable");
-        break;
-      }
       last_seq = rec.seq;
       ++read;
       progress.Update(read, bytes_done + rec.offset);
     }
-    if (unreadable.ok()) reporter.Report(newest);
+    if (counter.ok()) reporter.Report(newest);
     bytes_done += data.size();
   }
+  if (!counter.status().ok() && !counter.stop()) return counter.status();  // the state failed
   progress.Update(read, bytes_done, true);
 
   if (last_seq > through) {
@@ -250,7 +274,7 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
   }
   result->segments_deleted =
       clicklog::DeleteRolledUpSegments(clicks, segments, last_seq, opt.retention_days);
-  return unreadable;  // what came before it is committed and published
+  return counter.status();  // after a record to stop at, what came before it is published
 }
 
 }  // namespace refgate::rollup

@@ -1,8 +1,12 @@
 """The click log of SPEC §4 through the real binary: crash safety under load,
 clean shutdown in every durability mode, dump and verify."""
+import ctypes
+import ctypes.util
 import http.client
 import json
 import os
+import re
+import struct
 import signal
 import subprocess
 import threading
@@ -130,6 +134,20 @@ class ForwardedFor(unittest.TestCase):
             srv.cleanup()
 
 
+def xxh3_64(data):
+    """XXH3-64 from the libxxhash that refgate links (no Python package needed)."""
+    lib = ctypes.CDLL(ctypes.util.find_library("xxhash") or "libxxhash.so.0")
+    lib.XXH3_64bits.restype = ctypes.c_uint64
+    lib.XXH3_64bits.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+    return lib.XXH3_64bits(data, len(data))
+
+
+def framed(rec_type, seq, payload):
+    """One record as src/clicklog/format.h lays it out."""
+    body = struct.pack("<IBQ", len(payload), rec_type, seq) + payload
+    return struct.pack("<Q", xxh3_64(body)) + body
+
+
 class DumpAndVerify(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -203,6 +221,37 @@ class DumpAndVerify(unittest.TestCase):
         self.assertRegex(r.stdout, r"DAMAGED: segment %s offset \d+ bytes \d+" % segs[0])
         after = dump(damaged)
         self.assertEqual(len(after), len(self.records) - 1)  # exactly one record skipped
+
+    def test_an_ignorable_record_and_a_damaged_one_are_reported_and_passed(self):
+        # A newer writer's segment after the last: a record of an unknown type
+        # with the ignorable bit, one damaged record, then another ignorable one.
+        data = os.path.join(self.srv.dir, "newer")
+        subprocess.run(["cp", "-r", self.srv.data_dir, data], check=True)
+        last = self.records[-1]["seq"]
+        bad = bytearray(framed(0x80 | 0x33, last + 2, b"second"))
+        bad[22] ^= 0x01  # a payload byte
+        seg = framed(0x80 | 0x33, last + 1, b"first") + bytes(bad) + \
+            framed(0x80 | 0x34, last + 3, b"third")
+        with open(os.path.join(data, "clicks", "%020d.log" % (last + 1)), "wb") as f:
+            f.write(seg)
+        r = log_cmd(data, "verify")
+        self.assertEqual(r.returncode, 1)
+        self.assertEqual(len(re.findall(r"^DAMAGED: segment %020d\.log offset %d bytes %d"
+                                        % (last + 1, len(framed(0xb3, 0, b"first")), len(bad)),
+                                        r.stdout, re.M)), 1, r.stdout)
+        # The damaged record is also the gap in the sequence it leaves.
+        self.assertIn("2 of unknown ignorable types), 1 damaged ranges, 1 gaps, 0 unreadable", r.stdout)
+        r = log_cmd(data, "dump")
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(len(r.stdout.splitlines()), len(self.records))  # every click, nothing else
+        self.assertEqual(r.stderr.count("unknown ignorable type skipped"), 2, r.stderr)
+        self.assertEqual(r.stderr.count("damaged bytes"), 1, r.stderr)
+        out = subprocess.run([BIN, "compact", "--data-dir", data], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("through seq %d;" % (last + 3), out.stdout)
+        self.assertIn("passed over 2 records of unknown types, 0 undecodable clicks, "
+                      "1 damaged ranges", out.stdout)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,45 @@
+// Typed records: the one place that knows which record types exist and how
+// their payloads decode, so that every reader (log dump, log verify,
+// compaction) treats a type the same way. A new type (conversion events)
+// is one case here and one handler method.
+//
+// What a reader may meet besides the known types:
+// - an unknown type with kIgnorableBit: a newer writer's record that old
+//   readers are meant to pass over (OnIgnored);
+// - an unknown type without it: a newer writer's record this version must
+//   not drop (OnUnknown; compaction stops there);
+// - a known type whose payload does not decode although its checksum holds:
+//   a writer's bug (OnUndecodable).
+// Damaged bytes never get here: the SegmentParser reports them to its
+// Reporter and returns only records that check out.
+#pragma once
+
+#include "clicklog/reader.h"
+#include "refgate/click_record.h"
+#include "refgate/status.h"
+
+namespace refgate::clicklog {
+
+class RecordHandler {
+ public:
+  virtual ~RecordHandler() = default;
+  // `click` is valid for the call only.
+  virtual void OnClick(const Record& rec, const ClickRecord& click) = 0;
+  virtual void OnIgnored(const Record& rec) = 0;
+  virtual void OnUnknown(const Record& rec) = 0;
+  virtual void OnUndecodable(const Record& rec, const Status& why) = 0;
+};
+
+// Decodes records by type into reused storage and hands them on.
+class RecordDispatcher {
+ public:
+  void Dispatch(const Record& rec, RecordHandler* h);
+
+ private:
+  ClickRecord click_;
+};
+
+// The name `log dump` prints for a known type; "" for an unknown one.
+std::string_view RecordTypeName(uint8_t type);
+
+}  // namespace refgate::clicklog
