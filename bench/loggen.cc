@@ -31,8 +31,10 @@ int main(int argc, char** argv) {
   const char* sources[] = {"newsletter", "facebook", "twitter", "", "referral"};
   const char* media[] = {"email", "social", "link", ""};
   std::FILE* csv = std::fopen((dir + "/clicks.csv").c_str(), "w");
-  std::fputs("seq,ts,type,code,referrer_id,visitor_id,new_visitor,bot,utm_source,utm_medium,"
-             "utm_campaign\n", csv);
+  std::fputs(
+      "seq,ts,type,code,referrer_id,visitor_id,new_visitor,bot,utm_source,utm_medium,"
+      "utm_campaign\n",
+      csv);
   std::FILE* seg = nullptr;
   uint64_t seg_bytes = 0;
   std::string payload, framed, line;
@@ -52,7 +54,8 @@ int main(int argc, char** argv) {
     std::snprintf(buf, sizeof buf, "r%04d", code % 5000);
     c.referrer_id = orphan ? "" : buf;
     c.bot = (r >> 27) % 20 == 0;
-    std::snprintf(buf, sizeof buf, "v%021llu", static_cast<unsigned long long>((r >> 33) % 2000000));
+    std::snprintf(buf, sizeof buf, "v%021llu",
+                  static_cast<unsigned long long>((r >> 33) % 2000000));
     c.visitor_id = c.bot ? "" : buf;
     c.new_visitor = !c.bot && (r >> 40) % 3 == 0;
     c.utm = {sources[(r >> 44) % 5], media[(r >> 48) % 4], (r >> 52) % 2 ? "spring" : "", "", ""};

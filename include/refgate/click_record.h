@@ -17,13 +17,13 @@ inline constexpr size_t kMaxRefererBytes = 1024;
 inline constexpr size_t kMaxUtmBytes = 256;
 
 struct ClickRecord {
-  uint64_t seq = 0;     // the record's place in the click log, set by readers
-  int64_t ts_us = 0;    // Unix microseconds, UTC
+  uint64_t seq = 0;   // the record's place in the click log, set by readers
+  int64_t ts_us = 0;  // Unix microseconds, UTC
   ClickType type = ClickType::kClick;
   std::string code;
   std::string referrer_id;  // "" for orphans
   std::string click_id;
-  std::string visitor_id;   // "" for a bot without a cookie
+  std::string visitor_id;  // "" for a bot without a cookie
   bool new_visitor = false;
   bool bot = false;
   std::string method;

@@ -27,7 +27,7 @@ struct CodeRecord {
   std::array<std::string, kUtmFieldCount> utm;  // "" where unset
   int redirect_status = 0;                      // 0: the listener's default
   CodeStatus status = CodeStatus::kActive;
-  int64_t created_at = 0;            // Unix seconds, UTC
+  int64_t created_at = 0;             // Unix seconds, UTC
   std::optional<int64_t> expires_at;  // Unix seconds, UTC
 
   bool operator==(const CodeRecord&) const = default;

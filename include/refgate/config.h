@@ -26,8 +26,8 @@ struct Config {
     std::string public_url;  // base of short_url; "": http://<listen>
     int header_timeout_ms = 10000;
     int idle_timeout_ms = 60000;
-    int io_timeout_ms = 30000;     // a response write or a request body read, at most
-    int max_connections = 10000;   // per listener; past it idle ones are reused, else 503
+    int io_timeout_ms = 30000;    // a response write or a request body read, at most
+    int max_connections = 10000;  // per listener; past it idle ones are reused, else 503
   } server;
   struct Storage {
     std::string data_dir = "data";

@@ -46,8 +46,8 @@ class [[nodiscard]] Status {
 
   // "OK", or the kind followed by the message: "Corruption: bad checksum".
   std::string ToString() const {
-    static constexpr std::string_view kNames[] = {"OK",          "NotFound", "Corruption",
-                                                  "Invalid argument", "IO error", "Already exists"};
+    static constexpr std::string_view kNames[] = {
+        "OK", "NotFound", "Corruption", "Invalid argument", "IO error", "Already exists"};
     std::string s(kNames[static_cast<int>(code_)]);
     if (!ok() && !msg_.empty()) s.append(": ").append(msg_);
     return s;

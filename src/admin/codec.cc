@@ -58,7 +58,8 @@ std::optional<ApiError> ApplyField(std::string_view key, const json::value& v, C
   } else if (key == "referrer_id" && create) {
     if (auto e = GetString(v, field, false, &rec->referrer_id)) return e;
     if (!IsValidReferrerId(rec->referrer_id)) {
-      return FieldError(field, "1 to 128 of A-Z a-z 0-9 _ . @ : -, starting with a letter or digit");
+      return FieldError(field,
+                        "1 to 128 of A-Z a-z 0-9 _ . @ : -, starting with a letter or digit");
     }
   } else if (key == "target_url") {
     if (auto e = GetString(v, field, false, &rec->target_url)) return e;

@@ -16,18 +16,18 @@ int RunCompact(const Config& cfg) {
   opt.progress = isatty(STDERR_FILENO);
   rollup::CompactResult r;
   Status s = rollup::Compact(opt, &r);
-  std::printf("refgate compact: %llu records rolled up, through seq %llu; %zu dates published, "
-              "%zu old segments deleted\n",
-              static_cast<unsigned long long>(r.records),
-              static_cast<unsigned long long>(r.through_seq), r.dates_published,
-              r.segments_deleted);
+  std::printf(
+      "refgate compact: %llu records rolled up, through seq %llu; %zu dates published, "
+      "%zu old segments deleted\n",
+      static_cast<unsigned long long>(r.records), static_cast<unsigned long long>(r.through_seq),
+      r.dates_published, r.segments_deleted);
   if (r.skipped + r.undecodable + r.damaged_ranges > 0) {
-    std::printf("refgate compact: passed over %llu records of unknown types, %llu undecodable "
-                "clicks, %llu damaged ranges (%llu bytes)\n",
-                static_cast<unsigned long long>(r.skipped),
-                static_cast<unsigned long long>(r.undecodable),
-                static_cast<unsigned long long>(r.damaged_ranges),
-                static_cast<unsigned long long>(r.damaged_bytes));
+    std::printf(
+        "refgate compact: passed over %llu records of unknown types, %llu undecodable "
+        "clicks, %llu damaged ranges (%llu bytes)\n",
+        static_cast<unsigned long long>(r.skipped), static_cast<unsigned long long>(r.undecodable),
+        static_cast<unsigned long long>(r.damaged_ranges),
+        static_cast<unsigned long long>(r.damaged_bytes));
   }
   if (!s.ok()) {
     std::fprintf(stderr, "refgate compact: %s\n", s.ToString().c_str());
@@ -53,7 +53,8 @@ void RollupJob::Stop() {
 
 void RollupJob::Loop() {
   std::unique_lock lock(mu_);
-  while (!cv_.wait_for(lock, std::chrono::seconds(cfg_.rollup.interval_s), [this] { return stop_; })) {
+  while (
+      !cv_.wait_for(lock, std::chrono::seconds(cfg_.rollup.interval_s), [this] { return stop_; })) {
     lock.unlock();
     rollup::CompactOptions opt;
     opt.data_dir = cfg_.storage.data_dir;

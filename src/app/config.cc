@@ -2,9 +2,10 @@
 // assigns, ValidateConfig checks values. Every message names its key.
 #include "refgate/config.h"
 
+#include <toml++/toml.h>
+
 #include <functional>
 #include <map>
-#include <toml++/toml.h>
 
 #include "redirect/attribution.h"
 #include "redirect/location.h"
@@ -234,9 +235,9 @@ Status ValidateConfig(const Config& c) {
     if (!url->empty() && !CheckHttpUrl(*url).empty()) return Bad(key, CheckHttpUrl(*url));
   }
   if (!IsToken(c.cookie.name)) return Bad("cookie.name", "not a valid cookie name");
-  if (!c.cookie.domain.empty() && !IsValidHostPattern(c.cookie.domain.front() == '.'
-                                                          ? c.cookie.domain.substr(1)
-                                                          : c.cookie.domain)) {
+  if (!c.cookie.domain.empty() &&
+      !IsValidHostPattern(c.cookie.domain.front() == '.' ? c.cookie.domain.substr(1)
+                                                         : c.cookie.domain)) {
     return Bad("cookie.domain", "not a domain");
   }
   if (c.cookie.max_age_days < 0 || c.cookie.max_age_days > 3650) {

@@ -1,6 +1,6 @@
 // `refgate log dump` and `refgate log verify` (SPEC §1, §4).
-#include <boost/json/serialize.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 
 #include "app/app.h"
@@ -165,8 +165,8 @@ int RunLogVerify(const std::string& data_dir) {
     bool tail = d.at_end && !segments.empty() && d.segment == segments.back().second;
     std::printf("%s: segment %s offset %llu bytes %llu (%s)\n",
                 tail ? "INCOMPLETE TAIL" : "DAMAGED", d.segment.c_str(),
-                static_cast<unsigned long long>(d.offset),
-                static_cast<unsigned long long>(d.bytes), d.reason.c_str());
+                static_cast<unsigned long long>(d.offset), static_cast<unsigned long long>(d.bytes),
+                d.reason.c_str());
     if (!tail) ++damaged;
   }
   const uint64_t bad = damaged + gaps + types.unreadable;
@@ -176,12 +176,12 @@ int RunLogVerify(const std::string& data_dir) {
     std::printf(", seq %llu to %llu", static_cast<unsigned long long>(first),
                 static_cast<unsigned long long>(last));
   }
-  std::printf(" (%llu clicks, %llu of unknown ignorable types), %zu damaged ranges, %llu gaps, "
-              "%llu unreadable records: %s\n",
-              static_cast<unsigned long long>(types.clicks),
-              static_cast<unsigned long long>(types.ignored), damaged,
-              static_cast<unsigned long long>(gaps),
-              static_cast<unsigned long long>(types.unreadable), bad == 0 ? "OK" : "DAMAGED");
+  std::printf(
+      " (%llu clicks, %llu of unknown ignorable types), %zu damaged ranges, %llu gaps, "
+      "%llu unreadable records: %s\n",
+      static_cast<unsigned long long>(types.clicks), static_cast<unsigned long long>(types.ignored),
+      damaged, static_cast<unsigned long long>(gaps),
+      static_cast<unsigned long long>(types.unreadable), bad == 0 ? "OK" : "DAMAGED");
   return bad == 0 ? kExitOk : kExitFailure;
 }
 

@@ -80,8 +80,8 @@ Status AdminToken(const Config& cfg, std::string* token, std::string* where) {
   int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IOError(path + ": " + std::strerror(errno));
   std::string line = *token + "\n";
-  bool ok = write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-            fsync(fd) == 0;
+  bool ok =
+      write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && fsync(fd) == 0;
   close(fd);
   return ok ? Status::OK() : Status::IOError(path + ": write failed");
 }
@@ -108,8 +108,8 @@ CodePolicy MakeCodePolicy(const Config& cfg, const HostPort& public_addr) {
   p.allowed_hosts = cfg.redirect.allowed_hosts;
   if (p.allowed_hosts.empty()) p.allowed_hosts.push_back(HostOf(cfg.redirect.default_target));
   p.default_status = cfg.redirect.status;
-  p.short_base = cfg.server.public_url.empty() ? "http://" + public_addr.ToString()
-                                               : cfg.server.public_url;
+  p.short_base =
+      cfg.server.public_url.empty() ? "http://" + public_addr.ToString() : cfg.server.public_url;
   while (p.short_base.ends_with('/')) p.short_base.pop_back();
   return p;
 }
@@ -182,12 +182,13 @@ int RunServe(const Config& cfg) {
   lo.handler = &redirect;
   lo.reject_route = Route::kPublicOther;
   if (Status s = server.ListenPublic(cfg.server.listen, lo, &public_addr); !s.ok()) return Fail(s);
-  AdminHandler admin(token, MakeCodePolicy(cfg, public_addr), store.get(), &sink,
-                     [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
-                                                  boost::json::object* out) {
-                       return StatsFromRollups(dir, ref, from, to, out);
-                     },
-                     cfg.admin.max_auth_failures);
+  AdminHandler admin(
+      token, MakeCodePolicy(cfg, public_addr), store.get(), &sink,
+      [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
+                                   boost::json::object* out) {
+        return StatsFromRollups(dir, ref, from, to, out);
+      },
+      cfg.admin.max_auth_failures);
   lo.handler = &admin;
   lo.reject_route = Route::kAdminOther;
   lo.max_connections = kAdminConnections;

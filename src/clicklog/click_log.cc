@@ -164,7 +164,8 @@ ClickLog::Enqueued ClickLog::Enqueue(bool wait, Completion* done, Frame&& frame)
 
 bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
   const bool wait = done != nullptr && opt_.durability == Durability::kSync;
-  const Enqueued q = Enqueue(wait, done, [&rec](std::string* chunk) { AppendUnsealedClick(chunk, rec); });
+  const Enqueued q =
+      Enqueue(wait, done, [&rec](std::string* chunk) { AppendUnsealedClick(chunk, rec); });
   if (q == Enqueued::kDropped) M().clicks_dropped.Add();
   return q == Enqueued::kWaiting;
 }

@@ -65,8 +65,8 @@
 
 #include "clicklog/click_sink.h"
 #include "clicklog/format.h"
-#include "util/file_io.h"
 #include "refgate/status.h"
+#include "util/file_io.h"
 #include "util/metrics.h"
 
 namespace refgate::clicklog {
@@ -84,7 +84,7 @@ struct Options {
   int max_wait_ms = 1000;
   size_t max_queued = 1 << 20;  // per producer thread: records beyond this are dropped at once
   int max_gather_us = 1000;     // "sync": the longest a batch waits for more (GatherForSync)
-  FileIo* io = nullptr;      // null: the real system calls
+  FileIo* io = nullptr;         // null: the real system calls
 };
 
 class ClickLog : public ClickSink {
@@ -262,7 +262,7 @@ class ClickLog : public ClickSink {
   int64_t last_complaint_ns_ = -2'000'000'000;
   std::vector<Chunk> batch_;
   Outcome batch_outcome_ = Outcome::kOk;  // what Finish tells the batch's waiters
-  std::string buf_;  // a small batch's chunks joined, for one write
+  std::string buf_;                       // a small batch's chunks joined, for one write
 
   // Outside "sync": the writer's hand-off to the syncer thread. The writer
   // never closes fd_ while a sync of it runs: SyncNow, SealSegment and a

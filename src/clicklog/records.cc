@@ -14,7 +14,8 @@ void RecordDispatcher::Dispatch(const Record& rec, RecordHandler* h) {
 
 std::string_view RecordTypeName(uint8_t type) {
   switch (type) {
-    case kClick: return "click";
+    case kClick:
+      return "click";
   }
   return "";
 }

@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "util/ip.h"
 #include "util/completion.h"
+#include "util/ip.h"
 #include "util/metrics.h"
 
 namespace refgate {
@@ -55,7 +55,8 @@ void SerializeResponse(const HttpResponse& res, bool head, bool keep_alive, std:
 
 // What a handler says of a request from its head alone, before any body.
 struct RequestClass {
-  size_t body_limit = 0;  // largest body accepted; 0 refuses any body (and Transfer-Encoding) with 400
+  size_t body_limit =
+      0;  // largest body accepted; 0 refuses any body (and Transfer-Encoding) with 400
   Route route = Route::kAdminOther;  // metrics label, refusals included
 };
 

@@ -17,18 +17,25 @@ namespace {
 constexpr size_t kLineLimit = 8192;    // request line
 constexpr size_t kFieldsLimit = 8192;  // header fields
 constexpr size_t kBufferLimit = 64 * 1024;
-constexpr size_t kLingerLimit = 32 << 20;  // bytes drained after a refusal, at most
+constexpr size_t kLingerLimit = 32 << 20;       // bytes drained after a refusal, at most
 constexpr std::chrono::seconds kLingerTime{2};  // and for at most this long
 
 Method ToMethod(http::verb v) {
   switch (v) {
-    case http::verb::get: return Method::kGet;
-    case http::verb::head: return Method::kHead;
-    case http::verb::post: return Method::kPost;
-    case http::verb::put: return Method::kPut;
-    case http::verb::patch: return Method::kPatch;
-    case http::verb::delete_: return Method::kDelete;
-    default: return Method::kOther;
+    case http::verb::get:
+      return Method::kGet;
+    case http::verb::head:
+      return Method::kHead;
+    case http::verb::post:
+      return Method::kPost;
+    case http::verb::put:
+      return Method::kPut;
+    case http::verb::patch:
+      return Method::kPatch;
+    case http::verb::delete_:
+      return Method::kDelete;
+    default:
+      return Method::kOther;
   }
 }
 
@@ -38,7 +45,8 @@ IpAddress PeerOf(const Socket& s) {
   IpAddress ip;
   if (ec) return ip;
   auto a = ep.address();
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
   if (a.is_v4()) {
     ip.v4 = true;
     ip.bytes[10] = ip.bytes[11] = 0xff;
@@ -59,10 +67,19 @@ void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) 
   req->body = msg.body();
   // One pass over the fields (each msg[f] is a scan of its own), keeping the
   // first of each as msg[f] would.
-  enum Slot { kCookie, kUserAgent, kReferer, kSecPurpose, kPurpose, kForwardedFor,
-              kAuthorization, kContentType, kSlots };
-  std::string_view* slots[kSlots] = {&req->cookie,        &req->user_agent, &req->referer,
-                                     &req->sec_purpose,   &req->purpose,    &req->forwarded_for,
+  enum Slot {
+    kCookie,
+    kUserAgent,
+    kReferer,
+    kSecPurpose,
+    kPurpose,
+    kForwardedFor,
+    kAuthorization,
+    kContentType,
+    kSlots
+  };
+  std::string_view* slots[kSlots] = {&req->cookie,        &req->user_agent,  &req->referer,
+                                     &req->sec_purpose,   &req->purpose,     &req->forwarded_for,
                                      &req->authorization, &req->content_type};
   for (std::string_view* v : slots) *v = {};
   bool seen[kSlots] = {};
@@ -84,16 +101,29 @@ void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) 
   };
   for (const auto& f : msg) {
     switch (f.name()) {
-      case http::field::cookie: take(kCookie, f.value()); break;
-      case http::field::user_agent: take(kUserAgent, f.value()); break;
-      case http::field::referer: take(kReferer, f.value()); break;
-      case http::field::authorization: take(kAuthorization, f.value()); break;
-      case http::field::content_type: take(kContentType, f.value()); break;
+      case http::field::cookie:
+        take(kCookie, f.value());
+        break;
+      case http::field::user_agent:
+        take(kUserAgent, f.value());
+        break;
+      case http::field::referer:
+        take(kReferer, f.value());
+        break;
+      case http::field::authorization:
+        take(kAuthorization, f.value());
+        break;
+      case http::field::content_type:
+        take(kContentType, f.value());
+        break;
       default: {
         std::string_view name = f.name_string();
-        if (beast::iequals(name, "Sec-Purpose")) take(kSecPurpose, f.value());
-        else if (beast::iequals(name, "Purpose")) take(kPurpose, f.value());
-        else if (beast::iequals(name, "X-Forwarded-For")) forwarded(f.value());
+        if (beast::iequals(name, "Sec-Purpose"))
+          take(kSecPurpose, f.value());
+        else if (beast::iequals(name, "Purpose"))
+          take(kPurpose, f.value());
+        else if (beast::iequals(name, "X-Forwarded-For"))
+          forwarded(f.value());
       }
     }
   }
@@ -189,10 +219,9 @@ void Session::ReadHeader() {
   // Beast checks Content-Length against this while parsing the header; the
   // per-route limit is applied in OnHeader, where the target is known.
   parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-  http::async_read_header(socket_, buffer_, *parser_,
-                          [self = shared_from_this()](beast::error_code ec, size_t n) {
-                            self->OnHeader(ec, n);
-                          });
+  http::async_read_header(
+      socket_, buffer_, *parser_,
+      [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnHeader(ec, n); });
 }
 
 int Session::LimitStatus() const {
@@ -224,7 +253,7 @@ void Session::OnHeader(beast::error_code ec, size_t n) {
   bool has_te = msg.count(http::field::transfer_encoding) > 0;
   auto length = parser_->content_length();
   const RequestClass rc = opts_->handler->Classify(ToMethod(msg.method()), msg.target());
-  reject_route_ = rc.route;  // a refusal from here on is counted to its route
+  reject_route_ = rc.route;        // a refusal from here on is counted to its route
   if (has_te) return Reject(400);  // no chunked bodies: no framing ambiguity
   if (length && *length > 0) {
     if (rc.body_limit == 0) return Reject(400);
@@ -305,10 +334,9 @@ void Session::Write() {
     GlobalMetrics().redirect_latency.Observe(static_cast<uint64_t>(us.count()));
   }
   SetDeadline(opts_->io_timeout, now);
-  asio::async_write(socket_, asio::buffer(out_),
-                    [self = shared_from_this()](beast::error_code ec, size_t) {
-                      self->OnWrite(ec);
-                    });
+  asio::async_write(
+      socket_, asio::buffer(out_),
+      [self = shared_from_this()](beast::error_code ec, size_t) { self->OnWrite(ec); });
 }
 
 void Session::OnWrite(beast::error_code ec) {
@@ -325,10 +353,9 @@ void Session::OnWrite(beast::error_code ec) {
 void Session::WaitIdle(std::chrono::milliseconds timeout) {
   SetReusable(true);
   SetDeadline(timeout);
-  socket_.async_read_some(buffer_.prepare(4096),
-                          [self = shared_from_this()](beast::error_code ec, size_t n) {
-                            self->OnIdle(ec, n);
-                          });
+  socket_.async_read_some(
+      buffer_.prepare(4096),
+      [self = shared_from_this()](beast::error_code ec, size_t n) { self->OnIdle(ec, n); });
 }
 
 void Session::OnIdle(beast::error_code ec, size_t n) {

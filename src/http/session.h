@@ -144,8 +144,8 @@ class Session final : public std::enable_shared_from_this<Session>, private Comp
   bool keep_alive_ = true;
   size_t lingered_ = 0;
   Route reject_route_ = Route::kAdminOther;  // label of a refusal of the request in hand
-  std::shared_ptr<Session> pending_self_;  // held while a handler completes elsewhere
-  Session* ready_next_ = nullptr;          // link in SessionRegistry::ready
+  std::shared_ptr<Session> pending_self_;    // held while a handler completes elsewhere
+  Session* ready_next_ = nullptr;            // link in SessionRegistry::ready
   // Also held meanwhile: with no I/O pending, the worker's io_context would
   // otherwise run out of work (at shutdown) before the completion arrives.
   std::optional<boost::asio::executor_work_guard<Executor>> pending_work_;

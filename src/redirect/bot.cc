@@ -10,12 +10,28 @@ namespace {
 
 // Lower-case needles. "bot" covers Slackbot, Twitterbot, LinkedInBot,
 // Discordbot, TelegramBot, Googlebot, bingbot and most of the rest.
-constexpr std::array<std::string_view, 22> kNeedles = {
-    "bot",         "crawl",        "spider",      "preview",        "facebookexternalhit",
-    "whatsapp",    "curl/",        "wget/",       "python-requests", "python-urllib",
-    "aiohttp",     "httpx",        "go-http-client", "java/",       "okhttp",
-    "axios/",      "node-fetch",   "undici",      "libwww-perl",    "httpclient",
-    "headlesschrome", "scrapy"};
+constexpr std::array<std::string_view, 22> kNeedles = {"bot",
+                                                       "crawl",
+                                                       "spider",
+                                                       "preview",
+                                                       "facebookexternalhit",
+                                                       "whatsapp",
+                                                       "curl/",
+                                                       "wget/",
+                                                       "python-requests",
+                                                       "python-urllib",
+                                                       "aiohttp",
+                                                       "httpx",
+                                                       "go-http-client",
+                                                       "java/",
+                                                       "okhttp",
+                                                       "axios/",
+                                                       "node-fetch",
+                                                       "undici",
+                                                       "libwww-perl",
+                                                       "httpclient",
+                                                       "headlesschrome",
+                                                       "scrapy"};
 
 char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 

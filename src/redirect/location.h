@@ -50,7 +50,7 @@ bool ParseQuery(std::string_view raw, std::vector<QueryParam>* out);
 
 // The visitor's query string, decoded.
 struct VisitorQuery {
-  std::vector<QueryParam> params;  // in order, without no_track_param
+  std::vector<QueryParam> params;               // in order, without no_track_param
   std::array<std::string, kUtmFieldCount> utm;  // as the visitor sent them
   std::array<bool, kUtmFieldCount> has_utm{};
   bool no_track = false;  // no_track_param was present

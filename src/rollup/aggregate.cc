@@ -5,8 +5,8 @@
 namespace refgate::rollup {
 
 template <typename Row>
-Status Aggregate::Load(const std::string& key, std::unordered_map<std::string, Row>* map,
-                       Row** row, bool* existed) {
+Status Aggregate::Load(const std::string& key, std::unordered_map<std::string, Row>* map, Row** row,
+                       bool* existed) {
   auto it = map->find(key);
   if (it != map->end()) {
     *row = &it->second;

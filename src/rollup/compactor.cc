@@ -267,8 +267,8 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
   if (opt.after_commit) opt.after_commit();
 
   if (!dirty.empty() || !std::filesystem::exists(rollups + "/manifest.json")) {
-    if (s = Publish(*db, rollups, dirty, last_seq,
-                         opt.io ? opt.io : DefaultFileIo()); !s.ok()) return s;
+    if (s = Publish(*db, rollups, dirty, last_seq, opt.io ? opt.io : DefaultFileIo()); !s.ok())
+      return s;
     result->dates_published = dirty.size();
     if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
   }

@@ -23,15 +23,15 @@
 #include <functional>
 #include <string>
 
-#include "util/file_io.h"
 #include "refgate/status.h"
+#include "util/file_io.h"
 
 namespace refgate::rollup {
 
 struct CompactOptions {
   std::string data_dir = "";
-  int retention_days = 30;   // rolled-up sealed segments older than this are deleted
-  bool progress = false;     // a progress line on stderr
+  int retention_days = 30;  // rolled-up sealed segments older than this are deleted
+  bool progress = false;    // a progress line on stderr
   // For tests: stop reading after this many records (a run that ends early).
   uint64_t max_records = UINT64_MAX;
   // For tests: called after the state commit, before publishing.
@@ -41,12 +41,12 @@ struct CompactOptions {
 };
 
 struct CompactResult {
-  uint64_t records = 0;        // clicks counted by this run
-  uint64_t skipped = 0;        // records of unknown ignorable types, passed over
-  uint64_t undecodable = 0;    // click records whose payload did not decode, passed over
-  uint64_t damaged_ranges = 0; // damage found past the checkpoint, reported on stderr
+  uint64_t records = 0;         // clicks counted by this run
+  uint64_t skipped = 0;         // records of unknown ignorable types, passed over
+  uint64_t undecodable = 0;     // click records whose payload did not decode, passed over
+  uint64_t damaged_ranges = 0;  // damage found past the checkpoint, reported on stderr
   uint64_t damaged_bytes = 0;
-  uint64_t through_seq = 0;    // checkpoint after it: the last record read
+  uint64_t through_seq = 0;  // checkpoint after it: the last record read
   size_t dates_published = 0;
   size_t segments_deleted = 0;
 };

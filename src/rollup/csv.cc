@@ -4,8 +4,8 @@ namespace refgate {
 
 void AppendCsvText(std::string* line, std::string_view field, bool first) {
   if (!first) line->push_back(',');
-  bool formula = !field.empty() && (field[0] == '=' || field[0] == '+' || field[0] == '-' ||
-                                    field[0] == '@');
+  bool formula =
+      !field.empty() && (field[0] == '=' || field[0] == '+' || field[0] == '-' || field[0] == '@');
   bool quote = field.find_first_of(",\"\r\n") != std::string_view::npos;
   if (quote) line->push_back('"');
   if (formula) line->push_back('\'');

@@ -9,9 +9,9 @@
 #include <cstring>
 #include <filesystem>
 
-#include "util/file_io.h"
 #include "rollup/csv.h"
 #include "rollup/rows.h"
+#include "util/file_io.h"
 #include "util/time.h"
 
 namespace refgate::rollup {
@@ -29,8 +29,9 @@ Status SyncDir(FileIo* io, const std::string& dir) {
 std::string Timestamp(int64_t us) { return us == 0 ? "" : FormatRfc3339(us / 1000000); }
 
 Status CodesCsv(const StateDb& db, const std::string& date, std::string* out) {
-  *out = "date,referrer_id,code,clicks,unique_visitors,new_visitors,bot_clicks,conversions,"
-         "revenue_minor\r\n";
+  *out =
+      "date,referrer_id,code,clicks,unique_visitors,new_visitors,bot_clicks,conversions,"
+      "revenue_minor\r\n";
   Status bad;
   Status s = db.Scan(DayPrefix(date), [&](std::string_view key, std::string_view value) {
     std::string_view d, ref, code;
@@ -73,8 +74,9 @@ Status ChannelsCsv(const StateDb& db, const std::string& date, std::string* out)
 }
 
 Status ReferrersCsv(const StateDb& db, std::string* out) {
-  *out = "referrer_id,codes,clicks,unique_visitors,bot_clicks,conversions,revenue_minor,"
-         "first_click_at,last_click_at\r\n";
+  *out =
+      "referrer_id,codes,clicks,unique_visitors,bot_clicks,conversions,revenue_minor,"
+      "first_click_at,last_click_at\r\n";
   Status bad;
   Status s = db.Scan("r", [&](std::string_view key, std::string_view value) {
     std::string_view ref;
@@ -84,8 +86,8 @@ Status ReferrersCsv(const StateDb& db, std::string* out) {
       return false;
     }
     AppendCsvText(out, ref, true);
-    for (uint64_t v : {row.codes, row.clicks, row.visitors.Count(), row.bot_clicks,
-                       row.conversions, row.revenue_minor}) {
+    for (uint64_t v : {row.codes, row.clicks, row.visitors.Count(), row.bot_clicks, row.conversions,
+                       row.revenue_minor}) {
       AppendCsvNumber(out, v);
     }
     AppendCsvText(out, Timestamp(row.first_click_us));

@@ -7,9 +7,9 @@
 #include <set>
 #include <string>
 
-#include "util/file_io.h"
 #include "refgate/status.h"
 #include "store/state_db.h"
+#include "util/file_io.h"
 
 namespace refgate::rollup {
 
@@ -20,7 +20,7 @@ namespace refgate::rollup {
 // between a write and its rename leaves <file>.tmp; the next run rewrites
 // the same files (the dates to publish stay committed until a publish
 // succeeds), so it overwrites and renames it. `io` makes writes and syncs.
-[[nodiscard]] Status Publish(const StateDb& db, const std::string& dir, const std::set<std::string>& dates,
-               uint64_t through_seq, FileIo* io);
+[[nodiscard]] Status Publish(const StateDb& db, const std::string& dir,
+                             const std::set<std::string>& dates, uint64_t through_seq, FileIo* io);
 
 }  // namespace refgate::rollup

@@ -81,8 +81,8 @@ bool ParseReferrerKey(std::string_view key, std::string_view* ref) {
 
 void Encode(const DayCodeRow& r, std::string* out) {
   out->clear();
-  PutAll(out, {r.clicks, r.new_visitors, r.bot_clicks, r.conversions, r.revenue_minor,
-               r.channel_rows});
+  PutAll(out,
+         {r.clicks, r.new_visitors, r.bot_clicks, r.conversions, r.revenue_minor, r.channel_rows});
   r.visitors.EncodeTo(out);
 }
 
@@ -111,8 +111,8 @@ bool Decode(std::string_view in, ChannelRow* r) {
 
 bool Decode(std::string_view in, ReferrerRow* r) {
   uint64_t first, last;
-  bool ok = GetAll(&in, {&r->clicks, &r->bot_clicks, &r->conversions, &r->revenue_minor,
-                         &r->codes, &first, &last}) &&
+  bool ok = GetAll(&in, {&r->clicks, &r->bot_clicks, &r->conversions, &r->revenue_minor, &r->codes,
+                         &first, &last}) &&
             r->visitors.DecodeFrom(&in);
   r->first_click_us = static_cast<int64_t>(first);
   r->last_click_us = static_cast<int64_t>(last);

@@ -24,15 +24,15 @@ Status StateDb::Open(const std::string& dir, bool read_only, std::unique_ptr<Sta
   rocksdb::Options opts;
   opts.create_if_missing = !read_only;
   opts.max_open_files = 256;
-  opts.write_buffer_size = 256 << 20;  // a run's commit is one large batch
+  opts.write_buffer_size = 256 << 20;        // a run's commit is one large batch
   opts.memtable_whole_key_filtering = true;  // most first-touch Gets miss
   opts.memtable_prefix_bloom_size_ratio = 0.05;
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   rocksdb::DB* db = nullptr;
-  rocksdb::Status s = read_only ? rocksdb::DB::OpenForReadOnly(opts, dir, &db)
-                                : rocksdb::DB::Open(opts, dir, &db);
+  rocksdb::Status s =
+      read_only ? rocksdb::DB::OpenForReadOnly(opts, dir, &db) : rocksdb::DB::Open(opts, dir, &db);
   if (!s.ok()) return FromRocks(s);
   out->reset(new StateDb(db));
   return Status::OK();
@@ -59,7 +59,8 @@ Status StateDb::Commit(const std::vector<Write>& writes) {
   std::vector<const Write*> sorted;
   sorted.reserve(writes.size());
   for (const Write& w : writes) sorted.push_back(&w);
-  std::sort(sorted.begin(), sorted.end(), [](const Write* a, const Write* b) { return a->key < b->key; });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Write* a, const Write* b) { return a->key < b->key; });
   rocksdb::WriteBatch batch;
   for (const Write* wp : sorted) {
     const Write& w = *wp;

@@ -12,10 +12,9 @@ unsigned ThreadSlot() {
 
 std::string_view RouteName(Route r) {
   static constexpr std::string_view kNames[] = {
-      "redirect",     "not_found",    "gone",        "public_healthz", "public_other",
-      "codes_create", "codes_batch",  "codes_get",   "codes_patch",    "codes_delete",
-      "codes_list",   "referrer_stats", "healthz",   "readyz",         "metrics",
-      "admin_other"};
+      "redirect",    "not_found", "gone",        "public_healthz", "public_other", "codes_create",
+      "codes_batch", "codes_get", "codes_patch", "codes_delete",   "codes_list",   "referrer_stats",
+      "healthz",     "readyz",    "metrics",     "admin_other"};
   static_assert(std::size(kNames) == static_cast<size_t>(Route::kCount));
   return kNames[static_cast<size_t>(r)];
 }
@@ -87,8 +86,7 @@ std::string Metrics::RenderPrometheus() const {
   };
   counter("refgate_cache_hits_total", "Code lookups answered by the in-process cache.",
           cache_hits.Value());
-  counter("refgate_cache_misses_total", "Code lookups that went to RocksDB.",
-          cache_misses.Value());
+  counter("refgate_cache_misses_total", "Code lookups that went to RocksDB.", cache_misses.Value());
   counter("refgate_clicks_recorded_total", "Click records handed to the click log.",
           clicks_recorded.Value());
   counter("refgate_clicks_dropped_total", "Click records that could not be written.",

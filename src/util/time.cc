@@ -33,8 +33,11 @@ Civil ToCivil(int64_t t) {
   const unsigned mp = (5 * doy + 2) / 153;
   const unsigned d = doy - (153 * mp + 2) / 5 + 1;
   const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {static_cast<int64_t>(yoe) + era * 400 + (m <= 2), m, d,
-          static_cast<unsigned>(secs / 3600), static_cast<unsigned>(secs / 60 % 60),
+  return {static_cast<int64_t>(yoe) + era * 400 + (m <= 2),
+          m,
+          d,
+          static_cast<unsigned>(secs / 3600),
+          static_cast<unsigned>(secs / 60 % 60),
           static_cast<unsigned>(secs % 60)};
 }
 

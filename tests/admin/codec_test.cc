@@ -9,8 +9,8 @@ namespace refgate {
 namespace json = boost::json;
 
 struct CodecTest : testing::Test {
-  CodePolicy policy{"https://example.com/", {"example.com", "*.example.com"}, 302,
-                    "http://go.test"};
+  CodePolicy policy{
+      "https://example.com/", {"example.com", "*.example.com"}, 302, "http://go.test"};
 
   std::optional<ApiError> Create(std::string_view body, CodeRecord* rec) {
     return ApplyCodeFields(json::parse(body).as_object(), CodeFields::kCreate, policy, rec);
@@ -30,7 +30,8 @@ TEST_F(CodecTest, CreateReadsEveryField) {
   auto e = Create(R"({"referrer_id": "cust_123", "code": "Ab3xY9k",
       "target_url": "https://shop.example.com/w", "campaign": "spring",
       "utm": {"source": "referral", "content": "c"}, "redirect_status": 301,
-      "expires_at": "2026-12-01T00:00:00Z"})", &rec);
+      "expires_at": "2026-12-01T00:00:00Z"})",
+                  &rec);
   ASSERT_FALSE(e) << e->message;
   EXPECT_EQ(rec.referrer_id, "cust_123");
   EXPECT_EQ(rec.code, "Ab3xY9k");
@@ -60,7 +61,8 @@ TEST_F(CodecTest, EachBadFieldIsNamed) {
   EXPECT_EQ(FieldOf(R"({"referrer_id": "r", "target_url": "https://evil.test/"})"), "target_url");
   EXPECT_EQ(FieldOf(R"({"referrer_id": "r", "target_url": "https://example.com.evil.test/"})"),
             "target_url");
-  EXPECT_EQ(FieldOf(R"j({"referrer_id": "r", "target_url": "javascript:alert(1)"})j"), "target_url");
+  EXPECT_EQ(FieldOf(R"j({"referrer_id": "r", "target_url": "javascript:alert(1)"})j"),
+            "target_url");
   EXPECT_EQ(FieldOf(R"({"referrer_id": "r", "target_url": "https://u:p@example.com/"})"),
             "target_url");
   EXPECT_EQ(FieldOf(R"({"referrer_id": "r", "target_url": "https://example.com/\r\n"})"),
@@ -73,7 +75,8 @@ TEST_F(CodecTest, EachBadFieldIsNamed) {
   EXPECT_EQ(FieldOf(R"({"referrer_id": "r", "utm": "x"})"), "utm");
   EXPECT_EQ(FieldOf(R"({"referrer_id": "r", "colour": "red"})"), "colour");
   EXPECT_EQ(FieldOf(R"({"referrer_id": "r", "status": "active"})"), "status");
-  std::string long_utm = R"({"referrer_id": "r", "utm": {"source": ")" + std::string(257, 'x') + "\"}}";
+  std::string long_utm =
+      R"({"referrer_id": "r", "utm": {"source": ")" + std::string(257, 'x') + "\"}}";
   EXPECT_EQ(FieldOf(long_utm), "utm.source");
   EXPECT_EQ(FieldOf(R"({"referrer_id": "r", "utm": {"source": ")" + std::string(256, 'x') + "\"}}"),
             "(none)");
@@ -83,7 +86,8 @@ TEST_F(CodecTest, PatchMergesUtmAndChangesStatus) {
   CodeRecord rec;
   ASSERT_FALSE(Create(R"({"referrer_id": "r", "utm": {"source": "a", "medium": "b"}})", &rec));
   ASSERT_FALSE(Patch(R"({"utm": {"medium": null, "term": "t"}, "status": "disabled",
-                         "campaign": null, "expires_at": null, "redirect_status": null})", &rec));
+                         "campaign": null, "expires_at": null, "redirect_status": null})",
+                     &rec));
   EXPECT_EQ(rec.utm[0], "a");
   EXPECT_EQ(rec.utm[1], "");
   EXPECT_EQ(rec.utm[3], "t");

@@ -1,8 +1,8 @@
+#include "refgate/config.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
-
-#include "refgate/config.h"
 
 namespace refgate {
 
@@ -39,7 +39,8 @@ status = 301
 forward_query = false
 [cookie]
 secure = false
-)", &c);
+)",
+                            &c);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(c.server.listen.host, "::1");
   EXPECT_EQ(c.server.listen.port, 9000);
@@ -68,30 +69,27 @@ TEST_P(ConfigErrors, NameTheKey) {
 
 INSTANTIATE_TEST_SUITE_P(
     All, ConfigErrors,
-    testing::Values(BadConfig{"[server]\nlisten_port = 1\n", "server.listen_port"},
-                    BadConfig{"[nope]\nx = 1\n", "nope.x"},
-                    BadConfig{"[server]\nthreads = \"four\"\n", "server.threads"},
-                    BadConfig{"[server]\nmax_connections = 0\n", "server.max_connections"},
-                    BadConfig{"[server]\nio_timeout_ms = -5\n", "server.io_timeout_ms"},
-                    BadConfig{"[server]\nlisten = \"localhost\"\n", "server.listen"},
-                    BadConfig{"[server]\nlisten = \"example.com:80\"\n", "server.listen"},
-                    BadConfig{"[server]\nlisten = \"127.0.0.1:70000\"\n", "server.listen"},
-                    BadConfig{"[server]\ntrusted_proxies = [\"10.0.0.0/33\"]\n",
-                              "server.trusted_proxies"},
-                    BadConfig{"[redirect]\nstatus = 303\n", "redirect.status"},
-                    BadConfig{"[redirect]\ndefault_target = \"ftp://x/\"\n",
-                              "redirect.default_target"},
-                    BadConfig{"[redirect]\ndefault_target = \"https://evil.test/\"\n",
-                              "redirect.default_target"},
-                    BadConfig{"[redirect]\nallowed_hosts = \"example.com\"\n",
-                              "redirect.allowed_hosts"},
-                    BadConfig{"[clicklog]\ndurability = \"always\"\n", "clicklog.durability"},
-                    BadConfig{"[cookie]\nname = \"a b\"\n", "cookie.name"},
-                    BadConfig{"[cookie]\nsecure = 1\n", "cookie.secure"},
-                    BadConfig{"[privacy]\nanonymize_ip = \"yes\"\n", "privacy.anonymize_ip"},
-                    BadConfig{"[admin]\nmax_auth_failures = -1\n", "admin.max_auth_failures"},
-                    BadConfig{"server = 1\n", "server"},
-                    BadConfig{"[server\n", "line 1"}));
+    testing::Values(
+        BadConfig{"[server]\nlisten_port = 1\n", "server.listen_port"},
+        BadConfig{"[nope]\nx = 1\n", "nope.x"},
+        BadConfig{"[server]\nthreads = \"four\"\n", "server.threads"},
+        BadConfig{"[server]\nmax_connections = 0\n", "server.max_connections"},
+        BadConfig{"[server]\nio_timeout_ms = -5\n", "server.io_timeout_ms"},
+        BadConfig{"[server]\nlisten = \"localhost\"\n", "server.listen"},
+        BadConfig{"[server]\nlisten = \"example.com:80\"\n", "server.listen"},
+        BadConfig{"[server]\nlisten = \"127.0.0.1:70000\"\n", "server.listen"},
+        BadConfig{"[server]\ntrusted_proxies = [\"10.0.0.0/33\"]\n", "server.trusted_proxies"},
+        BadConfig{"[redirect]\nstatus = 303\n", "redirect.status"},
+        BadConfig{"[redirect]\ndefault_target = \"ftp://x/\"\n", "redirect.default_target"},
+        BadConfig{"[redirect]\ndefault_target = \"https://evil.test/\"\n",
+                  "redirect.default_target"},
+        BadConfig{"[redirect]\nallowed_hosts = \"example.com\"\n", "redirect.allowed_hosts"},
+        BadConfig{"[clicklog]\ndurability = \"always\"\n", "clicklog.durability"},
+        BadConfig{"[cookie]\nname = \"a b\"\n", "cookie.name"},
+        BadConfig{"[cookie]\nsecure = 1\n", "cookie.secure"},
+        BadConfig{"[privacy]\nanonymize_ip = \"yes\"\n", "privacy.anonymize_ip"},
+        BadConfig{"[admin]\nmax_auth_failures = -1\n", "admin.max_auth_failures"},
+        BadConfig{"server = 1\n", "server"}, BadConfig{"[server\n", "line 1"}));
 
 TEST(Config, Ipv6LiteralsAreAllowedHosts) {
   for (const char* host : {"[::1]", "::1"}) {

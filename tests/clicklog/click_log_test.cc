@@ -401,7 +401,8 @@ TEST(ClickLog, NoneSyncsEveryFewMebibytesWithoutStoppingTheWriter) {
   EXPECT_EQ(io.syncs.load(), 1);  // began, and is held
   for (int i = 0; i < 4000; ++i, ++n) log->Append(MakeClick(n, 500), nullptr);
   // All of it is written while the sync is still held.
-  EXPECT_TRUE(WaitUntil([&] { return GlobalMetrics().log_records.Value() - written >= uint64_t(n); }));
+  EXPECT_TRUE(
+      WaitUntil([&] { return GlobalMetrics().log_records.Value() - written >= uint64_t(n); }));
   EXPECT_EQ(GlobalMetrics().log_records.Value() - written, static_cast<uint64_t>(n));
   EXPECT_EQ(log->durable_seq(), 0u);  // and it has not returned
   // Once it has, what it covered is durable, before any Close.
@@ -472,7 +473,8 @@ TEST(ClickLog, IntervalSyncsUnderSteadyTraffic) {
       log->Append(MakeClick(appended++, 100), nullptr);
       WaitUntil([&] { return io.writes.load() > writes; });
       return io.syncs.load() >= want;
-    })) << "no interval sync while clicks kept coming (" << want << ")";
+    })) << "no interval sync while clicks kept coming ("
+        << want << ")";
     ASSERT_LT(appended, 20000);  // ~4 MiB at most: below the 8 MiB sync-ahead
   }
   log->Close();
@@ -790,7 +792,7 @@ TEST(ClickLog, ADurableAppendIntoAStalledDiskCompletesTimedOut) {
     EXPECT_EQ(log->durable_seq(), 0u);
     io.Release();
     log->Close();
-    EXPECT_EQ(w.calls.load(), 1);                   // never completed twice
+    EXPECT_EQ(w.calls.load(), 1);                 // never completed twice
     EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 1));  // and still written
   }
 }

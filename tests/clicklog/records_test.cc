@@ -10,8 +10,12 @@ struct Seen : RecordHandler {
   void OnClick(const Record& rec, const ClickRecord& c) override {
     log.push_back("click " + std::to_string(rec.seq) + " " + c.click_id);
   }
-  void OnIgnored(const Record& rec) override { log.push_back("ignored " + std::to_string(rec.seq)); }
-  void OnUnknown(const Record& rec) override { log.push_back("unknown " + std::to_string(rec.seq)); }
+  void OnIgnored(const Record& rec) override {
+    log.push_back("ignored " + std::to_string(rec.seq));
+  }
+  void OnUnknown(const Record& rec) override {
+    log.push_back("unknown " + std::to_string(rec.seq));
+  }
   void OnUndecodable(const Record& rec, const Status&) override {
     log.push_back("undecodable " + std::to_string(rec.seq));
   }
@@ -31,7 +35,7 @@ TEST(Records, EachRecordGoesToItsHandlerByType) {
   Record rec;
   while (parser.Next(&rec)) dispatch.Dispatch(rec, &seen);
   EXPECT_EQ(seen.log, (std::vector<std::string>{"click 1 click1", "ignored 2", "unknown 3",
-                                                 "undecodable 4"}));
+                                                "undecodable 4"}));
   EXPECT_EQ(RecordTypeName(kClick), "click");
   EXPECT_EQ(RecordTypeName(kIgnorableBit | 5), "");
 }

@@ -13,8 +13,8 @@ using namespace refgate;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(
-      std::string_view(reinterpret_cast<const char*>(data), size), ec);
+  boost::json::value v =
+      boost::json::parse(std::string_view(reinterpret_cast<const char*>(data), size), ec);
   if (ec || !v.is_object()) return 0;
   CodePolicy policy{"https://example.com/", {"example.com", "*.example.com"}, 302, "http://go"};
   for (CodeFields kind : {CodeFields::kCreate, CodeFields::kPatch}) {
@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rec.target_url = policy.default_target;
     if (ApplyCodeFields(v.as_object(), kind, policy, &rec)) continue;
     if (!CheckTargetUrl(rec.target_url, policy.allowed_hosts).empty()) std::abort();
-    if (!rec.code.empty() && (!IsWellFormedCode(rec.code) || IsReservedCode(rec.code))) std::abort();
+    if (!rec.code.empty() && (!IsWellFormedCode(rec.code) || IsReservedCode(rec.code)))
+      std::abort();
     if (!IsValidReferrerId(rec.referrer_id)) std::abort();
     (void)boost::json::serialize(CodeToJson(rec, policy));
   }

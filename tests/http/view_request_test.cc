@@ -58,8 +58,9 @@ TEST(ViewRequest, EveryFieldHandlersRead) {
 TEST(ViewRequest, FirstOfARepeatedFieldAllForwardedForLinesAndNothingLeftFromTheLastRequest) {
   HttpRequest req;
   {
-    Parsed p("GET /a HTTP/1.1\r\nCookie: first\r\nCookie: second\r\nUser-Agent: one\r\n"
-             "User-Agent: two\r\nX-Forwarded-For: 9.9.9.9\r\nX-Forwarded-For: 8.8.8.8\r\n\r\n");
+    Parsed p(
+        "GET /a HTTP/1.1\r\nCookie: first\r\nCookie: second\r\nUser-Agent: one\r\n"
+        "User-Agent: two\r\nX-Forwarded-For: 9.9.9.9\r\nX-Forwarded-For: 8.8.8.8\r\n\r\n");
     ViewRequest(p.parser.get(), &req);
     EXPECT_EQ(req.cookie, "first");
     EXPECT_EQ(req.user_agent, "one");

@@ -28,8 +28,8 @@ TEST(Location, AppendsRefAndClickId) {
 
 TEST(Location, MergesInSpecOrder) {
   CodeRecord rec = Code("https://example.com/w?a=1&utm_source=target");
-  rec.utm[0] = "code_source";   // target has utm_source: the target's stays
-  rec.utm[1] = "code_medium";   // target lacks it: added
+  rec.utm[0] = "code_source";  // target has utm_source: the target's stays
+  rec.utm[1] = "code_medium";  // target lacks it: added
   rec.utm[2] = "code_campaign";
   // The visitor replaces target and code values; ref and the click id are last.
   EXPECT_EQ(Loc(rec, "a=2&utm_campaign=visitor&ref=spoof&rg_click=spoof"),
@@ -38,8 +38,8 @@ TEST(Location, MergesInSpecOrder) {
 }
 
 TEST(Location, VisitorInputIsPercentEncoded) {
-  std::string loc = Loc(Code("https://example.com/"),
-                        "x=%0D%0ASet-Cookie:%20evil&y=%22%3Cscript%3E&z=a%26b%3Dc");
+  std::string loc =
+      Loc(Code("https://example.com/"), "x=%0D%0ASet-Cookie:%20evil&y=%22%3Cscript%3E&z=a%26b%3Dc");
   EXPECT_EQ(loc.find('\r'), std::string::npos);
   EXPECT_EQ(loc.find('\n'), std::string::npos);
   EXPECT_EQ(loc.find(' '), std::string::npos);
@@ -251,9 +251,19 @@ TEST(Location, SameBytesAsTheStepByStepMerge) {
       "https://user-less.example.com:443?a=b",
   };
   const std::vector<std::string> queries = {
-      "", "a=9", "a=9&a=8", "x", "x=", "utm_source=mail&utm_campaign=spring", "ref=evil&rg_click=x",
-      "k%20y=v%26w&%C3%A9=%F0%9F%98%80", "q=%5B%5D%23%3F&b=+", "rg_notrack=1&a=1", "=v&k=",
-      "a=1&&b=2", "%61=enc",
+      "",
+      "a=9",
+      "a=9&a=8",
+      "x",
+      "x=",
+      "utm_source=mail&utm_campaign=spring",
+      "ref=evil&rg_click=x",
+      "k%20y=v%26w&%C3%A9=%F0%9F%98%80",
+      "q=%5B%5D%23%3F&b=+",
+      "rg_notrack=1&a=1",
+      "=v&k=",
+      "a=1&&b=2",
+      "%61=enc",
   };
   std::mt19937 rng(7);
   for (const auto& t : targets) {
@@ -266,7 +276,8 @@ TEST(Location, SameBytesAsTheStepByStepMerge) {
         if (rng() % 3 == 0) opt.ref_param = "";
         if (rng() % 3 == 0) opt.click_param = "";
         VisitorQuery vq = ParseVisitorQuery(q, "rg_notrack");
-        EXPECT_EQ(BuildLocation(opt, rec, vq, "CLICK").url, ReferenceLocation(opt, rec, vq, "CLICK"))
+        EXPECT_EQ(BuildLocation(opt, rec, vq, "CLICK").url,
+                  ReferenceLocation(opt, rec, vq, "CLICK"))
             << "target " << t << " query " << q << " variant " << variant;
       }
     }

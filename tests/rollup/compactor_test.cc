@@ -5,8 +5,8 @@
 #include <utime.h>
 
 #include <boost/json/serialize.hpp>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -118,9 +118,11 @@ void ExpectScriptRollup(const CompactorTest& t, std::function<std::string(std::s
   EXPECT_EQ(file("daily/date=2026-11-22/channels.csv"), kDay2Channels);
   std::string refs = file("referrers.csv");
   EXPECT_NE(refs.find("\r\nA,2,5,3,1,0,0,2026-11-21T23:59:59Z,2026-11-22T00:00:00Z\r\n"),
-            std::string::npos) << refs;
+            std::string::npos)
+      << refs;
   EXPECT_NE(refs.find("\r\nB,1,1,1,0,0,0,2026-11-21T23:59:59Z,2026-11-21T23:59:59Z\r\n"),
-            std::string::npos) << refs;
+            std::string::npos)
+      << refs;
   (void)t;
 }
 
@@ -233,8 +235,8 @@ TEST_F(CompactorTest, HostileChannelsAreQuotedAndFoldAfterAThousand) {
                       : i % 4 == 1 ? "a,b\"c\"" + std::to_string(i)
                       : i % 4 == 2 ? "line\nbreak" + std::to_string(i)
                                    : std::string("nul\0x", 5) + std::to_string(i);
-    recs.push_back(Click("A", "a1", "v" + std::to_string(i), true, kMidnight + i, false,
-                         {src, "m", "c"}));
+    recs.push_back(
+        Click("A", "a1", "v" + std::to_string(i), true, kMidnight + i, false, {src, "m", "c"}));
   }
   WriteSegment(recs);
   Run();
@@ -268,7 +270,9 @@ TEST_F(CompactorTest, RetentionDeletesOnlyOldRolledUpSealedSegments) {
   auto script = Script();
   WriteSegment({script.begin(), script.begin() + 4});  // seq 1-4
   WriteSegment({script.begin() + 4, script.end()});    // seq 5-8: the newest
-  struct utimbuf old{0, 1000};  // 1970
+  struct utimbuf old {
+    0, 1000
+  };  // 1970
   for (auto& e : std::filesystem::directory_iterator(clicks())) {
     ASSERT_EQ(utime(e.path().c_str(), &old), 0);
   }
@@ -285,8 +289,8 @@ TEST_F(CompactorTest, StatsAgreeWithTheFiles) {
   std::unique_ptr<StateDb> db;
   ASSERT_TRUE(StateDb::Open(rollups() + "/state", true, &db).ok());
   boost::json::object o;
-  ASSERT_TRUE(ReferrerStats(db.get(), "A", (kMidnight / 1000000) - 86400, kMidnight / 1000000,
-                            &o).ok());
+  ASSERT_TRUE(
+      ReferrerStats(db.get(), "A", (kMidnight / 1000000) - 86400, kMidnight / 1000000, &o).ok());
   EXPECT_EQ(o["clicks"].as_uint64(), 5u);
   EXPECT_EQ(o["unique_visitors"].as_uint64(), 3u);
   EXPECT_EQ(o["bot_clicks"].as_uint64(), 1u);
@@ -296,7 +300,8 @@ TEST_F(CompactorTest, StatsAgreeWithTheFiles) {
             R"({"code":"a1","clicks":4,"unique_visitors":2,"new_visitors":2,"bot_clicks":1,)"
             R"("conversions":0,"revenue_minor":0})");
   boost::json::object one_day;
-  ASSERT_TRUE(ReferrerStats(db.get(), "A", kMidnight / 1000000, kMidnight / 1000000, &one_day).ok());
+  ASSERT_TRUE(
+      ReferrerStats(db.get(), "A", kMidnight / 1000000, kMidnight / 1000000, &one_day).ok());
   EXPECT_EQ(one_day["clicks"].as_uint64(), 2u);
   boost::json::object none;
   ASSERT_TRUE(ReferrerStats(nullptr, "A", 0, 86400, &none).ok());
@@ -316,9 +321,9 @@ TEST_F(CompactorTest, CompactionBesideAWriterThatRollsSegments) {
   std::atomic<bool> done{false};
   std::thread writer([&] {
     for (int i = 0; i < 3000; ++i) {
-      log->Append(Click("W", "w" + std::to_string(i % 7), "v" + std::to_string(i), true,
-                        kMidnight + i),
-                  nullptr);
+      log->Append(
+          Click("W", "w" + std::to_string(i % 7), "v" + std::to_string(i), true, kMidnight + i),
+          nullptr);
       if (i % 100 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     done = true;

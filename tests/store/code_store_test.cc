@@ -210,7 +210,7 @@ TEST(CodeCache, StaleFillIsDropped) {
   ASSERT_FALSE(cache.Find("k", &e, &gen));
   auto fresh = std::make_shared<CodeRecord>();
   fresh->campaign = "fresh";
-  cache.Put("k", fresh);                           // a writer wins the race...
+  cache.Put("k", fresh);                                 // a writer wins the race...
   cache.Fill("k", std::make_shared<CodeRecord>(), gen);  // ...the stale reader must not
   ASSERT_TRUE(cache.Find("k", &e, &gen));
   EXPECT_EQ(e->campaign, "fresh");

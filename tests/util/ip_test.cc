@@ -30,8 +30,8 @@ TEST(Ip, CidrMatching) {
 }
 
 TEST(Ip, FormatIpV4AgreesWithInetNtop) {
-  for (uint32_t v : {0u, 1u, 9u, 10u, 99u, 100u, 255u, 256u, 0x0a000005u, 0x7f000001u,
-                     0xc0a80101u, 0xfffffffeu, 0xffffffffu, 0x01020304u, 0xdeadbeefu}) {
+  for (uint32_t v : {0u, 1u, 9u, 10u, 99u, 100u, 255u, 256u, 0x0a000005u, 0x7f000001u, 0xc0a80101u,
+                     0xfffffffeu, 0xffffffffu, 0x01020304u, 0xdeadbeefu}) {
     IpAddress ip;
     ip.v4 = true;
     ip.bytes[10] = ip.bytes[11] = 0xff;
@@ -47,8 +47,9 @@ TEST(Ip, ParsesBothFamiliesAndRefusesTheRest) {
   EXPECT_FALSE(Ip("::1").v4);
   EXPECT_EQ(FormatIp(Ip("2001:DB8:0::1")), "2001:db8::1");
   IpAddress ip;
-  for (std::string_view bad : std::initializer_list<std::string_view>{"", "1.2.3", "1.2.3.256", "[::1]", "::1::2", "localhost",
-                               "1.2.3.4 ", std::string_view("1.2.3.4\0", 8)}) {
+  for (std::string_view bad : std::initializer_list<std::string_view>{
+           "", "1.2.3", "1.2.3.256", "[::1]", "::1::2", "localhost", "1.2.3.4 ",
+           std::string_view("1.2.3.4\0", 8)}) {
     EXPECT_FALSE(ParseIp(bad, &ip)) << bad;
   }
 }
