@@ -8,7 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build}
 shift || true
+# Tests also need clang-format (the format check below).
+export REFGATE_EXTRA_PACKAGES="clang-format ${REFGATE_EXTRA_PACKAGES:-}"
 scripts/setup.sh "$BUILD_DIR" -DREFGATE_TESTS=ON "$@"
+
+echo "== every C++ file follows .clang-format"
+git ls-files -z '*.cc' '*.h' | xargs -0 clang-format --dry-run --Werror
+
 (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 300 -j "$(nproc)")
 
 if [ "${CI:-}" = "true" ] || [ "${REFGATE_ASAN:-}" = "1" ]; then
