@@ -11,15 +11,12 @@
 #include "clicklog/format.h"
 #include "clicklog/recovery.h"
 #include "util/coding.h"
+#include "util/time.h"
 
 namespace refgate::clicklog {
 namespace {
 
-int64_t SteadyNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
+int64_t SteadyNs() { return SteadyNanos(); }
 
 Metrics& M() { return GlobalMetrics(); }
 
@@ -101,10 +98,7 @@ Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
     p->WatchdogLoop();
   });
   if (opt.durability != Durability::kSync) {
-    log->syncer_ = std::thread([p = log.get()] {
-      pthread_setname_np(pthread_self(), "clicklog-sync");
-      p->SyncerLoop();
-    });
+    log->syncer_ = std::make_unique<BackgroundSyncer>(log->io_);
   }
   *out = std::move(log);
   return Status::OK();
@@ -188,12 +182,7 @@ void ClickLog::Close() {
     }
     watchdog_cv_.notify_all();
     if (watchdog_.joinable()) watchdog_.join();
-    {
-      std::lock_guard lock(bg_.mu);  // the writer has collected its last sync
-      bg_.stop = true;
-    }
-    bg_.cv.notify_all();
-    if (syncer_.joinable()) syncer_.join();
+    syncer_.reset();  // the writer has collected its last sync
   });
 }
 
@@ -483,7 +472,7 @@ void ClickLog::SyncFailed(int err) {
 }
 
 void ClickLog::MaybeSyncInBackground() {
-  if (opt_.durability == Durability::kSync) return;
+  if (!syncer_) return;  // "sync": every batch is synced by the writer
   CollectBackgroundSync(false);
   if (bg_pending_ || !Unsynced() || fd_ < 0) return;
   const bool due = unsynced_bytes_ >= kSyncAheadBytes ||
@@ -495,50 +484,20 @@ void ClickLog::MaybeSyncInBackground() {
   bg_bytes_ = unsynced_bytes_;
   bg_seq_ = next_seq_ - 1;
   last_sync_ns_ = SteadyNs();
-  {
-    std::lock_guard lock(bg_.mu);
-    bg_.fd = fd_;
-    bg_.done = false;
-  }
-  bg_.cv.notify_all();
+  syncer_->Start(fd_);
 }
 
 void ClickLog::CollectBackgroundSync(bool wait) {
   if (!bg_pending_) return;
   int err;
   int64_t took_ns;
-  {
-    std::unique_lock lock(bg_.mu);
-    if (!bg_.done && !wait) return;
-    bg_.cv.wait(lock, [this] { return bg_.done; });
-    bg_.fd = -1;
-    err = bg_.err;
-    took_ns = bg_.took_ns;
-  }
+  if (!syncer_->Collect(wait, &err, &took_ns)) return;
   bg_pending_ = false;
   if (err != 0) {
     SyncFailed(err);
     return;
   }
   Synced(bg_seq_, bg_records_, bg_bytes_, took_ns);
-}
-
-void ClickLog::SyncerLoop() {
-  std::unique_lock lock(bg_.mu);
-  for (;;) {
-    bg_.cv.wait(lock, [this] { return bg_.stop || (bg_.fd >= 0 && !bg_.done); });
-    if (bg_.fd < 0 || bg_.done) return;  // stopping, and nothing asked for
-    const int fd = bg_.fd;
-    lock.unlock();
-    const int64_t start = SteadyNs();
-    const int err = io_->Sync(fd);
-    const int64_t took_ns = SteadyNs() - start;
-    lock.lock();
-    bg_.err = err;
-    bg_.took_ns = took_ns;
-    bg_.done = true;
-    bg_.cv.notify_all();
-  }
 }
 
 size_t ClickLog::QueuedLocked(bool lock_each) {

@@ -65,6 +65,7 @@
 
 #include "clicklog/click_sink.h"
 #include "clicklog/format.h"
+#include "clicklog/syncer.h"
 #include "refgate/status.h"
 #include "util/file_io.h"
 #include "util/metrics.h"
@@ -206,7 +207,6 @@ class ClickLog : public ClickSink {
   // Takes the background sync's outcome once it is done (waiting for it if
   // `wait`): a failed one is handled as SyncNow's would be.
   void CollectBackgroundSync(bool wait);
-  void SyncerLoop();
   // In "sync", before a batch: waits for half as many records as the last
   // batch released visitors, for at most a sync's time (see above).
   void GatherForSync();
@@ -264,23 +264,15 @@ class ClickLog : public ClickSink {
   Outcome batch_outcome_ = Outcome::kOk;  // what Finish tells the batch's waiters
   std::string buf_;                       // a small batch's chunks joined, for one write
 
-  // Outside "sync": the writer's hand-off to the syncer thread. The writer
-  // never closes fd_ while a sync of it runs: SyncNow, SealSegment and a
-  // failed write collect that sync first.
-  struct {
-    std::mutex mu;
-    std::condition_variable cv;
-    int fd = -1;        // to sync; -1: nothing asked for
-    bool done = false;  // the sync of fd returned err after took_ns
-    int err = 0;
-    int64_t took_ns = 0;
-    bool stop = false;
-  } bg_;
+  // Outside "sync": the syncer thread. The writer never closes fd_ while a
+  // sync of it runs: SyncNow, SealSegment and a failed write collect that
+  // sync first.
+  std::unique_ptr<BackgroundSyncer> syncer_;
 
   std::atomic<bool> healthy_{true};
   std::atomic<uint64_t> durable_seq_{0};
 
-  std::thread writer_, watchdog_, syncer_;
+  std::thread writer_, watchdog_;
   std::once_flag close_once_;
 };
 

@@ -1,6 +1,7 @@
 // Wall-clock time and RFC 3339 text, always UTC.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -9,6 +10,13 @@
 namespace refgate {
 
 int64_t NowMicros();
+
+// The monotonic clock in nanoseconds, for intervals and deadlines.
+inline int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // "2026-11-22T10:00:00Z"
 std::string FormatRfc3339(int64_t unix_seconds);
