@@ -75,7 +75,11 @@ bool ParseDurability(std::string_view s, Durability* out) {
 }
 
 ClickLog::ClickLog(const Options& opt, uint64_t next_seq)
-    : opt_(opt), io_(opt.io ? opt.io : DefaultFileIo()), id_(NextLogId()), next_seq_(next_seq) {}
+    : opt_(opt),
+      io_(opt.io ? opt.io : DefaultFileIo()),
+      id_(NextLogId()),
+      next_seq_(next_seq),
+      segment_(opt.dir, io_) {}
 
 Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
                       std::vector<std::string>* notes) {
@@ -276,54 +280,28 @@ void ClickLog::WriterLoop() {
 }
 
 bool ClickLog::EnsureSegment(uint64_t first_seq) {
-  if (fd_ >= 0) return true;
-  segment_path_ = opt_.dir + "/" + SegmentName(first_seq);
-  int err = io_->Create(segment_path_, &fd_);
-  if (err == 0) err = io_->SyncDir(opt_.dir);
-  if (err != 0) {
-    if (fd_ >= 0) io_->Close(fd_);
-    fd_ = -1;
-    Complain("create " + segment_path_, err, 0);
+  if (segment_.is_open()) return true;
+  if (int err = segment_.Create(first_seq); err != 0) {
+    Complain("create " + segment_.path(), err, 0);
     return false;
   }
-  segment_size_ = 0;
-  zeroed_ = 0;
-  written_back_ = 0;
   unsynced_bytes_ = 0;
   return true;
 }
 
 bool ClickLog::AbandonSegment() {
-  bool cut = io_->Truncate(fd_, segment_size_) == 0;
-  io_->Close(fd_);
-  fd_ = -1;
-  if (cut && segment_size_ == 0) unlink(segment_path_.c_str());
   unsynced_records_ = 0;
   unsynced_bytes_ = 0;
-  return cut;
+  return segment_.Abandon();
 }
 
 void ClickLog::SealSegment() {
   CollectBackgroundSync(true);
-  if (fd_ < 0) return;
-  const bool cut = zeroed_ > segment_size_;
-  int err = cut ? io_->Truncate(fd_, segment_size_) : 0;
-  if (err == 0 && (cut || Unsynced())) err = io_->Sync(fd_);
-  if (err != 0) Complain("seal " + segment_path_, err, 0);
-  io_->Close(fd_);
-  fd_ = -1;
+  if (!segment_.is_open()) return;
+  const std::string path = segment_.path();
+  if (int err = segment_.Seal(Unsynced()); err != 0) Complain("seal " + path, err, 0);
   unsynced_records_ = 0;
   unsynced_bytes_ = 0;
-}
-
-int ClickLog::ExtendZeros(uint64_t needed) {
-  static const std::string kZeros(1 << 20, '\0');
-  while (zeroed_ < needed) {
-    int err = io_->Write(fd_, kZeros.data(), kZeros.size(), zeroed_);
-    if (err != 0) return err;
-    zeroed_ += kZeros.size();
-  }
-  return 0;
 }
 
 void ClickLog::Complain(const std::string& what, int err, size_t dropped) {
@@ -349,22 +327,22 @@ size_t ClickLog::WriteBatch() {
     bytes += c.bytes.size();
   }
   M().log_batch_size.Observe(records);
-  if (fd_ >= 0 && segment_size_ > 0 && segment_size_ + bytes > opt_.segment_bytes) {
+  if (segment_.is_open() && segment_.size() > 0 && segment_.size() + bytes > opt_.segment_bytes) {
     SyncNow();
     SealSegment();
   }
   int err = EnsureSegment(first) ? 0 : EIO;
   const bool sync = opt_.durability == Durability::kSync;
   busy_since_ns_.store(SteadyNs());
-  const uint64_t end = segment_size_ + bytes;
-  if (err == 0 && sync && bytes < kZeroAheadMaxBatch) err = ExtendZeros(end);
+  if (err == 0 && sync && bytes < kZeroAheadMaxBatch) {
+    err = segment_.ExtendZeros(segment_.size() + bytes);
+  }
   if (err == 0) err = WriteChunks(bytes);
-  if (err == 0) zeroed_ = std::max(zeroed_, end);
   const char* op = "write";
   int64_t t0 = SteadyNs();
   if (err == 0 && sync) {
     op = "fdatasync";
-    err = io_->Sync(fd_);
+    err = segment_.Sync();
   }
   if (sync && err == 0) {
     const int64_t took = SteadyNs() - t0;
@@ -378,7 +356,7 @@ size_t ClickLog::WriteBatch() {
     // so the log stays dense. A background sync of this segment is waited
     // for first: if it failed, it has abandoned the segment already.
     CollectBackgroundSync(true);
-    bool nothing_written = fd_ < 0;  // the segment could not even be created
+    bool nothing_written = !segment_.is_open();  // the segment could not even be created
     if (nothing_written || AbandonSegment()) next_seq_ = first;
     healthy_.store(false);
     M().clicks_dropped.Add(records);
@@ -386,7 +364,7 @@ size_t ClickLog::WriteBatch() {
     batch_outcome_ = Outcome::kFailed;
     return bytes;
   }
-  segment_size_ += bytes;
+  segment_.Appended(bytes);
   M().log_records.Add(records);
   M().log_bytes.Add(bytes);
   batch_outcome_ = Outcome::kOk;
@@ -398,10 +376,7 @@ size_t ClickLog::WriteBatch() {
     // Start the disk on what is written as it comes, as RocksDB's
     // bytes_per_sync does: the next sync (interval, seal, shutdown) then
     // finds little left to write, instead of a burst of the whole interval.
-    if (segment_size_ - written_back_ >= kWritebackBytes) {
-      (void)io_->StartWriteback(fd_, written_back_, segment_size_ - written_back_);
-      written_back_ = segment_size_;
-    }
+    segment_.StartWritebackEvery(kWritebackBytes);
     // A record appended with AppendDurable is synced in every mode: its
     // caller acknowledges nothing before it is on disk.
     if (waited_on) {
@@ -425,11 +400,11 @@ int ClickLog::WriteChunks(size_t bytes) {
       for (const Chunk& c : batch_) buf_ += c.bytes;
       out = buf_;
     }
-    return io_->Write(fd_, out.data(), out.size(), segment_size_);
+    return segment_.Write(segment_.size(), out.data(), out.size());
   }
-  uint64_t at = segment_size_;
+  uint64_t at = segment_.size();
   for (Chunk& c : batch_) {
-    if (int err = io_->Write(fd_, c.bytes.data(), c.bytes.size(), at); err != 0) return err;
+    if (int err = segment_.Write(at, c.bytes.data(), c.bytes.size()); err != 0) return err;
     at += c.bytes.size();
     // No visitor waits on it: its producer may have it back now rather
     // than once the whole batch is written, so a burst needs fewer chunks.
@@ -440,10 +415,10 @@ int ClickLog::WriteChunks(size_t bytes) {
 
 void ClickLog::SyncNow() {
   CollectBackgroundSync(true);
-  if (!Unsynced() || fd_ < 0) return;
+  if (!Unsynced() || !segment_.is_open()) return;
   int64_t now = SteadyNs();
   busy_since_ns_.store(now);
-  int err = io_->Sync(fd_);
+  int err = segment_.Sync();
   busy_since_ns_.store(0);
   last_sync_ns_ = SteadyNs();
   if (err != 0) {
@@ -474,7 +449,7 @@ void ClickLog::SyncFailed(int err) {
 void ClickLog::MaybeSyncInBackground() {
   if (!syncer_) return;  // "sync": every batch is synced by the writer
   CollectBackgroundSync(false);
-  if (bg_pending_ || !Unsynced() || fd_ < 0) return;
+  if (bg_pending_ || !Unsynced() || !segment_.is_open()) return;
   const bool due = unsynced_bytes_ >= kSyncAheadBytes ||
                    (opt_.durability == Durability::kInterval &&
                     SteadyNs() - last_sync_ns_ >= int64_t{opt_.interval_ms} * 1'000'000);
@@ -484,7 +459,7 @@ void ClickLog::MaybeSyncInBackground() {
   bg_bytes_ = unsynced_bytes_;
   bg_seq_ = next_seq_ - 1;
   last_sync_ns_ = SteadyNs();
-  syncer_->Start(fd_);
+  syncer_->Start(segment_.fd());
 }
 
 void ClickLog::CollectBackgroundSync(bool wait) {

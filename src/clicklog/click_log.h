@@ -65,6 +65,7 @@
 
 #include "clicklog/click_sink.h"
 #include "clicklog/format.h"
+#include "clicklog/segment_file.h"
 #include "clicklog/syncer.h"
 #include "refgate/status.h"
 #include "util/file_io.h"
@@ -191,7 +192,6 @@ class ClickLog : public ClickSink {
   // Cuts the zeros ahead, syncs (if that cut or anything written is not
   // synced yet) and closes: the segment is sealed.
   void SealSegment();
-  int ExtendZeros(uint64_t needed);
   // Syncs what is written, after the background sync if one runs.
   void SyncNow();
   // A sync that took took_ns made records up to `seq` durable, `records` and
@@ -244,11 +244,7 @@ class ClickLog : public ClickSink {
 
   // Writer only.
   alignas(64) uint64_t next_seq_;
-  int fd_ = -1;
-  std::string segment_path_;
-  uint64_t segment_size_ = 0;    // bytes of records
-  uint64_t zeroed_ = 0;          // bytes the file has: records, then zeros
-  uint64_t written_back_ = 0;    // bytes StartWriteback was asked for
+  SegmentFile segment_;
   size_t unsynced_records_ = 0;  // written since the last sync (every batch has one)
   uint64_t unsynced_bytes_ = 0;
   // The background sync asked for and not yet collected, and what it covers.
