@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Installs, builds and runs the whole test suite (unit and end-to-end).
-# In CI (CI=true), or with REFGATE_ASAN=1, it then builds everything again
-# with AddressSanitizer and UndefinedBehaviorSanitizer and runs the suite
-# once more.
+# Installs, builds and runs the whole test suite (unit and end-to-end),
+# after checking that every C++ file follows .clang-format. In CI (CI=true),
+# or with REFGATE_TSA=1, it then builds with clang and -Wthread-safety; in
+# CI, or with REFGATE_ASAN=1, it builds everything again with
+# AddressSanitizer and UndefinedBehaviorSanitizer and runs the suite once more.
 # Usage: scripts/test.sh [BUILD_DIR] [extra cmake args...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,14 @@ echo "== every C++ file follows .clang-format"
 git ls-files -z '*.cc' '*.h' | xargs -0 clang-format --dry-run --Werror
 
 (cd "$BUILD_DIR" && ctest --output-on-failure --timeout 300 -j "$(nproc)")
+
+if [ "${CI:-}" = "true" ] || [ "${REFGATE_TSA:-}" = "1" ]; then
+  # The lock rules written as GUARDED_BY / REQUIRES (util/mutex.h), checked
+  # by Clang's thread-safety analysis: a violation fails the build.
+  echo "== clang build with -Wthread-safety"
+  REFGATE_EXTRA_PACKAGES="clang" CXX=clang++ scripts/setup.sh build-tsa -DCMAKE_BUILD_TYPE=Debug \
+    -DREFGATE_TESTS=OFF -DREFGATE_BENCH=OFF -DCMAKE_CXX_FLAGS="-Wthread-safety -Werror=thread-safety"
+fi
 
 if [ "${CI:-}" = "true" ] || [ "${REFGATE_ASAN:-}" = "1" ]; then
   echo "== the same suite under ASan+UBSan"

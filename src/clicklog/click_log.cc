@@ -28,19 +28,6 @@ uint64_t NextLogId() {
 // Batches this big are written without zero-ahead (see click_log.h).
 constexpr size_t kZeroAheadMaxBatch = 256 << 10;
 
-// A producer starts a new chunk once its chunk holds this much. A new chunk
-// has room for that and kChunkSlack more, the last record's overshoot.
-constexpr size_t kChunkBytes = 256 << 10;
-constexpr size_t kChunkSlack = 16 << 10;
-
-// Emptied chunks keep their capacity for their producer's next records:
-// growing a buffer again costs a copy and fresh pages, more than the records
-// do. A producer keeps as many as it has chunks on their way to the disk
-// (a burst will need them all again; freed, glibc hands them back to the
-// kernel and they come back as page faults), plus this many, which is what
-// it keeps once the burst is written.
-constexpr size_t kSparesPerProducer = 16;
-
 // Smaller batches are joined into one buffer for one write; bigger ones are
 // written a chunk at a time, as copying them would cost more than the calls.
 constexpr size_t kJoinBelowBytes = 64 << 10;
@@ -110,11 +97,11 @@ Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
 
 ClickLog::~ClickLog() { Close(); }
 
-ClickLog::Producer* ClickLog::ThisThreadsProducer() {
+Producer* ClickLog::ThisThreadsProducer() {
   thread_local uint64_t cached_log = 0;
   thread_local Producer* cached = nullptr;
   if (cached_log == id_) return cached;
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Producer*& p = by_thread_[std::this_thread::get_id()];
   if (p == nullptr) p = producers_.emplace_back(std::make_unique<Producer>()).get();
   cached_log = id_;
@@ -122,34 +109,19 @@ ClickLog::Producer* ClickLog::ThisThreadsProducer() {
   return p;
 }
 
-ClickLog::Chunk ClickLog::Producer::Swap() {
-  Chunk taken = std::move(chunk);
-  chunk = Chunk{};
-  if (!spare.empty()) {
-    chunk = std::move(spare.back());
-    spare.pop_back();
-  } else {
-    chunk.bytes.reserve(kChunkBytes + kChunkSlack);  // grown once, not doubled into
-  }
-  return taken;
-}
-
 template <typename Frame>
 ClickLog::Enqueued ClickLog::Enqueue(bool wait, Completion* done, Frame&& frame) {
   Producer* p = ThisThreadsProducer();
   int64_t now = wait ? SteadyNs() : 0;
   {
-    std::lock_guard lock(p->mu);
+    MutexLock lock(&p->mu);
     // closing_ is read under the lock (see WriterLoop).
     if (p->Queued() >= opt_.max_queued || closing_.load()) return Enqueued::kDropped;
     p->appended.store(p->appended.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     frame(&p->chunk.bytes);
     ++p->chunk.records;
     if (wait) p->chunk.waiters.push_back({done, now});
-    if (p->chunk.bytes.size() >= kChunkBytes) {
-      std::lock_guard swap(p->swap_mu);
-      p->full.push_back(p->Swap());
-    }
+    p->SwapIfFull();
   }
   // Wake the writer only if it sleeps, and only once: a futex call per
   // record would cost more than the record. (seq_cst pairs with the
@@ -181,33 +153,22 @@ void ClickLog::Close() {
     wake_.release();  // unconditionally: the writer may be about to sleep
     if (writer_.joinable()) writer_.join();
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(&mu_);
       stop_watchdog_ = true;
     }
-    watchdog_cv_.notify_all();
+    watchdog_cv_.SignalAll();
     if (watchdog_.joinable()) watchdog_.join();
     syncer_.reset();  // the writer has collected its last sync
   });
 }
 
 void ClickLog::StealLocked() {
-  const bool part_filled_too = opt_.durability == Durability::kSync || closing_.load();
+  // Outside "sync" a producer with filled chunks keeps its part-filled one
+  // (until closing): taking it would wait on its lock, and no one waits on it.
+  const bool part_filled = opt_.durability == Durability::kSync || closing_.load();
   for (auto& p : producers_) {
     const size_t before = backlog_.size();
-    bool take_part_filled = part_filled_too;
-    if (!take_part_filled) {
-      std::lock_guard swap(p->swap_mu);
-      take_part_filled = p->full.empty();
-    }
-    {
-      std::unique_lock lock(p->mu, std::defer_lock);
-      if (take_part_filled) lock.lock();
-      std::lock_guard swap(p->swap_mu);
-      for (Chunk& c : p->full) backlog_.push_back(std::move(c));
-      p->full.clear();
-      if (lock.owns_lock() && p->chunk.records != 0) backlog_.push_back(p->Swap());
-      p->taken += backlog_.size() - before;
-    }
+    p->Take(part_filled, &backlog_);
     for (size_t i = before; i < backlog_.size(); ++i) {
       Chunk& c = backlog_[i];
       c.owner = p.get();
@@ -217,7 +178,7 @@ void ClickLog::StealLocked() {
 }
 
 void ClickLog::TakeBatch() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   StealLocked();
   // A batch never fills more than a segment, unless it is one chunk.
   const size_t limit = std::min<uint64_t>(kMaxBatchBytes, opt_.segment_bytes);
@@ -230,11 +191,9 @@ void ClickLog::TakeBatch() {
 }
 
 bool ClickLog::HasUntaken() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   for (auto& p : producers_) {
-    std::lock_guard plock(p->mu);
-    std::lock_guard swap(p->swap_mu);
-    if (p->chunk.records != 0 || !p->full.empty()) return true;
+    if (p->HasUntaken()) return true;
   }
   return !backlog_.empty();
 }
@@ -408,7 +367,7 @@ int ClickLog::WriteChunks(size_t bytes) {
     at += c.bytes.size();
     // No visitor waits on it: its producer may have it back now rather
     // than once the whole batch is written, so a burst needs fewer chunks.
-    if (c.waiters.empty()) GiveBack(c);
+    if (c.waiters.empty()) c.owner->GiveBack(c);
   }
   return 0;
 }
@@ -478,15 +437,18 @@ void ClickLog::CollectBackgroundSync(bool wait) {
 size_t ClickLog::QueuedLocked(bool lock_each) {
   size_t n = 0;
   for (auto& p : producers_) {
-    std::unique_lock plock(p->mu, std::defer_lock);
-    if (lock_each) plock.lock();
-    n += p->Queued();
+    if (lock_each) {
+      MutexLock plock(&p->mu);
+      n += p->Queued();
+    } else {
+      n += p->Queued();
+    }
   }
   return n;
 }
 
 size_t ClickLog::Queued(bool lock_each) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return QueuedLocked(lock_each);
 }
 
@@ -508,7 +470,7 @@ void ClickLog::GatherForSync() {
 }
 
 void ClickLog::Finish() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   released_ = 0;
   for (Chunk& c : batch_) {
     released_ += c.waiters.size();
@@ -518,34 +480,15 @@ void ClickLog::Finish() {
       if (Completion* done = waiting_.front().done) done->Complete(batch_outcome_);
       waiting_.pop_front();
     }
-    if (c.owner != nullptr) GiveBack(c);  // else given back once written
+    if (c.owner != nullptr) c.owner->GiveBack(c);  // else given back once written
   }
   batch_.clear();
   M().log_queue_depth.store(static_cast<int64_t>(QueuedLocked()), std::memory_order_relaxed);
 }
 
-void ClickLog::GiveBack(Chunk& c) {
-  Producer* owner = c.owner;
-  owner->written.store(owner->written.load(std::memory_order_relaxed) + c.records,
-                       std::memory_order_relaxed);
-  c.bytes.clear();
-  c.waiters.clear();
-  c.records = 0;
-  c.owner = nullptr;
-  std::vector<Chunk> extra;  // freed after the lock is let go
-  std::lock_guard swap(owner->swap_mu);
-  --owner->taken;
-  const size_t keep = kSparesPerProducer + owner->full.size() + owner->taken;
-  if (owner->spare.size() < keep) owner->spare.push_back(std::move(c));
-  while (owner->spare.size() > keep) {
-    extra.push_back(std::move(owner->spare.back()));
-    owner->spare.pop_back();
-  }
-}
-
 void ClickLog::WatchdogLoop() {
   const int64_t max_wait = int64_t{opt_.max_wait_ms} * 1'000'000;
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   while (!stop_watchdog_) {
     int64_t now = SteadyNs();
     // A writer stuck in write or fdatasync cannot take the queue; take it
@@ -564,7 +507,7 @@ void ClickLog::WatchdogLoop() {
       w.done = nullptr;
       M().log_released.Add();
     }
-    watchdog_cv_.wait_for(lock, std::chrono::nanoseconds(std::max<int64_t>(next - now, 100000)));
+    watchdog_cv_.WaitFor(&mu_, std::chrono::nanoseconds(std::max<int64_t>(next - now, 100000)));
   }
 }
 

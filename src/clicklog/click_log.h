@@ -65,6 +65,7 @@
 
 #include "clicklog/click_sink.h"
 #include "clicklog/format.h"
+#include "clicklog/producer.h"
 #include "clicklog/segment_file.h"
 #include "clicklog/syncer.h"
 #include "refgate/status.h"
@@ -122,65 +123,23 @@ class ClickLog : public ClickSink {
   uint64_t durable_seq() const { return durable_seq_.load(std::memory_order_acquire); }
 
  private:
-  struct Waiter {
-    Completion* done;  // null once completed; guarded by mu_ once registered
-    int64_t enqueued_ns;
-  };
-  struct Producer;
-  // Records one producer thread appended, at most about kChunkBytes.
-  struct Chunk {
-    std::string bytes;            // framed records, seq and checksum still zero
-    std::vector<Waiter> waiters;  // the records a visitor waits on, in order
-    size_t records = 0;
-    Producer* owner = nullptr;  // set when taken; the emptied chunk goes back to it
-  };
-  // One per producer thread; its locks are shared with the writer and the
-  // watchdog only, so producers never contend with each other. Aligned so
-  // that two producers never share a cache line either.
-  //
-  // `mu` guards the chunk being filled and is taken for every record; the
-  // writer takes it only for a part-filled chunk. `swap_mu` guards the
-  // filled and the emptied chunks and is taken by the producer once per
-  // chunk, so the writer collects filled chunks and gives emptied ones back
-  // without waiting behind a record being framed (glibc's mutex lets the
-  // producer take it again and again while the writer sleeps on it: stalls
-  // of 5 to 13 ms per batch when mu guarded everything). Lock order: mu,
-  // then swap_mu.
-  struct alignas(64) Producer {
-    std::mutex mu;
-    Chunk chunk;  // being filled
-    // Records appended (by the producer, under mu) and written (by the
-    // writer): their difference is the queue, read by both without a lock.
-    std::atomic<size_t> appended{0};
-    std::atomic<size_t> written{0};
-    alignas(64) std::mutex swap_mu;
-    std::vector<Chunk> full;   // filled before the writer came, oldest first
-    std::vector<Chunk> spare;  // emptied by the writer, their capacity kept
-    size_t taken = 0;          // chunks the writer has taken and not given back
-    size_t Queued() const {
-      return appended.load(std::memory_order_relaxed) - written.load(std::memory_order_relaxed);
-    }
-    // Returns the chunk being filled and starts another. REQUIRES mu, swap_mu.
-    Chunk Swap();
-  };
-
   explicit ClickLog(const Options& opt, uint64_t next_seq);
-  Producer* ThisThreadsProducer();
+  Producer* ThisThreadsProducer() EXCLUDES(mu_);
   enum class Enqueued { kDropped, kQueued, kWaiting };
   // Frames one record into this thread's chunk with frame(&chunk_bytes),
   // registering `done` when `wait`.
   template <typename Frame>
   Enqueued Enqueue(bool wait, Completion* done, Frame&& frame);
   void WriterLoop();
-  void WatchdogLoop();
-  bool HasUntaken();
+  void WatchdogLoop() EXCLUDES(mu_);
+  bool HasUntaken() EXCLUDES(mu_);
   // Moves every producer's chunks to the backlog, then up to
   // kMaxBatchBytes of it (one chunk at least) into batch_, oldest first.
-  void TakeBatch();
+  void TakeBatch() EXCLUDES(mu_);
   // Producers' chunks -> backlog_, registering their waiters. Outside
   // "sync" a producer with filled chunks keeps its part-filled one (taking
   // it would wait on its lock), until closing. REQUIRES mu_.
-  void StealLocked();
+  void StealLocked() REQUIRES(mu_);
   // Returns the batch's size in bytes, written or not.
   size_t WriteBatch();
   // The batch's `bytes` at the end of the segment. Returns 0 or an errno.
@@ -213,14 +172,11 @@ class ClickLog : public ClickSink {
   // Records appended and not yet written, all producers. With `lock_each`,
   // under each producer's lock, so that it counts every append that came
   // before (GatherForSync needs that). REQUIRES mu_ for QueuedLocked.
-  size_t Queued(bool lock_each = false);
-  size_t QueuedLocked(bool lock_each = false);
+  size_t Queued(bool lock_each = false) EXCLUDES(mu_);
+  size_t QueuedLocked(bool lock_each = false) REQUIRES(mu_);
   void Complain(const std::string& what, int err, size_t dropped);
   // Completes the batch's waiters and gives its chunks back.
-  void Finish();
-  // Counts a written chunk's records off its producer's queue and gives the
-  // emptied chunk back to it for its next records; then c.owner is null.
-  void GiveBack(Chunk& c);
+  void Finish() EXCLUDES(mu_);
 
   // Read by every Append; written seldom (cache lines apart from the
   // writer's state, which changes with every record).
@@ -233,14 +189,14 @@ class ClickLog : public ClickSink {
   std::counting_semaphore<> wake_{0};
 
   // Registry, writer and watchdog.
-  alignas(64) std::mutex mu_;
-  std::condition_variable watchdog_cv_;
-  std::vector<std::unique_ptr<Producer>> producers_;  // grows only
-  std::unordered_map<std::thread::id, Producer*> by_thread_;
-  std::deque<Chunk> backlog_;              // taken from producers, not yet in a batch
-  std::deque<Waiter> waiting_;             // registered waiters, in batch order
-  std::atomic<int64_t> busy_since_ns_{0};  // writer inside a syscall since; 0: idle
-  bool stop_watchdog_ = false;
+  alignas(64) Mutex mu_ ACQUIRED_BEFORE(Producer::mu);
+  CondVar watchdog_cv_;
+  std::vector<std::unique_ptr<Producer>> producers_ GUARDED_BY(mu_);  // grows only
+  std::unordered_map<std::thread::id, Producer*> by_thread_ GUARDED_BY(mu_);
+  std::deque<Chunk> backlog_ GUARDED_BY(mu_);   // taken from producers, not yet in a batch
+  std::deque<Waiter> waiting_ GUARDED_BY(mu_);  // registered waiters, in batch order
+  std::atomic<int64_t> busy_since_ns_{0};       // writer inside a syscall since; 0: idle
+  bool stop_watchdog_ GUARDED_BY(mu_) = false;
 
   // Writer only.
   alignas(64) uint64_t next_seq_;

@@ -34,7 +34,7 @@ void BackgroundSyncer::Start(int fd) {
 bool BackgroundSyncer::Collect(bool wait, int* err, int64_t* took_ns) {
   MutexLock lock(&mu_);
   if (!done_ && !wait) return false;
-  while (!done_) cv_.Wait();
+  while (!done_) cv_.Wait(&mu_);
   fd_ = -1;
   *err = err_;
   *took_ns = took_ns_;
@@ -44,7 +44,7 @@ bool BackgroundSyncer::Collect(bool wait, int* err, int64_t* took_ns) {
 void BackgroundSyncer::Loop() {
   MutexLock lock(&mu_);
   for (;;) {
-    while (!stop_ && !(fd_ >= 0 && !done_)) cv_.Wait();
+    while (!stop_ && !(fd_ >= 0 && !done_)) cv_.Wait(&mu_);
     if (fd_ < 0 || done_) return;  // stopping, and nothing asked for
     const int fd = fd_;
     mu_.Unlock();

@@ -35,7 +35,7 @@ class BackgroundSyncer {
 
   FileIo* const io_;
   Mutex mu_;
-  CondVar cv_{&mu_};
+  CondVar cv_;
   int fd_ GUARDED_BY(mu_) = -1;        // to sync; -1: nothing asked for
   bool done_ GUARDED_BY(mu_) = false;  // the sync of fd_ returned err_ after took_ns_
   int err_ GUARDED_BY(mu_) = 0;
