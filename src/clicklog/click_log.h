@@ -1,55 +1,45 @@
 // ClickLog: the durable, segmented, checksummed click log (SPEC §4); a
-// ClickSink for the redirect path.
+// ClickSink for the redirect path, and AppendDurable for records that must
+// be on disk before their caller answers.
 //
-// Threads: any number of producers call Append. Each producer thread frames
-// its records into a chunk of its own, under a lock it shares only with the
-// writer, and never blocks on disk. One writer thread takes every chunk,
-// numbers and checksums the records in place, and writes them (one write(2)
-// for a small batch, one per chunk for a big one) and, in "sync" mode, one
-// fdatasync(2): group commit. Chunks hold about 256 KiB at most and go back
-// to their producer once written, so a burst cycles a few warm buffers
-// instead of growing one big one through fresh memory. Outside "sync",
-// where no visitor waits, the writer lets records gather for 1 ms after a
-// small batch rather than take a producer's chunk every few records, and
-// starts the disk on every MiB written (sync_file_range) so that the next
-// sync has little left to do. That leaves the disk's own write cache: its
-// flush comes with fdatasync only, and its time grows with what was written
-// since the last one (on this project's VM about 35 ms for 64 MiB, however
-// long the data had sat). So outside "sync" a syncer thread also syncs the
-// segment every kSyncAheadBytes (8 MiB) written, and in "interval" every
-// interval_ms, while the writer goes on writing; the writer waits for it
-// only before it seals or abandons the segment. A watchdog thread releases
-// visitors whose record has waited max_wait_ms (a stalled disk); a mutex
-// shared only by the writer and the watchdog makes each release happen once.
+// Pieces: each producer thread frames its records into chunks of its own
+// (producer.h), never blocking on disk. One writer thread (writer.cc) takes
+// every chunk, numbers and checksums the records in place, writes them to
+// the segment (segment_file.h; one write(2) for a small batch, one per
+// chunk for a big one) and, in "sync" mode or for a durable record, syncs
+// once for the whole batch: group commit. Outside "sync" the writer lets
+// records gather for 1 ms after a small batch, starts the disk on every MiB
+// written (sync_file_range), and hands an fdatasync to the background
+// syncer (syncer.h) every kSyncAheadBytes (8 MiB) written and, in
+// "interval", every interval_ms, going on writing meanwhile; it collects
+// that sync before it seals or abandons the segment. A watchdog thread
+// completes waiters whose record has waited max_wait_ms (a stalled disk)
+// with kTimedOut; the log's mutex, shared only by the writer and the
+// watchdog, makes each completion happen once.
 //
-// Zero-ahead, in "sync" mode: the segment is extended with zeros 1 MiB at a
-// time ahead of the records, and records overwrite them in place. An
-// fdatasync then has no file size to journal (on ext4 that halved the I/Os
-// per sync). The zeros cost a second write of every byte, so a batch of
-// kZeroAheadMaxBatch bytes or more, whose sync the journal entry hardly
-// slows, just extends the file; so does every batch in the other modes,
-// which sync seldom. Sealing cuts the unused zeros off, so only the newest
-// segment ever ends in zeros, and readers take that as its end.
+// Zero-ahead, in "sync" mode: the segment is extended with zeros ahead of
+// the records (segment_file.h), so an fdatasync has no file size to
+// journal. A batch of kZeroAheadMaxBatch bytes or more just extends the
+// file, as does every batch in the other modes, which sync seldom.
 //
-// Gathering, in "sync" mode. Visitors whose redirect waited on the last sync
-// click again soon (keep-alive clients, a crawler, a load test: any closed
-// loop), and if the next batch goes without them, they end up in the batch
-// after it, so batches alternate between a few records and many, each small
-// one paying for a whole fdatasync. So when fewer records wait than half
-// the visitors the last batch released, the writer waits for that many,
-// for no longer than a sync takes on average (and max_gather_us). A producer
-// counts down what is still needed and wakes the writer at zero. Where
-// clicks arrive independently (open traffic), half the last batch has
-// usually arrived during its sync, and nothing waits. On this project's VM,
-// with 64 keep-alive clients, it doubled the records per sync (18 -> 37)
-// and cut the server's CPU per redirect by about a tenth.
+// Gathering, in "sync" mode: when fewer records wait than half the visitors
+// the last batch released, the writer waits for that many, for no longer
+// than a sync takes on average (and max_gather_us); a producer counts down
+// what is still needed and wakes the writer at zero. Closed-loop clients
+// (keep-alive visitors, crawlers, load tests) then share a sync instead of
+// alternating between small and big batches. Why each of these exists, and
+// what it measured, is in bench/PROFILE.md.
 //
 // Failures: a failed write or fdatasync (the writer's or the syncer's)
 // abandons the segment (it is cut back to its last good record and never
 // synced again: after a failed fsync the page cache cannot be trusted), what
 // may be lost is counted in refgate_clicks_dropped_total (the batch, or for
-// a sync every record written since the last good one), and Healthy() is
-// false until a batch is written again. The next batch starts a new segment.
+// a sync every record written since the last good one), its waiters
+// complete with kFailed, and Healthy() is false until a batch is written
+// again. The next batch starts a new segment.
+//
+// Thread-safety: Append, AppendDurable, Healthy and durable_seq from any
+// thread; Close from one. The lock rules are GUARDED_BY / REQUIRES below.
 #pragma once
 
 #include <atomic>
@@ -140,8 +130,22 @@ class ClickLog : public ClickSink {
   // "sync" a producer with filled chunks keeps its part-filled one (taking
   // it would wait on its lock), until closing. REQUIRES mu_.
   void StealLocked() REQUIRES(mu_);
+  struct BatchSize {
+    size_t records = 0, bytes = 0;
+    bool waited_on = false;  // someone waits on a record of it
+  };
+  // Numbers and checksums the batch's records in place.
+  BatchSize NumberBatch();
+  // Writes and syncs the batch; sets batch_outcome_ and what is durable.
   // Returns the batch's size in bytes, written or not.
   size_t WriteBatch();
+  // The batch at the end of the segment (zeros ahead, in "sync", for a
+  // small one) and, in "sync", its fdatasync. Returns 0 or an errno, with
+  // *op the call that failed.
+  int WriteAndSync(size_t bytes, const char** op);
+  // Bookkeeping once a batch is written: the segment's size, durability
+  // ("sync"), or what is left to sync (a durable record syncs it at once).
+  void Written(const BatchSize& n);
   // The batch's `bytes` at the end of the segment. Returns 0 or an errno.
   int WriteChunks(size_t bytes);
   bool EnsureSegment(uint64_t first_seq);
