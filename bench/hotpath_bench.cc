@@ -16,6 +16,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -87,7 +88,7 @@ HttpRequest TypicalRequest(std::string_view target) {
   req.user_agent = kUserAgent;
   req.cookie = "_ga=GA1.2.12345.67890; rg_vid=zncPVv0nl8k6zGRShvdq4w; theme=dark";
   req.referer = "https://mail.example.org/";
-  ParseIp("203.0.113.7", &req.peer);
+  if (!ParseIp("203.0.113.7", &req.peer)) std::abort();
   return req;
 }
 

@@ -67,7 +67,7 @@ namespace refgate::clicklog {
 enum class Durability { kSync, kInterval, kNone };
 
 // "sync", "interval" or "none".
-bool ParseDurability(std::string_view s, Durability* out);
+[[nodiscard]] bool ParseDurability(std::string_view s, Durability* out);
 
 struct Options {
   std::string dir;  // <data-dir>/clicks
@@ -102,7 +102,7 @@ class ClickLog : public ClickSink {
   // max_wait_ms (it may still be written). Returns false, never touching
   // `done`, when the record was dropped at once (max_queued, closed).
   // REQUIRES: done != nullptr, payload.size() <= kMaxPayload.
-  bool AppendDurable(RecordType type, std::string_view payload, Completion* done);
+  [[nodiscard]] bool AppendDurable(RecordType type, std::string_view payload, Completion* done);
   bool Healthy() const override { return healthy_.load(std::memory_order_relaxed); }
 
   // Writes and syncs everything appended so far, completes every waiter and
@@ -142,16 +142,16 @@ class ClickLog : public ClickSink {
   // The batch at the end of the segment (zeros ahead, in "sync", for a
   // small one) and, in "sync", its fdatasync. Returns 0 or an errno, with
   // *op the call that failed.
-  int WriteAndSync(size_t bytes, const char** op);
+  [[nodiscard]] int WriteAndSync(size_t bytes, const char** op);
   // Bookkeeping once a batch is written: the segment's size, durability
   // ("sync"), or what is left to sync (a durable record syncs it at once).
   void Written(const BatchSize& n);
   // The batch's `bytes` at the end of the segment. Returns 0 or an errno.
-  int WriteChunks(size_t bytes);
-  bool EnsureSegment(uint64_t first_seq);
+  [[nodiscard]] int WriteChunks(size_t bytes);
+  [[nodiscard]] bool EnsureSegment(uint64_t first_seq);
   // Closes a segment after a failure, cut to its last good record (which
   // also drops the zeros ahead). Returns whether the cut worked.
-  bool AbandonSegment();
+  [[nodiscard]] bool AbandonSegment();
   // Cuts the zeros ahead, syncs (if that cut or anything written is not
   // synced yet) and closes: the segment is sealed.
   void SealSegment();

@@ -64,7 +64,7 @@ Status DecodeClick(std::string_view payload, ClickRecord* rec);
 // "00000000000000000001.log"
 std::string SegmentName(uint64_t first_seq);
 // True and *first_seq for a segment file name.
-bool ParseSegmentName(std::string_view name, uint64_t* first_seq);
+[[nodiscard]] bool ParseSegmentName(std::string_view name, uint64_t* first_seq);
 
 uint64_t Checksum(std::string_view framed_after_checksum);
 

@@ -71,7 +71,7 @@ class alignas(64) Producer {
   // Returns how many were taken.
   size_t Take(bool part_filled, std::deque<Chunk>* out) EXCLUDES(mu, swap_mu);
   // True when records wait in a chunk not yet taken.
-  bool HasUntaken() EXCLUDES(mu, swap_mu);
+  [[nodiscard]] bool HasUntaken() EXCLUDES(mu, swap_mu);
   // The writer gives a chunk back once written: its records count off the
   // queue, and it is kept as a spare or freed (see kSparesPerProducer).
   void GiveBack(Chunk& c) EXCLUDES(swap_mu);

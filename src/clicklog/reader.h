@@ -51,7 +51,7 @@ class SegmentParser {
       : data_(data), name_(std::move(name)), reporter_(reporter), zeros_end_(zeros_end) {}
 
   // The next valid record, or false at the end of the data.
-  bool Next(Record* rec);
+  [[nodiscard]] bool Next(Record* rec);
   // Offset just past the last valid record returned so far.
   uint64_t valid_end() const { return valid_end_; }
   uint64_t last_seq() const { return last_seq_; }
@@ -84,12 +84,12 @@ class LogReader {
   Status Open(uint64_t from_seq = 0);
   // Sets *rec to the next record and returns true, or returns false at the end
   // of the log (or on an I/O error, which status() then tells).
-  bool Next(Record* rec);
+  [[nodiscard]] bool Next(Record* rec);
   const Status& status() const { return status_; }
   const std::string& segment() const { return segment_name_; }
 
  private:
-  bool LoadSegment(size_t index);
+  [[nodiscard]] bool LoadSegment(size_t index);
 
   std::string dir_;
   Reporter* reporter_;

@@ -47,7 +47,7 @@ class SegmentFile {
   // After a failure: cuts the file back to size() (the zeros ahead go too),
   // closes it, and removes it if it holds no record. Returns whether the
   // cut worked (if not, bytes past size() may remain).
-  bool Abandon();
+  [[nodiscard]] bool Abandon();
   // Cuts the zeros ahead, syncs if that cut anything or `unsynced`, closes.
   // Returns 0 or the errno of the cut or the sync (closed all the same).
   [[nodiscard]] int Seal(bool unsynced);

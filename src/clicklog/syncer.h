@@ -28,7 +28,7 @@ class BackgroundSyncer {
   void Start(int fd) EXCLUDES(mu_);
   // The started sync's result: false while it runs and !wait; else true,
   // with its errno (0: synced) and wall time.
-  bool Collect(bool wait, int* err, int64_t* took_ns) EXCLUDES(mu_);
+  [[nodiscard]] bool Collect(bool wait, int* err, int64_t* took_ns) EXCLUDES(mu_);
 
  private:
   void Loop() EXCLUDES(mu_);

@@ -245,7 +245,7 @@ void ClickLog::SyncFailed(int err) {
   // What the failed sync covered may be lost: count it, keep the records
   // (they may be on disk) and never sync this segment again.
   size_t lost = unsynced_records_;
-  AbandonSegment();
+  (void)AbandonSegment();  // cut or not, the records stay: no sequence number is reused
   healthy_.store(false);
   GlobalMetrics().clicks_dropped.Add(lost);
   Complain("fdatasync", err, lost);

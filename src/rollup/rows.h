@@ -55,12 +55,13 @@ std::string ReferrerKey(std::string_view referrer);
 std::string MemberKey(std::string_view referrer, std::string_view code);
 
 // Split keys back into their parts; false when malformed.
-bool ParseDayCodeKey(std::string_view key, std::string_view* date, std::string_view* referrer,
-                     std::string_view* code);
-bool ParseChannelKey(std::string_view key, std::string_view* date, std::string_view* referrer,
-                     std::string_view* code, std::string_view* src, std::string_view* med,
-                     std::string_view* camp);
-bool ParseReferrerKey(std::string_view key, std::string_view* referrer);
+[[nodiscard]] bool ParseDayCodeKey(std::string_view key, std::string_view* date,
+                                   std::string_view* referrer, std::string_view* code);
+[[nodiscard]] bool ParseChannelKey(std::string_view key, std::string_view* date,
+                                   std::string_view* referrer, std::string_view* code,
+                                   std::string_view* src, std::string_view* med,
+                                   std::string_view* camp);
+[[nodiscard]] bool ParseReferrerKey(std::string_view key, std::string_view* referrer);
 
 void Encode(const DayCodeRow& r, std::string* out);
 void Encode(const ChannelRow& r, std::string* out);

@@ -32,7 +32,7 @@ class CodeCache {
 
   // On a hit returns true and sets *out (null: known absent). On a miss
   // returns false and sets *gen for a later Fill.
-  bool Find(std::string_view code, Entry* out, uint64_t* gen) const;
+  [[nodiscard]] bool Find(std::string_view code, Entry* out, uint64_t* gen) const;
   void Fill(std::string_view code, Entry value, uint64_t gen);
   void Put(std::string_view code, Entry value);
 

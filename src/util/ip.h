@@ -15,7 +15,7 @@ struct IpAddress {
   bool v4 = false;
 };
 
-bool ParseIp(std::string_view s, IpAddress* out);
+[[nodiscard]] bool ParseIp(std::string_view s, IpAddress* out);
 std::string FormatIp(const IpAddress& ip);
 
 struct Cidr {
@@ -24,7 +24,7 @@ struct Cidr {
 };
 
 // "10.0.0.0/8", "2001:db8::/32", or a bare address (a /32 or /128).
-bool ParseCidr(std::string_view s, Cidr* out);
+[[nodiscard]] bool ParseCidr(std::string_view s, Cidr* out);
 bool CidrContains(const Cidr& cidr, const IpAddress& ip);
 
 }  // namespace refgate

@@ -81,7 +81,7 @@ struct FaultyIo : FileIo {
     ++writes;
     if (fail_writes > 0) {
       --fail_writes;
-      FileIo::Write(fd, p, n / 2, offset);  // a partial write lands first
+      (void)FileIo::Write(fd, p, n / 2, offset);  // a partial write lands first
       return ENOSPC;
     }
     return FileIo::Write(fd, p, n, offset);

@@ -17,7 +17,7 @@ struct Fixture : testing::Test {
 
   Fixture() {
     req.user_agent = kBrowser;
-    ParseIp("203.0.113.77", &req.peer);
+    EXPECT_TRUE(ParseIp("203.0.113.77", &req.peer));
     rec.code = "Ab3xY9k";
     rec.referrer_id = "cust_1";
     rec.target_url = "https://example.com/welcome";
