@@ -1,0 +1,1 @@
+// Placeholder: replaced by the unit tests of this file.
