@@ -98,6 +98,16 @@ TEST(Location, AMalformedPairDropsOnlyItself) {
             "https://example.com/?b=1&d=2&e&ref=Ab3xY9k&rg_click=CLICK");
 }
 
+// Bytes a browser may leave unescaped in a query ('|', '"', '{') are data,
+// not malformed escapes: kept, and encoded on the way out.
+TEST(Location, UnescapedBytesInTheVisitorQueryAreKeptAndEncoded) {
+  VisitorQuery q = ParseVisitorQuery("a=b|c&d=\"x\"&e={}", "");
+  ASSERT_EQ(q.params.size(), 3u);
+  EXPECT_EQ(q.params[0].value, "b|c");
+  EXPECT_EQ(BuildLocation({}, Code("https://example.com/"), q, "").url,
+            "https://example.com/?a=b%7Cc&d=%22x%22&e=%7B%7D&ref=Ab3xY9k");
+}
+
 // As in an HTML form: '+' is a space, and the visitor's "%2B" a plus.
 TEST(Location, PlusInTheVisitorQueryStaysASpace) {
   VisitorQuery q = ParseVisitorQuery("utm_source=a+b&q=1%2B1&k+y=v", "");
