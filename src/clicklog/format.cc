@@ -129,9 +129,9 @@ bool ParseSegmentName(std::string_view name, uint64_t* first_seq) {
   uint64_t v = 0;
   for (char c : name.substr(0, 20)) {
     if (c < '0' || c > '9') return false;
-    uint64_t next = v * 10 + static_cast<uint64_t>(c - '0');
-    if (next < v) return false;
-    v = next;
+    const uint64_t d = static_cast<uint64_t>(c - '0');
+    if (v > (UINT64_MAX - d) / 10) return false;  // past 2^64 - 1: no seq of ours
+    v = v * 10 + d;
   }
   *first_seq = v;
   return true;

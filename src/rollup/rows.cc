@@ -110,7 +110,7 @@ bool Decode(std::string_view in, ChannelRow* r) {
 }
 
 bool Decode(std::string_view in, ReferrerRow* r) {
-  uint64_t first, last;
+  uint64_t first = 0, last = 0;
   bool ok = GetAll(&in, {&r->clicks, &r->bot_clicks, &r->conversions, &r->revenue_minor, &r->codes,
                          &first, &last}) &&
             r->visitors.DecodeFrom(&in);

@@ -57,7 +57,9 @@ Status DecodeCodeRecord(std::string_view in, CodeRecord* rec) {
   in.remove_prefix(1);
   if (!GetFixed64(&in, &created) || in.empty()) return Status::Corruption("truncated code record");
   rec->created_at = static_cast<int64_t>(created);
-  bool has_expires = in[0] == 1;
+  const uint8_t has_expires = static_cast<uint8_t>(in[0]);
+  if (has_expires > 1)
+    return Status::Corruption("bad expiry flag");  // else a garbled flag revives a code
   in.remove_prefix(1);
   rec->expires_at.reset();
   if (has_expires) {

@@ -7,8 +7,9 @@
 //   created_at        fixed64 (two's complement Unix seconds)
 //   has_expires       1 byte (0 or 1), then expires_at fixed64 when 1
 //
-// A decoder of version 1 ignores bytes after the fields it knows, so later
-// versions may append fields.
+// A decoder of version 1 ignores bytes after the fields it knows, so a
+// writer may append fields and keep version 1; a new version byte is for a
+// change old decoders must refuse.
 #pragma once
 
 #include <string>

@@ -59,8 +59,9 @@ Status StateDb::Commit(const std::vector<Write>& writes) {
   std::vector<const Write*> sorted;
   sorted.reserve(writes.size());
   for (const Write& w : writes) sorted.push_back(&w);
-  std::sort(sorted.begin(), sorted.end(),
-            [](const Write* a, const Write* b) { return a->key < b->key; });
+  // Stable: writes to one key keep their order, so the last one wins.
+  std::stable_sort(sorted.begin(), sorted.end(),
+                   [](const Write* a, const Write* b) { return a->key < b->key; });
   rocksdb::WriteBatch batch;
   for (const Write* wp : sorted) {
     const Write& w = *wp;

@@ -35,7 +35,8 @@ class StateDb {
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
-  // Applies every put (an empty optional value deletes) atomically and durably.
+  // Applies every write (a put, or a delete where `erase`) atomically and
+  // durably; of several writes to one key, the last one wins.
   struct Write {
     std::string key;
     std::string value;

@@ -32,8 +32,10 @@ FileIo* DefaultFileIo();
 
 // Publishes `content` at `path`: written to path + ".tmp", fdatasynced,
 // renamed over `path`, and the directory synced. A reader sees the old
-// file or the new one, never part of one; on failure the temporary file is
-// removed and `path` is left as it was. A failed sync is never retried (its
+// file or the new one, never part of one. A failed write, sync or rename
+// removes the temporary file and leaves `path` as it was; a failed sync of
+// the directory comes after the rename, so `path` is the new file then, not
+// yet durable. A failed sync is never retried (its
 // pages may be lost): the caller writes the whole file again.
 [[nodiscard]] Status WriteFileAtomic(FileIo* io, const std::string& path, std::string_view content);
 

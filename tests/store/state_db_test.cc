@@ -1,1 +1,117 @@
-// Placeholder: replaced by the unit tests of this file.
+// StateDb: commits are atomic and survive reopening, scans stay inside their
+// prefix in key order, and a read-only view is what was committed at open.
+#include "store/state_db.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace refgate {
+namespace {
+
+class StateDbTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("refgate-statedb-" + std::to_string(getpid()) + "-" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    ASSERT_TRUE(StateDb::Open(dir_.string(), false, &db_).ok());
+  }
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::string GetOr(const StateDb& db, std::string_view key, std::string absent = "<absent>") {
+    std::string v;
+    Status s = db.Get(key, &v);
+    if (s.IsNotFound()) return absent;
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return v;
+  }
+  std::vector<std::string> Keys(std::string_view prefix, size_t stop_after = 1000) {
+    std::vector<std::string> keys;
+    EXPECT_TRUE(db_->Scan(prefix,
+                          [&](std::string_view k, std::string_view) {
+                            keys.emplace_back(k);
+                            return keys.size() < stop_after;
+                          })
+                    .ok());
+    return keys;
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<StateDb> db_;
+};
+
+TEST_F(StateDbTest, AbsentKeyIsNotFound) {
+  std::string v;
+  EXPECT_TRUE(db_->Get("nothing", &v).IsNotFound());
+}
+
+TEST_F(StateDbTest, CommitPutsAndErasesTogetherAndSurvivesReopen) {
+  ASSERT_TRUE(db_->Commit({{"a", "1"}, {"b", "2"}}).ok());
+  ASSERT_TRUE(db_->Commit({{"a", "", true}, {"c", "3"}, {"never", "", true}}).ok());
+  db_.reset();
+  ASSERT_TRUE(StateDb::Open(dir_.string(), false, &db_).ok());
+  EXPECT_EQ(GetOr(*db_, "a"), "<absent>");
+  EXPECT_EQ(GetOr(*db_, "b"), "2");
+  EXPECT_EQ(GetOr(*db_, "c"), "3");
+  EXPECT_EQ(GetOr(*db_, "never"), "<absent>");
+}
+
+TEST_F(StateDbTest, KeysAndValuesMayHoldNulBytes) {
+  std::string key("d\0cust\0code", 11), value("\0\1\0", 3);
+  ASSERT_TRUE(db_->Commit({{key, value}}).ok());
+  EXPECT_EQ(GetOr(*db_, key), value);
+  EXPECT_EQ(GetOr(*db_, std::string("d\0cust", 6)), "<absent>");
+  EXPECT_EQ(Keys(std::string("d\0", 2)), std::vector<std::string>{key});
+}
+
+TEST_F(StateDbTest, LaterWriteToTheSameKeyInOneCommitWins) {
+  // In the order given, as a WriteBatch applies them, however many there are.
+  std::vector<StateDb::Write> writes;
+  for (int i = 0; i < 200; ++i) {
+    writes.push_back({"k", std::to_string(i)});
+    writes.push_back({"other" + std::to_string(i % 7), "x"});
+  }
+  writes.push_back({"gone", "1"});
+  writes.push_back({"gone", "", true});
+  ASSERT_TRUE(db_->Commit(writes).ok());
+  EXPECT_EQ(GetOr(*db_, "k"), "199");
+  EXPECT_EQ(GetOr(*db_, "gone"), "<absent>");
+}
+
+TEST_F(StateDbTest, ScanVisitsThePrefixInKeyOrderAndStopsWhenAsked) {
+  ASSERT_TRUE(
+      db_->Commit(
+             {{"r/b", ""}, {"r/a", ""}, {"r", ""}, {"q/z", ""}, {"r0", ""}, {"s", ""}, {"r/c", ""}})
+          .ok());
+  EXPECT_EQ(Keys("r/"), (std::vector<std::string>{"r/a", "r/b", "r/c"}));
+  EXPECT_EQ(Keys("r"), (std::vector<std::string>{"r", "r/a", "r/b", "r/c", "r0"}));
+  EXPECT_EQ(Keys("r/", 2), (std::vector<std::string>{"r/a", "r/b"}));
+  EXPECT_TRUE(Keys("t").empty());
+  EXPECT_EQ(Keys("").size(), 7u);
+}
+
+TEST_F(StateDbTest, ReadOnlyViewIsWhatWasCommittedAtOpen) {
+  ASSERT_TRUE(db_->Commit({{"before", "1"}}).ok());
+  std::unique_ptr<StateDb> ro;
+  ASSERT_TRUE(StateDb::Open(dir_.string(), true, &ro).ok());
+  ASSERT_TRUE(db_->Commit({{"after", "2"}, {"before", "changed"}}).ok());
+  EXPECT_EQ(GetOr(*ro, "before"), "1");
+  EXPECT_EQ(GetOr(*ro, "after"), "<absent>");
+  EXPECT_FALSE(ro->Commit({{"x", "y"}}).ok());
+}
+
+TEST_F(StateDbTest, ReadOnlyOpenOfAMissingDatabaseFailsAndCreatesNothing) {
+  std::filesystem::path missing = dir_.string() + "-missing";
+  std::unique_ptr<StateDb> ro;
+  EXPECT_FALSE(StateDb::Open(missing.string(), true, &ro).ok());
+  EXPECT_FALSE(ro);
+  EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+}  // namespace
+}  // namespace refgate
