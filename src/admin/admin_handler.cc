@@ -5,8 +5,8 @@
 #include <charconv>
 #include <cstdio>
 
+#include "admin/json_response.h"
 #include "redirect/location.h"
-#include "util/random.h"
 #include "util/time.h"
 
 namespace refgate {
@@ -14,51 +14,9 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr std::string_view kJson = "application/json";
-constexpr size_t kCodeLength = 7;
-
-void Json(HttpResponse* res, int status, std::string body) {
-  res->status = status;
-  res->content_type = kJson;
-  res->body = std::move(body);
-}
-
-void Error(HttpResponse* res, const ApiError& e) { Json(res, e.status, ErrorToJson(e)); }
-
-void Error(HttpResponse* res, int status, std::string type, std::string message) {
-  Error(res, ApiError{status, std::move(type), std::move(message), ""});
-}
-
-void InternalError(HttpResponse* res, const Status& s) {
-  std::fprintf(stderr, "refgate: admin store error: %s\n", s.ToString().c_str());
-  Error(res, 500, "internal", "storage error");
-}
-
-bool IsJson(std::string_view content_type) {
-  std::string_view base = content_type.substr(0, content_type.find(';'));
-  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
-  if (base.size() != kJson.size()) return false;
-  for (size_t i = 0; i < base.size(); ++i) {
-    if ((base[i] | 0x20) != kJson[i]) return false;
-  }
-  return true;
-}
-
-// Parses a JSON object body, or says why not.
-std::optional<ApiError> ParseObject(std::string_view body, json::object* out) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec)
-    return ApiError{400, "invalid_json", "request body is not valid JSON: " + ec.message(), ""};
-  if (!v.is_object())
-    return ApiError{400, "invalid_json", "request body must be a JSON object", ""};
-  *out = std::move(v.get_object());
-  return std::nullopt;
-}
-
 void MethodNotAllowed(HttpResponse* res, std::string_view allow) {
   res->extra_headers = "Allow: " + std::string(allow) + "\r\n";
-  Error(res, 405, "method_not_allowed", "method not allowed; use " + std::string(allow));
+  ErrorResponse(res, 405, "method_not_allowed", "method not allowed; use " + std::string(allow));
 }
 
 enum class Scope : uint8_t { kPublic, kAdmin };
@@ -182,8 +140,8 @@ RequestClass AdminHandler::Classify(Method method, std::string_view target) cons
 }
 
 void AdminHandler::RenderRefusal(HttpResponse* res) const {
-  Error(res, ApiError{res->status, std::string(RefusalType(res->status)),
-                      std::string(ReasonPhrase(res->status)), ""});
+  ErrorResponse(res, ApiError{res->status, std::string(RefusalType(res->status)),
+                              std::string(ReasonPhrase(res->status)), ""});
 }
 
 bool AdminHandler::Handle(const HttpRequest& req, HttpResponse* res, Completion*) {
@@ -205,10 +163,11 @@ void AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res) {
   if (row) res->route = row->label;
   if (scoped && !Authorize(req, res)) return;
   if (row == nullptr && !allow.empty()) return MethodNotAllowed(res, allow);
-  if (row == nullptr) return Error(res, 404, "not_found", "no such route");
+  if (row == nullptr) return ErrorResponse(res, 404, "not_found", "no such route");
   if ((req.method == kPost || req.method == kPatch || req.method == kPut) &&
       !IsJson(req.content_type)) {
-    return Error(res, 415, "unsupported_media_type", "Content-Type must be application/json");
+    return ErrorResponse(res, 415, "unsupported_media_type",
+                         "Content-Type must be application/json");
   }
   (this->*row->handle)(Call{req, arg, query}, res);
 }
@@ -222,20 +181,23 @@ bool AdminHandler::Authorize(const HttpRequest& req, HttpResponse* res) {
   const int64_t now_s = NowMicros() / 1000000;
   if (int64_t retry_s; LockedOut(client, now_s, &retry_s)) {
     res->extra_headers = "Retry-After: " + std::to_string(retry_s) + "\r\n";
-    Error(res, 429, "rate_limited", "too many failed authentications; try again later");
+    ErrorResponse(res, 429, "rate_limited", "too many failed authentications; try again later");
     return false;
   }
   CountFailure(client, now_s);
   res->extra_headers = "WWW-Authenticate: Bearer\r\n";
-  Error(res, 401, "unauthorized", "missing or wrong bearer token");
+  ErrorResponse(res, 401, "unauthorized", "missing or wrong bearer token");
   return false;
 }
 
-void AdminHandler::Healthz(const Call&, HttpResponse* res) { Json(res, 200, R"({"status":"ok"})"); }
+void AdminHandler::Healthz(const Call&, HttpResponse* res) {
+  JsonResponse(res, 200, R"({"status":"ok"})");
+}
 
 void AdminHandler::Readyz(const Call&, HttpResponse* res) {
   bool ready = store_->Healthy() && sink_->Healthy();
-  Json(res, ready ? 200 : 503, ready ? R"({"status":"ready"})" : R"({"status":"unavailable"})");
+  JsonResponse(res, ready ? 200 : 503,
+               ready ? R"({"status":"ready"})" : R"({"status":"unavailable"})");
 }
 
 void AdminHandler::MetricsText(const Call&, HttpResponse* res) {
@@ -263,212 +225,31 @@ void AdminHandler::CountFailure(const std::string& client, int64_t now_s) {
   ++f.count;
 }
 
-Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,
-                                       const std::vector<bool>& generated,
-                                       std::vector<Status>* results) {
-  Status s = store_->Insert(*recs, results);
-  for (int attempt = 0; s.ok() && attempt < 8; ++attempt) {
-    std::vector<CodeRecord> retry;
-    std::vector<size_t> where;
-    for (size_t i = 0; i < recs->size(); ++i) {
-      if (generated[i] && (*results)[i].IsAlreadyExists()) {
-        (*recs)[i].code = RandomBase62(kCodeLength);
-        retry.push_back((*recs)[i]);
-        where.push_back(i);
-      }
-    }
-    if (retry.empty()) break;
-    std::vector<Status> again;
-    s = store_->Insert(retry, &again);
-    for (size_t j = 0; s.ok() && j < where.size(); ++j) (*results)[where[j]] = again[j];
-  }
-  return s;
-}
-
-void AdminHandler::Create(const Call& c, HttpResponse* res) {
-  json::object body;
-  if (auto e = ParseObject(c.req.body, &body)) return Error(res, *e);
-  std::vector<CodeRecord> recs(1);
-  if (auto e = ApplyCodeFields(body, CodeFields::kCreate, policy_, &recs[0])) return Error(res, *e);
-  std::vector<bool> generated{recs[0].code.empty()};
-  if (generated[0]) recs[0].code = RandomBase62(kCodeLength);
-  recs[0].created_at = NowMicros() / 1000000;
-  std::vector<Status> results;
-  if (Status s = InsertWithRetries(&recs, generated, &results); !s.ok()) {
-    return InternalError(res, s);
-  }
-  if (!results[0].ok()) {
-    return Error(res, {409, "conflict", "code exists or existed: " + recs[0].code, "code"});
-  }
-  res->location = "/api/v1/codes/" + recs[0].code;
-  Json(res, 201, json::serialize(CodeToJson(recs[0], policy_)));
-}
-
-void AdminHandler::Batch(const Call& c, HttpResponse* res) {
-  json::object body;
-  if (auto e = ParseObject(c.req.body, &body)) return Error(res, *e);
-  const json::value* items = body.if_contains("codes");
-  if (body.size() != 1 || !items || !items->is_array()) {
-    return Error(res, FieldError("codes", "body must be {\"codes\": [...]}"));
-  }
-  const json::array& arr = items->get_array();
-  if (arr.size() > kMaxBatchItems) return Error(res, FieldError("codes", "at most 10000 items"));
-  std::vector<std::optional<ApiError>> errors(arr.size());
-  std::vector<CodeRecord> recs;
-  std::vector<size_t> index;  // recs[j] is item index[j]
-  std::vector<bool> generated;
-  const int64_t now = NowMicros() / 1000000;
-  for (size_t i = 0; i < arr.size(); ++i) {
-    CodeRecord rec;
-    if (!arr[i].is_object()) {
-      errors[i] = FieldError("codes", "each item must be an object");
-    } else if (auto e = ApplyCodeFields(arr[i].get_object(), CodeFields::kCreate, policy_, &rec)) {
-      errors[i] = std::move(e);
-    } else {
-      generated.push_back(rec.code.empty());
-      if (rec.code.empty()) rec.code = RandomBase62(kCodeLength);
-      rec.created_at = now;
-      recs.push_back(std::move(rec));
-      index.push_back(i);
-    }
-  }
-  std::vector<Status> results;
-  if (Status s = InsertWithRetries(&recs, generated, &results); !s.ok()) {
-    return InternalError(res, s);
-  }
-  json::array out;
-  out.reserve(arr.size());
-  size_t j = 0;
-  for (size_t i = 0; i < arr.size(); ++i) {
-    if (j < index.size() && index[j] == i) {
-      if (results[j].ok()) {
-        out.push_back(CodeToJson(recs[j], policy_));
-      } else {
-        errors[i] = ApiError{409, "conflict", "code exists or existed: " + recs[j].code, "code"};
-      }
-      ++j;
-    }
-    if (errors[i]) out.push_back(json::parse(ErrorToJson(*errors[i])));
-  }
-  json::object o;
-  o["results"] = std::move(out);
-  Json(res, 200, json::serialize(o));
-}
-
-bool AdminHandler::LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res) {
-  if (!IsWellFormedCode(code)) {
-    Error(res, 404, "not_found", "no such code");
-    return false;
-  }
-  Status s = store_->Get(code, rec);
-  if (s.IsNotFound() || (s.ok() && rec->status == CodeStatus::kDeleted)) {
-    Error(res, 404, "not_found", "no such code");
-    return false;
-  }
-  if (!s.ok()) {
-    InternalError(res, s);
-    return false;
-  }
-  return true;
-}
-
-void AdminHandler::GetCode(const Call& c, HttpResponse* res) {
-  CodeRecord rec;
-  if (!LoadLiveCode(c.arg, &rec, res)) return;
-  Json(res, 200, json::serialize(CodeToJson(rec, policy_)));
-}
-
-void AdminHandler::Patch(const Call& c, HttpResponse* res) {
-  json::object body;
-  if (auto e = ParseObject(c.req.body, &body)) return Error(res, *e);
-  CodeRecord rec;
-  if (!LoadLiveCode(c.arg, &rec, res)) return;
-  if (auto e = ApplyCodeFields(body, CodeFields::kPatch, policy_, &rec)) return Error(res, *e);
-  if (Status s = store_->Update(rec); !s.ok()) return InternalError(res, s);
-  Json(res, 200, json::serialize(CodeToJson(rec, policy_)));
-}
-
-void AdminHandler::Delete(const Call& c, HttpResponse* res) {
-  CodeRecord rec;
-  if (!LoadLiveCode(c.arg, &rec, res)) return;
-  rec.status = CodeStatus::kDeleted;
-  if (Status s = store_->Update(rec); !s.ok()) return InternalError(res, s);
-  res->status = 204;
-}
-
-void AdminHandler::List(const Call& c, HttpResponse* res) {
-  std::string referrer, cursor;
-  size_t limit = 100;
-  std::vector<QueryParam> params;
-  if (!ParseQuery(c.query, &params))
-    return Error(res, FieldError("query", "malformed query string"));
-  for (const auto& [key, value, has_value] : params) {
-    if (key == "referrer_id") {
-      if (!IsValidReferrerId(value)) return Error(res, FieldError(key, "not a valid referrer id"));
-      referrer = value;
-    } else if (key == "limit") {
-      size_t n = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000) {
-        return Error(res, FieldError(key, "must be an integer from 1 to 1000"));
-      }
-      limit = n;
-    } else if (key == "cursor") {
-      if (!value.empty() && !IsWellFormedCode(value))
-        return Error(res, FieldError(key, "not a cursor of this listing"));
-      cursor = value;
-    } else {
-      return Error(res, FieldError(key, "unknown query parameter"));
-    }
-  }
-  if (!cursor.empty()) {
-    // A cursor is the last code of the page before, so refgate issued it
-    // only if it is a code of this listing (deleted ones stay readable).
-    CodeRecord at;
-    Status s = store_->Get(cursor, &at);
-    if (!s.ok() && !s.IsNotFound()) return InternalError(res, s);
-    if (s.IsNotFound() || (!referrer.empty() && at.referrer_id != referrer)) {
-      return Error(res, FieldError("cursor", "not a cursor of this listing"));
-    }
-  }
-  std::vector<CodeRecord> recs;
-  bool more = false;
-  if (Status s = store_->List(referrer, cursor, limit, &recs, &more); !s.ok()) {
-    return InternalError(res, s);
-  }
-  json::array codes;
-  for (const auto& r : recs) codes.push_back(CodeToJson(r, policy_));
-  json::object o;
-  o["codes"] = std::move(codes);
-  o["next_cursor"] = more && !recs.empty() ? json::value(recs.back().code) : nullptr;
-  Json(res, 200, json::serialize(o));
-}
-
 void AdminHandler::Stats(const Call& c, HttpResponse* res) {
   const std::string_view referrer = c.arg;
-  if (!IsValidReferrerId(referrer)) return Error(res, 404, "not_found", "no such referrer");
+  if (!IsValidReferrerId(referrer)) return ErrorResponse(res, 404, "not_found", "no such referrer");
   std::vector<QueryParam> params;
   if (!ParseQuery(c.query, &params))
-    return Error(res, FieldError("query", "malformed query string"));
+    return ErrorResponse(res, FieldError("query", "malformed query string"));
   int64_t to = NowMicros() / 1000000 / 86400 * 86400;
   int64_t from = to - 29 * 86400;  // default: the last 30 days, today included
   bool from_given = false;
   for (const auto& p : params) {
     if (p.key != "from" && p.key != "to")
-      return Error(res, FieldError(p.key, "unknown query parameter"));
+      return ErrorResponse(res, FieldError(p.key, "unknown query parameter"));
     auto day = ParseDate(p.value);
-    if (!day) return Error(res, FieldError(p.key, "must be a date, YYYY-MM-DD"));
+    if (!day) return ErrorResponse(res, FieldError(p.key, "must be a date, YYYY-MM-DD"));
     (p.key == "from" ? from : to) = *day;
     from_given |= p.key == "from";
   }
   if (!from_given) from = to - 29 * 86400;
-  if (from > to) return Error(res, FieldError("from", "must not be after to"));
+  if (from > to) return ErrorResponse(res, FieldError("from", "must not be after to"));
   if ((to - from) / 86400 + 1 > kMaxStatsDays) {
-    return Error(res, FieldError("from", "at most 366 days at once"));
+    return ErrorResponse(res, FieldError("from", "at most 366 days at once"));
   }
   json::object out;
-  if (Status s = stats_(referrer, from, to, &out); !s.ok()) return InternalError(res, s);
-  Json(res, 200, json::serialize(out));
+  if (Status s = stats_(referrer, from, to, &out); !s.ok()) return InternalErrorResponse(res, s);
+  JsonResponse(res, 200, json::serialize(out));
 }
 
 }  // namespace refgate

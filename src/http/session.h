@@ -61,8 +61,13 @@ struct ListenerOptions {
 
 class Session;
 
+// Beast's verb as the handlers' Method (kOther for the rest).
+Method ToMethod(boost::beast::http::verb v);
+
 // Points *req at the fields of a parsed request that handlers read. The views
 // stay valid while `msg` lives and is not modified. (peer is left alone.)
+// X-Forwarded-For lines are joined into req->joined_forwarded_for when
+// there are several. (view_request.cc)
 void ViewRequest(const boost::beast::http::request<boost::beast::http::string_body>& msg,
                  HttpRequest* req);
 

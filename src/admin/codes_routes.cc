@@ -1,0 +1,206 @@
+// The /api/v1/codes routes of AdminHandler (SPEC §3): create, batch, read,
+// change, delete and list codes. Routing and authentication are in
+// admin_handler.cc.
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <charconv>
+
+#include "admin/admin_handler.h"
+#include "admin/json_response.h"
+#include "redirect/location.h"
+#include "util/random.h"
+#include "util/time.h"
+
+namespace refgate {
+namespace json = boost::json;
+
+namespace {
+constexpr size_t kCodeLength = 7;
+}  // namespace
+
+Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,
+                                       const std::vector<bool>& generated,
+                                       std::vector<Status>* results) {
+  Status s = store_->Insert(*recs, results);
+  for (int attempt = 0; s.ok() && attempt < 8; ++attempt) {
+    std::vector<CodeRecord> retry;
+    std::vector<size_t> where;
+    for (size_t i = 0; i < recs->size(); ++i) {
+      if (generated[i] && (*results)[i].IsAlreadyExists()) {
+        (*recs)[i].code = RandomBase62(kCodeLength);
+        retry.push_back((*recs)[i]);
+        where.push_back(i);
+      }
+    }
+    if (retry.empty()) break;
+    std::vector<Status> again;
+    s = store_->Insert(retry, &again);
+    for (size_t j = 0; s.ok() && j < where.size(); ++j) (*results)[where[j]] = again[j];
+  }
+  return s;
+}
+
+void AdminHandler::Create(const Call& c, HttpResponse* res) {
+  json::object body;
+  if (auto e = ParseObject(c.req.body, &body)) return ErrorResponse(res, *e);
+  std::vector<CodeRecord> recs(1);
+  if (auto e = ApplyCodeFields(body, CodeFields::kCreate, policy_, &recs[0]))
+    return ErrorResponse(res, *e);
+  std::vector<bool> generated{recs[0].code.empty()};
+  if (generated[0]) recs[0].code = RandomBase62(kCodeLength);
+  recs[0].created_at = NowMicros() / 1000000;
+  std::vector<Status> results;
+  if (Status s = InsertWithRetries(&recs, generated, &results); !s.ok()) {
+    return InternalErrorResponse(res, s);
+  }
+  if (!results[0].ok()) {
+    return ErrorResponse(res, {409, "conflict", "code exists or existed: " + recs[0].code, "code"});
+  }
+  res->location = "/api/v1/codes/" + recs[0].code;
+  JsonResponse(res, 201, json::serialize(CodeToJson(recs[0], policy_)));
+}
+
+void AdminHandler::Batch(const Call& c, HttpResponse* res) {
+  json::object body;
+  if (auto e = ParseObject(c.req.body, &body)) return ErrorResponse(res, *e);
+  const json::value* items = body.if_contains("codes");
+  if (body.size() != 1 || !items || !items->is_array()) {
+    return ErrorResponse(res, FieldError("codes", "body must be {\"codes\": [...]}"));
+  }
+  const json::array& arr = items->get_array();
+  if (arr.size() > kMaxBatchItems)
+    return ErrorResponse(res, FieldError("codes", "at most 10000 items"));
+  std::vector<std::optional<ApiError>> errors(arr.size());
+  std::vector<CodeRecord> recs;
+  std::vector<size_t> index;  // recs[j] is item index[j]
+  std::vector<bool> generated;
+  const int64_t now = NowMicros() / 1000000;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    CodeRecord rec;
+    if (!arr[i].is_object()) {
+      errors[i] = FieldError("codes", "each item must be an object");
+    } else if (auto e = ApplyCodeFields(arr[i].get_object(), CodeFields::kCreate, policy_, &rec)) {
+      errors[i] = std::move(e);
+    } else {
+      generated.push_back(rec.code.empty());
+      if (rec.code.empty()) rec.code = RandomBase62(kCodeLength);
+      rec.created_at = now;
+      recs.push_back(std::move(rec));
+      index.push_back(i);
+    }
+  }
+  std::vector<Status> results;
+  if (Status s = InsertWithRetries(&recs, generated, &results); !s.ok()) {
+    return InternalErrorResponse(res, s);
+  }
+  json::array out;
+  out.reserve(arr.size());
+  size_t j = 0;
+  for (size_t i = 0; i < arr.size(); ++i) {
+    if (j < index.size() && index[j] == i) {
+      if (results[j].ok()) {
+        out.push_back(CodeToJson(recs[j], policy_));
+      } else {
+        errors[i] = ApiError{409, "conflict", "code exists or existed: " + recs[j].code, "code"};
+      }
+      ++j;
+    }
+    if (errors[i]) out.push_back(json::parse(ErrorToJson(*errors[i])));
+  }
+  json::object o;
+  o["results"] = std::move(out);
+  JsonResponse(res, 200, json::serialize(o));
+}
+
+bool AdminHandler::LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res) {
+  if (!IsWellFormedCode(code)) {
+    ErrorResponse(res, 404, "not_found", "no such code");
+    return false;
+  }
+  Status s = store_->Get(code, rec);
+  if (s.IsNotFound() || (s.ok() && rec->status == CodeStatus::kDeleted)) {
+    ErrorResponse(res, 404, "not_found", "no such code");
+    return false;
+  }
+  if (!s.ok()) {
+    InternalErrorResponse(res, s);
+    return false;
+  }
+  return true;
+}
+
+void AdminHandler::GetCode(const Call& c, HttpResponse* res) {
+  CodeRecord rec;
+  if (!LoadLiveCode(c.arg, &rec, res)) return;
+  JsonResponse(res, 200, json::serialize(CodeToJson(rec, policy_)));
+}
+
+void AdminHandler::Patch(const Call& c, HttpResponse* res) {
+  json::object body;
+  if (auto e = ParseObject(c.req.body, &body)) return ErrorResponse(res, *e);
+  CodeRecord rec;
+  if (!LoadLiveCode(c.arg, &rec, res)) return;
+  if (auto e = ApplyCodeFields(body, CodeFields::kPatch, policy_, &rec))
+    return ErrorResponse(res, *e);
+  if (Status s = store_->Update(rec); !s.ok()) return InternalErrorResponse(res, s);
+  JsonResponse(res, 200, json::serialize(CodeToJson(rec, policy_)));
+}
+
+void AdminHandler::Delete(const Call& c, HttpResponse* res) {
+  CodeRecord rec;
+  if (!LoadLiveCode(c.arg, &rec, res)) return;
+  rec.status = CodeStatus::kDeleted;
+  if (Status s = store_->Update(rec); !s.ok()) return InternalErrorResponse(res, s);
+  res->status = 204;
+}
+
+void AdminHandler::List(const Call& c, HttpResponse* res) {
+  std::string referrer, cursor;
+  size_t limit = 100;
+  std::vector<QueryParam> params;
+  if (!ParseQuery(c.query, &params))
+    return ErrorResponse(res, FieldError("query", "malformed query string"));
+  for (const auto& [key, value, has_value] : params) {
+    if (key == "referrer_id") {
+      if (!IsValidReferrerId(value))
+        return ErrorResponse(res, FieldError(key, "not a valid referrer id"));
+      referrer = value;
+    } else if (key == "limit") {
+      size_t n = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000) {
+        return ErrorResponse(res, FieldError(key, "must be an integer from 1 to 1000"));
+      }
+      limit = n;
+    } else if (key == "cursor") {
+      if (!value.empty() && !IsWellFormedCode(value))
+        return ErrorResponse(res, FieldError(key, "not a cursor of this listing"));
+      cursor = value;
+    } else {
+      return ErrorResponse(res, FieldError(key, "unknown query parameter"));
+    }
+  }
+  if (!cursor.empty()) {
+    // A cursor is the last code of the page before, so refgate issued it
+    // only if it is a code of this listing (deleted ones stay readable).
+    CodeRecord at;
+    Status s = store_->Get(cursor, &at);
+    if (!s.ok() && !s.IsNotFound()) return InternalErrorResponse(res, s);
+    if (s.IsNotFound() || (!referrer.empty() && at.referrer_id != referrer)) {
+      return ErrorResponse(res, FieldError("cursor", "not a cursor of this listing"));
+    }
+  }
+  std::vector<CodeRecord> recs;
+  bool more = false;
+  if (Status s = store_->List(referrer, cursor, limit, &recs, &more); !s.ok()) {
+    return InternalErrorResponse(res, s);
+  }
+  json::array codes;
+  for (const auto& r : recs) codes.push_back(CodeToJson(r, policy_));
+  json::object o;
+  o["codes"] = std::move(codes);
+  o["next_cursor"] = more && !recs.empty() ? json::value(recs.back().code) : nullptr;
+  JsonResponse(res, 200, json::serialize(o));
+}
+
+}  // namespace refgate
