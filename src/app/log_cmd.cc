@@ -31,9 +31,11 @@ class PrintToStderr : public clicklog::Reporter {
   }
 };
 
-// `log verify`: the records by kind; an unreadable one is printed.
+// `log verify`: the records by kind; an unreadable one is printed with its
+// segment, offset and byte count.
 class TypeCounts : public clicklog::RecordHandler {
  public:
+  explicit TypeCounts(const clicklog::LogReader* reader) : reader_(reader) {}
   void OnClick(const clicklog::Record&, const ClickRecord&) override { ++clicks; }
   void OnIgnored(const clicklog::Record&) override { ++ignored; }
   void OnUnknown(const clicklog::Record& rec) override {
@@ -47,10 +49,13 @@ class TypeCounts : public clicklog::RecordHandler {
  private:
   void Unreadable(const clicklog::Record& rec, const std::string& why) {
     ++unreadable;
-    std::printf("UNREADABLE: seq %llu type 0x%02x at offset %llu: %s\n",
+    std::printf("UNREADABLE: segment %s offset %llu bytes %llu: seq %llu, type 0x%02x: %s\n",
+                reader_->segment().c_str(), static_cast<unsigned long long>(rec.offset),
+                static_cast<unsigned long long>(clicklog::kHeaderSize + rec.payload.size()),
                 static_cast<unsigned long long>(rec.seq), static_cast<unsigned>(rec.type),
-                static_cast<unsigned long long>(rec.offset), why.c_str());
+                why.c_str());
   }
+  const clicklog::LogReader* reader_;
 };
 
 json::object ClickToJson(uint64_t seq, const ClickRecord& c) {
@@ -140,7 +145,7 @@ int RunLogVerify(const std::string& data_dir) {
   uint64_t records = 0, first = 0, last = 0, gaps = 0;
   clicklog::Record rec;
   clicklog::RecordDispatcher dispatch;
-  TypeCounts types;
+  TypeCounts types(&reader);
   while (s.ok() && reader.Next(&rec)) {
     dispatch.Dispatch(rec, &types);
     if (records > 0 && rec.seq != last + 1) {

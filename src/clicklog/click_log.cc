@@ -58,6 +58,10 @@ Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
   if (!log->EnsureSegment(r.next_seq)) {
     return Status::IOError("cannot create a segment in " + opt.dir);
   }
+  // Before the writer starts: it reads syncer_ from its first batch on.
+  if (opt.durability != Durability::kSync) {
+    log->syncer_ = std::make_unique<BackgroundSyncer>(log->io_);
+  }
   // Named for top -H and perf.
   log->writer_ = std::thread([p = log.get()] {
     pthread_setname_np(pthread_self(), "clicklog-write");
@@ -67,9 +71,6 @@ Status ClickLog::Open(const Options& opt, std::unique_ptr<ClickLog>* out,
     pthread_setname_np(pthread_self(), "clicklog-watch");
     p->WatchdogLoop();
   });
-  if (opt.durability != Durability::kSync) {
-    log->syncer_ = std::make_unique<BackgroundSyncer>(log->io_);
-  }
   *out = std::move(log);
   return Status::OK();
 }
@@ -141,10 +142,11 @@ void ClickLog::Close() {
   });
 }
 
-void ClickLog::StealLocked() {
+void ClickLog::StealLocked(bool part_filled) {
   // Outside "sync" a producer with filled chunks keeps its part-filled one
-  // (until closing): taking it would wait on its lock, and no one waits on it.
-  const bool part_filled = opt_.durability == Durability::kSync || closing_.load();
+  // (until closing): taking it would wait on its lock, and seldom does
+  // anyone wait on it.
+  part_filled |= opt_.durability == Durability::kSync || closing_.load();
   for (auto& p : producers_) {
     const size_t before = backlog_.size();
     p->Take(part_filled, &backlog_);
@@ -221,7 +223,8 @@ void ClickLog::WatchdogLoop() {
     // A writer stuck in write or fdatasync cannot take the queue; take it
     // here so the visitors waiting in it are seen.
     int64_t busy = busy_since_ns_.load();
-    if (busy != 0 && now - busy > max_wait / 4) StealLocked();
+    // Every chunk: a durable record outside "sync" may wait in a part-filled one.
+    if (busy != 0 && now - busy > max_wait / 4) StealLocked(/*part_filled=*/true);
     int64_t next = now + max_wait / 4;
     for (Waiter& w : waiting_) {  // in order per producer only, so all of them
       if (!w.done) continue;

@@ -129,7 +129,7 @@ class ClickLog : public ClickSink {
   // Producers' chunks -> backlog_, registering their waiters. Outside
   // "sync" a producer with filled chunks keeps its part-filled one (taking
   // it would wait on its lock), until closing. REQUIRES mu_.
-  void StealLocked() REQUIRES(mu_);
+  void StealLocked(bool part_filled = false) REQUIRES(mu_);
   struct BatchSize {
     size_t records = 0, bytes = 0;
     bool waited_on = false;  // someone waits on a record of it

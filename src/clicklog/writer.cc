@@ -271,7 +271,12 @@ void ClickLog::CollectBackgroundSync(bool wait) {
   if (!bg_pending_) return;
   int err;
   int64_t took_ns;
-  if (!syncer_->Collect(wait, &err, &took_ns)) return;
+  // Waiting on a sync that stalls is the writer stuck in a syscall: the
+  // watchdog must see it, or records appended meanwhile would wait with it.
+  if (wait) busy_since_ns_.store(SteadyNanos());
+  const bool collected = syncer_->Collect(wait, &err, &took_ns);
+  if (wait) busy_since_ns_.store(0);
+  if (!collected) return;
   bg_pending_ = false;
   if (err != 0) {
     SyncFailed(err);

@@ -299,7 +299,13 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
   if (!opt.ref_param.empty()) {
     SetUnique(ps, opt.ref_param, urls::pct_string_view(rec.code));
   }
-  if (!opt.click_param.empty() && !click_id.empty()) {
+  if (!opt.click_param.empty() && click_id.empty()) {
+    // No record holds a click id, so none reaches the landing page: not
+    // one the visitor or the target chose either.
+    for (OutParam& p : ps) {
+      if (p.live && KeyIs(p.key, opt.click_param)) p.live = false;
+    }
+  } else if (!opt.click_param.empty()) {
     SetUnique(ps, opt.click_param, urls::pct_string_view(click_id));
   }
 

@@ -70,7 +70,8 @@ struct Location {
 
 // The Location for an active code: the target's query, then the code's utm
 // for keys the target lacks, then the visitor's parameters (when
-// forward_query), then ref and the click id (none when click_id is empty);
+// forward_query), then ref and the click id (when click_id is empty, no
+// click_param at all, whoever set one);
 // a later source's key replaces an earlier one's, and the visitor's
 // repeated keys all stay. Every component is percent-encoded by Boost.URL.
 // REQUIRES: CheckHttpUrl(rec.target_url) == "".

@@ -15,7 +15,9 @@ enum class Outcome : uint8_t { kOk, kFailed, kTimedOut };
 
 class Completion {
  public:
-  // Called exactly once, from any thread.
+  // Called exactly once, from any thread, possibly under the caller's lock
+  // (the click log completes its waiters under its own): it must not call
+  // back into what completes it; post the rest of the work elsewhere.
   virtual void Complete(Outcome outcome) = 0;
 
  protected:

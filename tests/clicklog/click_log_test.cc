@@ -740,19 +740,54 @@ TEST(ClickLog, ADurableAppendCompletesOkOnlyOnceItsRecordIsSyncedInEveryMode) {
     FaultyIo io;
     auto log = OpenLog({.dir = dir.path(), .durability = d, .interval_ms = 60000, .io = &io});
     GateGuard guard{io};
-    for (int i = 0; i < 10; ++i) log->Append(MakeClick(i), nullptr);  // clicks before it
+    // The first record: the first sync there is must be its own.
     io.Hold();
     Waiter w;
     ASSERT_TRUE(log->AppendDurable(kEvent, "an event", &w));
     ASSERT_TRUE(io.WaitForSyncs(1)) << static_cast<int>(d);
     EXPECT_EQ(w.calls.load(), 0);  // written, its sync held: not acknowledged
+    EXPECT_EQ(log->durable_seq(), 0u);
     io.Release();
     ASSERT_TRUE(w.WaitFor(20s));
     EXPECT_EQ(w.outcome.load(), Outcome::kOk);
-    EXPECT_EQ(log->durable_seq(), 11u) << static_cast<int>(d);
+    EXPECT_EQ(log->durable_seq(), 1u) << static_cast<int>(d);
+    // After clicks that nothing waits for, the next durable record syncs them too.
+    for (int i = 0; i < 10; ++i) log->Append(MakeClick(i), nullptr);
+    Waiter after;
+    ASSERT_TRUE(log->AppendDurable(kEvent, "another", &after));
+    ASSERT_TRUE(after.WaitFor(20s));
+    EXPECT_EQ(after.outcome.load(), Outcome::kOk);
+    EXPECT_EQ(log->durable_seq(), 12u) << static_cast<int>(d);
     log->Close();
-    EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 11));
+    EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 12));
   }
+}
+
+// "interval": the writer waits on a background sync that stalls (to sync a
+// durable record after it); a durable record appended meanwhile must still
+// time out after max_wait_ms, not wait for the disk.
+TEST(ClickLog, ADurableAppendTimesOutWhileTheWriterWaitsOnAStalledBackgroundSync) {
+  ScratchDir dir;
+  FaultyIo io;
+  auto log = OpenLog({.dir = dir.path(),
+                      .durability = Durability::kInterval,
+                      .interval_ms = 1,
+                      .max_wait_ms = 100,
+                      .io = &io});
+  GateGuard guard{io};
+  io.Hold();
+  log->Append(MakeClick(1), nullptr);
+  ASSERT_TRUE(io.WaitForSyncs(1));  // a background sync of it, held
+  Waiter first, second;
+  ASSERT_TRUE(log->AppendDurable(kEvent, "first", &first));
+  ASSERT_TRUE(first.WaitFor(20s));  // the writer is stuck behind the held sync now
+  ASSERT_TRUE(log->AppendDurable(kEvent, "second", &second));
+  ASSERT_TRUE(second.WaitFor(20s));
+  EXPECT_EQ(first.outcome.load(), Outcome::kTimedOut);
+  EXPECT_EQ(second.outcome.load(), Outcome::kTimedOut);
+  io.Release();
+  log->Close();
+  EXPECT_EQ(ReadSeqs(dir.path()), Seqs(1, 3));  // all written in the end
 }
 
 TEST(ClickLog, ADurableAppendIntoAFailingDiskCompletesFailed) {

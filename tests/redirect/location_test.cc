@@ -122,8 +122,14 @@ TEST(Location, RepeatedVisitorKeysKeepEveryValueInOrder) {
             "https://example.com/?x=1&tag=a&y=2&tag=b&ref=Ab3xY9k&rg_click=CLICK");
 }
 
+// Without a click id (a visit not recorded), no click_param reaches the
+// landing page at all: not one the visitor sent, nor one in the target.
 TEST(Location, NoClickIdIsAddedWithoutOne) {
   EXPECT_EQ(BuildLocation({}, Code("https://example.com/"), ParseVisitorQuery("a=1", ""), "").url,
+            "https://example.com/?a=1&ref=Ab3xY9k");
+  EXPECT_EQ(BuildLocation({}, Code("https://example.com/?rg_click=t"),
+                          ParseVisitorQuery("rg_click=forged&a=1", ""), "")
+                .url,
             "https://example.com/?a=1&ref=Ab3xY9k");
 }
 

@@ -135,7 +135,7 @@ TEST_F(RedirectHandlerTest, LiveCodeRedirectsAndHandsTheClickToTheSink) {
   EXPECT_EQ(res.status, 302);
   EXPECT_EQ(res.route, Route::kRedirect);
   ASSERT_EQ(sink_.clicks.size(), 1u);
-  const ClickRecord& c = sink_.clicks[0];
+  const ClickRecord c = sink_.clicks[0];  // a copy: the next Append may move the vector
   EXPECT_EQ(c.type, ClickType::kClick);
   EXPECT_EQ(c.code, "Ab3xY9k");
   EXPECT_EQ(c.referrer_id, "cust_1");

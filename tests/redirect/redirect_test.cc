@@ -147,7 +147,7 @@ TEST_F(Fixture, ExpiredDisabledAndDeletedCodesAreGone) {
 }
 
 TEST_F(Fixture, NoTrackRedirectsWithoutRecordingOrAClickId) {
-  Decision d = Run(&rec, "rg_notrack=1");
+  Decision d = Run(&rec, "rg_notrack=1&rg_click=forged");
   EXPECT_EQ(res.status, 302);
   EXPECT_FALSE(d.record);
   EXPECT_EQ(res.location.find("rg_notrack"), std::string::npos);
