@@ -3,10 +3,10 @@
 #include "admin/admin_handler.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <boost/json/parse.hpp>
-#include <filesystem>
+
+#include "tests/util/scratch_dir.h"
 
 namespace refgate {
 namespace {
@@ -20,12 +20,9 @@ struct NullSink : ClickSink {
 
 class AdminHandlerTest : public testing::Test {
  protected:
+  ScratchDir dir_;  // declared first: removed only after what lives in it is closed
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("refgate-admin-" + std::to_string(getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    ASSERT_TRUE(CodeStore::Open(dir_.string(), 100, &store_).ok());
+    ASSERT_TRUE(CodeStore::Open(dir_.path(), 100, &store_).ok());
     CodePolicy policy{"https://example.com/", {"example.com"}, 302, "http://127.0.0.1:8080"};
     auto stats = [](std::string_view referrer, int64_t, int64_t, boost::json::object* out) {
       (*out)["referrer_id"] = referrer;
@@ -37,7 +34,6 @@ class AdminHandlerTest : public testing::Test {
   void TearDown() override {
     handler_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // One request through the handler, from `peer`.
@@ -64,7 +60,6 @@ class AdminHandlerTest : public testing::Test {
     ASSERT_EQ(Call(Method::kPost, "/api/v1/codes", body).status, 201);
   }
 
-  std::filesystem::path dir_;
   std::unique_ptr<CodeStore> store_;
   NullSink sink_;
   std::unique_ptr<AdminHandler> handler_;

@@ -1,4 +1,4 @@
-// Helpers for click log tests: a scratch directory, record builders, and a
+// Helpers for click log tests: a scratch directory (tests/util), record builders, and a
 // Reporter that remembers what it was told.
 #pragma once
 
@@ -12,27 +12,11 @@
 
 #include "clicklog/format.h"
 #include "clicklog/reader.h"
+#include "tests/util/scratch_dir.h"
 
 namespace refgate::clicklog {
 
-class ScratchDir {
- public:
-  ScratchDir() {
-    static int made = 0;  // a test may want several
-    path_ = (std::filesystem::temp_directory_path() /
-             ("refgate-log-" + std::to_string(getpid()) + "-" +
-              testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
-              std::to_string(++made)))
-                .string();
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using refgate::ScratchDir;
 
 inline ClickRecord MakeClick(int i, size_t ua_bytes = 20) {
   ClickRecord c;

@@ -3,10 +3,8 @@
 #include "redirect/redirect_handler.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
-#include <filesystem>
-
+#include "tests/util/scratch_dir.h"
 #include "util/random.h"
 
 namespace refgate {
@@ -34,12 +32,9 @@ struct NoopCompletion : Completion {
 
 class RedirectHandlerTest : public testing::Test {
  protected:
+  ScratchDir dir_;  // declared first: removed only after what lives in it is closed
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("refgate-rhandler-" + std::to_string(getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    ASSERT_TRUE(CodeStore::Open(dir_.string(), 100, &store_).ok());
+    ASSERT_TRUE(CodeStore::Open(dir_.path(), 100, &store_).ok());
     CodeRecord r;
     r.code = "Ab3xY9k";
     r.referrer_id = "cust_1";
@@ -52,7 +47,6 @@ class RedirectHandlerTest : public testing::Test {
   void TearDown() override {
     handler_.reset();
     store_.reset();
-    std::filesystem::remove_all(dir_);
   }
 
   // One request through the handler; `complete` is what Handle returned.
@@ -72,7 +66,6 @@ class RedirectHandlerTest : public testing::Test {
     return GlobalMetrics().cache_hits.Value() + GlobalMetrics().cache_misses.Value();
   }
 
-  std::filesystem::path dir_;
   std::unique_ptr<CodeStore> store_;
   RecordingSink sink_;
   NoopCompletion done_;

@@ -6,22 +6,15 @@
 #include <thread>
 
 #include "store/code_codec.h"
+#include "tests/util/scratch_dir.h"
 
 namespace refgate {
 
 class StoreTest : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("refgate-store-" + std::to_string(getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    ASSERT_TRUE(CodeStore::Open(dir_.string(), 1000, &store_).ok());
-  }
-  void TearDown() override {
-    store_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  ScratchDir dir_;  // declared first: removed only after what lives in it is closed
+  void SetUp() override { ASSERT_TRUE(CodeStore::Open(dir_.path(), 1000, &store_).ok()); }
+  void TearDown() override { store_.reset(); }
   static CodeRecord Rec(std::string code, std::string referrer = "r1") {
     CodeRecord r;
     r.code = std::move(code);
@@ -36,7 +29,6 @@ class StoreTest : public testing::Test {
     return s.ok() ? results[0] : s;
   }
 
-  std::filesystem::path dir_;
   std::unique_ptr<CodeStore> store_;
 };
 
@@ -160,7 +152,7 @@ TEST_F(StoreTest, ListPaginatesByReferrerInCodeOrder) {
 TEST_F(StoreTest, SurvivesReopen) {
   ASSERT_TRUE(Insert1(Rec("keep")).ok());
   store_.reset();
-  ASSERT_TRUE(CodeStore::Open(dir_.string(), 1000, &store_).ok());
+  ASSERT_TRUE(CodeStore::Open(dir_.path(), 1000, &store_).ok());
   CodeRecord got;
   EXPECT_TRUE(store_->Get("keep", &got).ok());
 }

@@ -3,26 +3,19 @@
 #include "store/state_db.h"
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <filesystem>
+
+#include "tests/util/scratch_dir.h"
 
 namespace refgate {
 namespace {
 
 class StateDbTest : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("refgate-statedb-" + std::to_string(getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    ASSERT_TRUE(StateDb::Open(dir_.string(), false, &db_).ok());
-  }
-  void TearDown() override {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  ScratchDir dir_;  // declared first: removed only after what lives in it is closed
+  void SetUp() override { ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok()); }
+  void TearDown() override { db_.reset(); }
   std::string GetOr(const StateDb& db, std::string_view key, std::string absent = "<absent>") {
     std::string v;
     Status s = db.Get(key, &v);
@@ -41,7 +34,6 @@ class StateDbTest : public testing::Test {
     return keys;
   }
 
-  std::filesystem::path dir_;
   std::unique_ptr<StateDb> db_;
 };
 
@@ -54,7 +46,7 @@ TEST_F(StateDbTest, CommitPutsAndErasesTogetherAndSurvivesReopen) {
   ASSERT_TRUE(db_->Commit({{"a", "1"}, {"b", "2"}}).ok());
   ASSERT_TRUE(db_->Commit({{"a", "", true}, {"c", "3"}, {"never", "", true}}).ok());
   db_.reset();
-  ASSERT_TRUE(StateDb::Open(dir_.string(), false, &db_).ok());
+  ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
   EXPECT_EQ(GetOr(*db_, "a"), "<absent>");
   EXPECT_EQ(GetOr(*db_, "b"), "2");
   EXPECT_EQ(GetOr(*db_, "c"), "3");
@@ -98,7 +90,7 @@ TEST_F(StateDbTest, ScanVisitsThePrefixInKeyOrderAndStopsWhenAsked) {
 TEST_F(StateDbTest, ReadOnlyViewIsWhatWasCommittedAtOpen) {
   ASSERT_TRUE(db_->Commit({{"before", "1"}}).ok());
   std::unique_ptr<StateDb> ro;
-  ASSERT_TRUE(StateDb::Open(dir_.string(), true, &ro).ok());
+  ASSERT_TRUE(StateDb::Open(dir_.path(), true, &ro).ok());
   ASSERT_TRUE(db_->Commit({{"after", "2"}, {"before", "changed"}}).ok());
   EXPECT_EQ(GetOr(*ro, "before"), "1");
   EXPECT_EQ(GetOr(*ro, "after"), "<absent>");
@@ -106,7 +98,7 @@ TEST_F(StateDbTest, ReadOnlyViewIsWhatWasCommittedAtOpen) {
 }
 
 TEST_F(StateDbTest, ReadOnlyOpenOfAMissingDatabaseFailsAndCreatesNothing) {
-  std::filesystem::path missing = dir_.string() + "-missing";
+  std::filesystem::path missing = dir_.path() + "-missing";
   std::unique_ptr<StateDb> ro;
   EXPECT_FALSE(StateDb::Open(missing.string(), true, &ro).ok());
   EXPECT_FALSE(ro);

@@ -12,29 +12,22 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/util/scratch_dir.h"
+
 namespace refgate {
 namespace {
 
 class FileIoTest : public testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("refgate-fileio-" + std::to_string(getpid()) + "-" +
-            testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  ScratchDir dir_;
 
-  std::string Path(std::string_view name) const { return (dir_ / name).string(); }
+  std::string Path(std::string_view name) const { return dir_.path() + "/" + std::string(name); }
   static std::string Read(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
   }
-
-  std::filesystem::path dir_;
 };
 
 // Fails the chosen call with `err`, after writing half the bytes for Write.
@@ -90,7 +83,7 @@ TEST_F(FileIoTest, ErrorsAreReturnedAsErrno) {
   io->Close(fd);
   EXPECT_EQ(io->Sync(-1), EBADF);
   EXPECT_EQ(io->SyncDir(Path("no-such-dir")), ENOENT);
-  EXPECT_EQ(io->SyncDir(dir_.string()), 0);
+  EXPECT_EQ(io->SyncDir(dir_.path()), 0);
 }
 
 TEST_F(FileIoTest, WriteFileAtomicCreatesAndReplaces) {
