@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -14,10 +15,11 @@ class ScratchDir {
  public:
   ScratchDir() {
     static int made = 0;  // a test may want several
-    path_ = (std::filesystem::temp_directory_path() /
-             ("refgate-test-" + std::to_string(getpid()) + "-" +
-              testing::UnitTest::GetInstance()->current_test_info()->name() + "-" +
-              std::to_string(++made)))
+    // A parameterised test's name holds '/': one level, not a nested path.
+    std::string test = testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '_');
+    path_ = (std::filesystem::temp_directory_path() / ("refgate-test-" + std::to_string(getpid()) +
+                                                       "-" + test + "-" + std::to_string(++made)))
                 .string();
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
