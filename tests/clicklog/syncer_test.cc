@@ -1,5 +1,5 @@
 // BackgroundSyncer: a sync started on its thread, collected by the writer,
-// with the disk held or failed through FileIo. No sleeps: the gate below
+// with the disk held or failed through FaultyIo. No sleeps: its gate
 // says when a sync is inside fdatasync and lets it go.
 #include "clicklog/syncer.h"
 
@@ -7,63 +7,14 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <thread>
-#include <vector>
 
+#include "tests/clicklog/faulty_io.h"
 #include "tests/clicklog/log_test_util.h"
 
 namespace refgate::clicklog {
 namespace {
-
-// Counts syncs and their fds; while held, a sync waits at the gate; `fail`
-// makes syncs return that errno instead of syncing.
-struct GatedIo : FileIo {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool held = false;
-  int fail = 0;
-  std::vector<int> fds;
-
-  int Sync(int fd) override {
-    std::unique_lock lock(mu);
-    fds.push_back(fd);
-    cv.notify_all();
-    cv.wait(lock, [&] { return !held; });
-    if (fail != 0) return fail;
-    lock.unlock();
-    return FileIo::Sync(fd);
-  }
-  void Hold() {
-    std::lock_guard lock(mu);
-    held = true;
-  }
-  void Release() {
-    {
-      std::lock_guard lock(mu);
-      held = false;
-    }
-    cv.notify_all();
-  }
-  void WaitForSyncs(size_t n) {
-    std::unique_lock lock(mu);
-    cv.wait(lock, [&] { return fds.size() >= n; });
-  }
-  std::vector<int> Fds() {
-    std::lock_guard lock(mu);
-    return fds;
-  }
-  size_t Syncs() { return Fds().size(); }
-};
-
-// Lets a held sync go when a test leaves, before the syncer joins its thread
-// (declare it after the syncer).
-struct ReleaseOnExit {
-  GatedIo& io;
-  ~ReleaseOnExit() { io.Release(); }
-};
 
 // A real file to sync.
 class SyncTarget {
@@ -82,7 +33,7 @@ class SyncTarget {
 
 TEST(BackgroundSyncer, CollectWaitsForTheSyncAndReturnsItsErrnoAndDuration) {
   SyncTarget file;
-  GatedIo io;
+  FaultyIo io;
   BackgroundSyncer syncer(&io);
   syncer.Start(file.fd());
   int err = -1;
@@ -90,17 +41,18 @@ TEST(BackgroundSyncer, CollectWaitsForTheSyncAndReturnsItsErrnoAndDuration) {
   ASSERT_TRUE(syncer.Collect(/*wait=*/true, &err, &took_ns));
   EXPECT_EQ(err, 0);
   EXPECT_GE(took_ns, 0);
-  EXPECT_EQ(io.Fds(), std::vector<int>{file.fd()});
+  EXPECT_EQ(io.syncs.load(), 1);
+  EXPECT_EQ(io.last_synced_fd.load(), file.fd());
 }
 
 TEST(BackgroundSyncer, CollectWithoutWaitIsFalseWhileTheSyncRuns) {
   SyncTarget file;
-  GatedIo io;
+  FaultyIo io;
   BackgroundSyncer syncer(&io);
-  ReleaseOnExit release{io};
+  GateGuard guard{io};
   io.Hold();
   syncer.Start(file.fd());
-  io.WaitForSyncs(1);  // inside Sync, held at the gate
+  ASSERT_TRUE(io.WaitForSyncs(1));  // inside Sync, held at the gate
   int err = -1;
   int64_t took_ns = -1;
   EXPECT_FALSE(syncer.Collect(/*wait=*/false, &err, &took_ns));
@@ -114,20 +66,20 @@ TEST(BackgroundSyncer, CollectWithoutWaitIsFalseWhileTheSyncRuns) {
 
 TEST(BackgroundSyncer, CollectWithoutWaitIsTrueOnceTheSyncIsDone) {
   SyncTarget file;
-  GatedIo io;
+  FaultyIo io;
   BackgroundSyncer syncer(&io);
   syncer.Start(file.fd());
   int err = -1;
   int64_t took_ns = -1;
   while (!syncer.Collect(/*wait=*/false, &err, &took_ns)) std::this_thread::yield();
   EXPECT_EQ(err, 0);
-  EXPECT_EQ(io.Syncs(), 1u);
+  EXPECT_EQ(io.syncs.load(), 1);
 }
 
 TEST(BackgroundSyncer, InjectedEioComesBackFromCollect) {
   SyncTarget file;
-  GatedIo io;
-  io.fail = EIO;
+  FaultyIo io;
+  io.fail_syncs = 1;  // with EIO
   BackgroundSyncer syncer(&io);
   syncer.Start(file.fd());
   int err = 0;
@@ -138,35 +90,33 @@ TEST(BackgroundSyncer, InjectedEioComesBackFromCollect) {
 
 TEST(BackgroundSyncer, EachCollectReportsItsOwnSyncNotTheOneBefore) {
   SyncTarget file;
-  GatedIo io;
+  FaultyIo io;
   BackgroundSyncer syncer(&io);
   int err = -1;
   int64_t took_ns = -1;
   for (int fail : {EIO, 0, ENOSPC}) {
-    {
-      std::lock_guard lock(io.mu);
-      io.fail = fail;
-    }
+    io.sync_errno = fail;
+    io.fail_syncs = fail != 0 ? 1 : 0;
     syncer.Start(file.fd());
     ASSERT_TRUE(syncer.Collect(/*wait=*/true, &err, &took_ns));
     EXPECT_EQ(err, fail);
   }
-  EXPECT_EQ(io.Syncs(), 3u);
+  EXPECT_EQ(io.syncs.load(), 3);
 }
 
 TEST(BackgroundSyncer, DestroyingItFinishesTheSyncInHand) {
   SyncTarget file;
-  GatedIo io;
+  FaultyIo io;
   auto syncer = std::make_unique<BackgroundSyncer>(&io);
   syncer->Start(file.fd());
   syncer.reset();  // never collected: still synced before the thread ends
-  EXPECT_EQ(io.Syncs(), 1u);
+  EXPECT_EQ(io.syncs.load(), 1);
 }
 
 TEST(BackgroundSyncer, DestroyingAnIdleSyncerSyncsNothing) {
-  GatedIo io;
+  FaultyIo io;
   std::make_unique<BackgroundSyncer>(&io).reset();
-  EXPECT_EQ(io.Syncs(), 0u);
+  EXPECT_EQ(io.syncs.load(), 0);
 }
 
 }  // namespace
