@@ -79,14 +79,15 @@ std::string_view MethodName(Method m) {
   }
 }
 
-// The row for (method, path), or null with *allow listing the methods the
+// The row for (method, path), or null with *allow (when given) listing the methods the
 // path takes ("" when no row has the path).
 const H::RouteRow* FindRoute(Method method, std::string_view path, std::string_view* arg,
                              std::string* allow) {
-  allow->clear();
+  if (allow) allow->clear();
   for (const H::RouteRow& row : H::Routes()) {
     if (!MatchPath(row.pattern, path, arg)) continue;
     if (MethodMatches(row.method, method)) return &row;
+    if (allow == nullptr) continue;  // Classify needs only the row
     if (!allow->empty()) allow->append(", ");
     allow->append(MethodName(row.method));
   }
@@ -133,8 +134,7 @@ std::span<const AdminHandler::RouteRow> AdminHandler::Routes() {
 
 RequestClass AdminHandler::Classify(Method method, std::string_view target) const {
   std::string_view arg;
-  std::string allow;
-  const RouteRow* row = FindRoute(method, PathOf(target), &arg, &allow);
+  const RouteRow* row = FindRoute(method, PathOf(target), &arg, nullptr);
   if (row == nullptr) return {kMaxAdminBody, R::kAdminOther};
   return {row->body_limit, row->label};
 }
