@@ -16,6 +16,57 @@ namespace json = boost::json;
 
 namespace {
 constexpr size_t kCodeLength = 7;
+
+// GET /api/v1/codes's query: referrer_id, limit (1 to 1000) and cursor.
+std::optional<ApiError> ParseListQuery(std::string_view query, std::string* referrer,
+                                       std::string* cursor, size_t* limit) {
+  std::vector<QueryParam> params;
+  if (!ParseQuery(query, &params)) return FieldError("query", "malformed query string");
+  for (const auto& [key, value, has_value] : params) {
+    if (key == "referrer_id") {
+      if (!IsValidReferrerId(value)) return FieldError(key, "not a valid referrer id");
+      *referrer = value;
+    } else if (key == "limit") {
+      size_t n = 0;
+      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000) {
+        return FieldError(key, "must be an integer from 1 to 1000");
+      }
+      *limit = n;
+    } else if (key == "cursor") {
+      if (!value.empty() && !IsWellFormedCode(value)) {
+        return FieldError(key, "not a cursor of this listing");
+      }
+      *cursor = value;
+    } else {
+      return FieldError(key, "unknown query parameter");
+    }
+  }
+  return std::nullopt;
+}
+
+// The batch's items as code records, the ones that fail validation as
+// their errors; recs[j] is item index[j].
+void ParseBatchItems(const json::array& arr, const CodePolicy& policy,
+                     std::vector<std::optional<ApiError>>* errors, std::vector<CodeRecord>* recs,
+                     std::vector<size_t>* index, std::vector<bool>* generated) {
+  const int64_t now = NowMicros() / 1000000;
+  errors->resize(arr.size());
+  for (size_t i = 0; i < arr.size(); ++i) {
+    CodeRecord rec;
+    if (!arr[i].is_object()) {
+      (*errors)[i] = FieldError("codes", "each item must be an object");
+    } else if (auto e = ApplyCodeFields(arr[i].get_object(), CodeFields::kCreate, policy, &rec)) {
+      (*errors)[i] = std::move(e);
+    } else {
+      generated->push_back(rec.code.empty());
+      if (rec.code.empty()) rec.code = RandomBase62(kCodeLength);
+      rec.created_at = now;
+      recs->push_back(std::move(rec));
+      index->push_back(i);
+    }
+  }
+}
 }  // namespace
 
 Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,
@@ -70,25 +121,11 @@ void AdminHandler::Batch(const Call& c, HttpResponse* res) {
   const json::array& arr = items->get_array();
   if (arr.size() > kMaxBatchItems)
     return ErrorResponse(res, FieldError("codes", "at most 10000 items"));
-  std::vector<std::optional<ApiError>> errors(arr.size());
+  std::vector<std::optional<ApiError>> errors;
   std::vector<CodeRecord> recs;
   std::vector<size_t> index;  // recs[j] is item index[j]
   std::vector<bool> generated;
-  const int64_t now = NowMicros() / 1000000;
-  for (size_t i = 0; i < arr.size(); ++i) {
-    CodeRecord rec;
-    if (!arr[i].is_object()) {
-      errors[i] = FieldError("codes", "each item must be an object");
-    } else if (auto e = ApplyCodeFields(arr[i].get_object(), CodeFields::kCreate, policy_, &rec)) {
-      errors[i] = std::move(e);
-    } else {
-      generated.push_back(rec.code.empty());
-      if (rec.code.empty()) rec.code = RandomBase62(kCodeLength);
-      rec.created_at = now;
-      recs.push_back(std::move(rec));
-      index.push_back(i);
-    }
-  }
+  ParseBatchItems(arr, policy_, &errors, &recs, &index, &generated);
   std::vector<Status> results;
   if (Status s = InsertWithRetries(&recs, generated, &results); !s.ok()) {
     return InternalErrorResponse(res, s);
@@ -157,29 +194,7 @@ void AdminHandler::Delete(const Call& c, HttpResponse* res) {
 void AdminHandler::List(const Call& c, HttpResponse* res) {
   std::string referrer, cursor;
   size_t limit = 100;
-  std::vector<QueryParam> params;
-  if (!ParseQuery(c.query, &params))
-    return ErrorResponse(res, FieldError("query", "malformed query string"));
-  for (const auto& [key, value, has_value] : params) {
-    if (key == "referrer_id") {
-      if (!IsValidReferrerId(value))
-        return ErrorResponse(res, FieldError(key, "not a valid referrer id"));
-      referrer = value;
-    } else if (key == "limit") {
-      size_t n = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000) {
-        return ErrorResponse(res, FieldError(key, "must be an integer from 1 to 1000"));
-      }
-      limit = n;
-    } else if (key == "cursor") {
-      if (!value.empty() && !IsWellFormedCode(value))
-        return ErrorResponse(res, FieldError(key, "not a cursor of this listing"));
-      cursor = value;
-    } else {
-      return ErrorResponse(res, FieldError(key, "unknown query parameter"));
-    }
-  }
+  if (auto e = ParseListQuery(c.query, &referrer, &cursor, &limit)) return ErrorResponse(res, *e);
   if (!cursor.empty()) {
     // A cursor is the last code of the page before, so refgate issued it
     // only if it is a code of this listing (deleted ones stay readable).

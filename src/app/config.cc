@@ -193,7 +193,9 @@ Status LoadConfigFile(const std::string& path, Config* cfg) {
   }
 }
 
-Status ValidateConfig(const Config& c) {
+namespace {
+
+Status ValidateServer(const Config& c) {
   if (c.server.threads < 0 || c.server.threads > 1024) return Bad("server.threads", "0 to 1024");
   for (const auto& p : c.server.trusted_proxies) {
     Cidr cidr;
@@ -206,8 +208,10 @@ Status ValidateConfig(const Config& c) {
   if (c.server.idle_timeout_ms < 1) return Bad("server.idle_timeout_ms", "must be positive");
   if (c.server.io_timeout_ms < 1) return Bad("server.io_timeout_ms", "must be positive");
   if (c.server.max_connections < 1) return Bad("server.max_connections", "must be positive");
-  if (c.storage.data_dir.empty()) return Bad("storage.data_dir", "must not be empty");
-  if (c.storage.cache_entries < 0) return Bad("storage.cache_entries", "must not be negative");
+  return Status::OK();
+}
+
+Status ValidateRedirect(const Config& c) {
   int st = c.redirect.status;
   if (st != 301 && st != 302 && st != 307 && st != 308) {
     return Bad("redirect.status", "must be 301, 302, 307 or 308");
@@ -224,16 +228,19 @@ Status ValidateConfig(const Config& c) {
       !HostAllowed(HostOf(c.redirect.default_target), c.redirect.allowed_hosts)) {
     return Bad("redirect.default_target", "host is not in redirect.allowed_hosts");
   }
-  if (!c.redirect.ref_param.empty() && !IsToken(c.redirect.ref_param)) {
-    return Bad("redirect.ref_param", "not a valid parameter name");
-  }
-  if (!c.redirect.click_param.empty() && !IsToken(c.redirect.click_param)) {
-    return Bad("redirect.click_param", "not a valid parameter name");
+  for (auto [key, name] : {std::pair{"redirect.ref_param", &c.redirect.ref_param},
+                           std::pair{"redirect.click_param", &c.redirect.click_param},
+                           std::pair{"privacy.no_track_param", &c.privacy.no_track_param}}) {
+    if (!name->empty() && !IsToken(*name)) return Bad(key, "not a valid parameter name");
   }
   for (auto [key, url] : {std::pair{"redirect.not_found_url", &c.redirect.not_found_url},
                           std::pair{"redirect.expired_url", &c.redirect.expired_url}}) {
     if (!url->empty() && !CheckHttpUrl(*url).empty()) return Bad(key, CheckHttpUrl(*url));
   }
+  return Status::OK();
+}
+
+Status ValidateCookie(const Config& c) {
   if (!IsToken(c.cookie.name)) return Bad("cookie.name", "not a valid cookie name");
   if (!c.cookie.domain.empty() &&
       !IsValidHostPattern(c.cookie.domain.front() == '.' ? c.cookie.domain.substr(1)
@@ -243,6 +250,12 @@ Status ValidateConfig(const Config& c) {
   if (c.cookie.max_age_days < 0 || c.cookie.max_age_days > 3650) {
     return Bad("cookie.max_age_days", "0 to 3650");
   }
+  return Status::OK();
+}
+
+Status ValidateStorage(const Config& c) {
+  if (c.storage.data_dir.empty()) return Bad("storage.data_dir", "must not be empty");
+  if (c.storage.cache_entries < 0) return Bad("storage.cache_entries", "must not be negative");
   const auto& d = c.clicklog.durability;
   if (d != "sync" && d != "interval" && d != "none") {
     return Bad("clicklog.durability", "must be \"sync\", \"interval\" or \"none\"");
@@ -253,8 +266,14 @@ Status ValidateConfig(const Config& c) {
   if (c.clicklog.retention_days < 0) return Bad("clicklog.retention_days", "must not be negative");
   if (c.rollup.interval_s < 0) return Bad("rollup.interval_s", "must not be negative");
   if (c.admin.max_auth_failures < 0) return Bad("admin.max_auth_failures", "must not be negative");
-  if (!c.privacy.no_track_param.empty() && !IsToken(c.privacy.no_track_param)) {
-    return Bad("privacy.no_track_param", "not a valid parameter name");
+  return Status::OK();
+}
+
+}  // namespace
+
+Status ValidateConfig(const Config& c) {
+  for (auto check : {ValidateServer, ValidateStorage, ValidateRedirect, ValidateCookie}) {
+    if (Status s = check(c); !s.ok()) return s;
   }
   return Status::OK();
 }

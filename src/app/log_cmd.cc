@@ -109,6 +109,23 @@ class Dumper : public clicklog::RecordHandler {
   }
 };
 
+// Prints each damaged range; returns how many are damage to what was
+// written. The unfinished end of the newest segment is not: it is a write
+// in progress, or a crash's torn tail that the next start cuts.
+size_t PrintDamage(const std::vector<Damage>& damages,
+                   const std::vector<std::pair<uint64_t, std::string>>& segments) {
+  size_t damaged = 0;
+  for (const Damage& d : damages) {
+    bool tail = d.at_end && !segments.empty() && d.segment == segments.back().second;
+    std::printf("%s: segment %s offset %llu bytes %llu (%s)\n",
+                tail ? "INCOMPLETE TAIL" : "DAMAGED", d.segment.c_str(),
+                static_cast<unsigned long long>(d.offset), static_cast<unsigned long long>(d.bytes),
+                d.reason.c_str());
+    if (!tail) ++damaged;
+  }
+  return damaged;
+}
+
 }  // namespace
 
 int RunLogDump(const std::string& data_dir, uint64_t from_seq) {
@@ -163,17 +180,7 @@ int RunLogVerify(const std::string& data_dir) {
     std::fprintf(stderr, "refgate log verify: %s\n", s.ToString().c_str());
     return kExitFailure;
   }
-  size_t damaged = 0;
-  for (const Damage& d : found.damages) {
-    // The unfinished end of the newest segment: a write in progress, or a
-    // crash's torn tail that the next start cuts. Not damage to what was written.
-    bool tail = d.at_end && !segments.empty() && d.segment == segments.back().second;
-    std::printf("%s: segment %s offset %llu bytes %llu (%s)\n",
-                tail ? "INCOMPLETE TAIL" : "DAMAGED", d.segment.c_str(),
-                static_cast<unsigned long long>(d.offset), static_cast<unsigned long long>(d.bytes),
-                d.reason.c_str());
-    if (!tail) ++damaged;
-  }
+  const size_t damaged = PrintDamage(found.damages, segments);
   const uint64_t bad = damaged + gaps + types.unreadable;
   std::printf("%zu segments, %llu records", segments.size(),
               static_cast<unsigned long long>(records));

@@ -80,6 +80,31 @@ int LoadConfig(const Flags& f, Config* cfg) {
   return kExitOk;
 }
 
+// `refgate log dump|verify`: reads the log only, so takes no config.
+int LogCommand(std::vector<std::string_view> args) {
+  std::string_view sub = args.empty() ? "" : args[0];
+  if (!args.empty()) args.erase(args.begin());
+  if (sub != "dump" && sub != "verify") {
+    std::fprintf(stderr, "refgate log: expected 'dump' or 'verify'\n%s", kUsage);
+    return kExitUsage;
+  }
+  Flags flags;
+  std::string_view allowed = sub == "dump" ? "--data-dir --from-seq" : "--data-dir";
+  if (!ParseFlags(args, allowed, &flags)) return kExitUsage;
+  std::string dir = flags.data_dir.empty() ? Config().storage.data_dir : flags.data_dir;
+  if (sub == "verify") return RunLogVerify(dir);
+  uint64_t from = 0;
+  if (!flags.from_seq.empty()) {
+    auto [ptr, ec] =
+        std::from_chars(flags.from_seq.data(), flags.from_seq.data() + flags.from_seq.size(), from);
+    if (ec != std::errc() || ptr != flags.from_seq.data() + flags.from_seq.size()) {
+      std::fprintf(stderr, "refgate: --from-seq needs a non-negative integer\n");
+      return kExitUsage;
+    }
+  }
+  return RunLogDump(dir, from);
+}
+
 int Main(int argc, char** argv) {
   std::vector<std::string_view> args(argv + 1, argv + argc);
   if (args.empty()) {
@@ -103,28 +128,7 @@ int Main(int argc, char** argv) {
     if (int rc = LoadConfig(flags, &cfg); rc != kExitOk) return rc;
     return RunServe(cfg);
   }
-  if (cmd == "log") {
-    std::string_view sub = args.empty() ? "" : args[0];
-    if (!args.empty()) args.erase(args.begin());
-    if (sub == "dump" || sub == "verify") {
-      std::string_view allowed = sub == "dump" ? "--data-dir --from-seq" : "--data-dir";
-      if (!ParseFlags(args, allowed, &flags)) return kExitUsage;
-      std::string dir = flags.data_dir.empty() ? cfg.storage.data_dir : flags.data_dir;
-      if (sub == "verify") return RunLogVerify(dir);
-      uint64_t from = 0;
-      if (!flags.from_seq.empty()) {
-        auto [ptr, ec] = std::from_chars(flags.from_seq.data(),
-                                         flags.from_seq.data() + flags.from_seq.size(), from);
-        if (ec != std::errc() || ptr != flags.from_seq.data() + flags.from_seq.size()) {
-          std::fprintf(stderr, "refgate: --from-seq needs a non-negative integer\n");
-          return kExitUsage;
-        }
-      }
-      return RunLogDump(dir, from);
-    }
-    std::fprintf(stderr, "refgate log: expected 'dump' or 'verify'\n%s", kUsage);
-    return kExitUsage;
-  }
+  if (cmd == "log") return LogCommand(args);
   if (cmd == "compact") {
     if (!ParseFlags(args, "--config --data-dir", &flags)) return kExitUsage;
     if (int rc = LoadConfig(flags, &cfg); rc != kExitOk) return rc;

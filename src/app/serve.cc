@@ -132,19 +132,80 @@ int Fail(const Status& s) {
   return kExitFailure;
 }
 
-}  // namespace
-
-int RunServe(const Config& cfg) {
-  // Signals are taken by sigwait below, so no thread may receive them: block
-  // them before any thread exists (RocksDB starts its own in Open).
+// Signals are taken by sigwait, so no thread may receive them: block them
+// before any thread exists (RocksDB starts its own in Open).
+sigset_t BlockSignals() {
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);
   sigaddset(&sigs, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
+  return sigs;
+}
+
+clicklog::Options LogOptions(const Config& cfg) {
+  clicklog::Options o;
+  o.dir = cfg.storage.data_dir + "/clicks";
+  (void)clicklog::ParseDurability(cfg.clicklog.durability, &o.durability);  // validated
+  o.interval_ms = cfg.clicklog.interval_ms;
+  o.segment_bytes = static_cast<uint64_t>(cfg.clicklog.segment_bytes);
+  o.max_wait_ms = cfg.clicklog.max_wait_ms;
+  return o;
+}
+
+ListenerOptions PublicListenerOptions(const Config& cfg, size_t max_connections, Handler* handler) {
+  ListenerOptions lo;
+  lo.header_timeout = std::chrono::milliseconds(cfg.server.header_timeout_ms);
+  lo.idle_timeout = std::chrono::milliseconds(cfg.server.idle_timeout_ms);
+  lo.io_timeout = std::chrono::milliseconds(cfg.server.io_timeout_ms);
+  lo.max_connections = max_connections;
+  lo.handler = handler;
+  lo.reject_route = Route::kPublicOther;
+  return lo;
+}
+
+// The admin listener: the public one's deadlines, few connections.
+ListenerOptions AdminListenerOptions(ListenerOptions lo, Handler* handler) {
+  lo.handler = handler;
+  lo.reject_route = Route::kAdminOther;
+  lo.max_connections = kAdminConnections;
+  return lo;
+}
+
+Status OpenCodeStore(const Config& cfg, std::unique_ptr<CodeStore>* store) {
+  return CodeStore::Open(cfg.storage.data_dir + "/codes",
+                         static_cast<size_t>(cfg.storage.cache_entries), store);
+}
+
+void PrintLogBanner(const Config& cfg, const clicklog::ClickLog& clicks) {
+  std::printf("click log: %s/clicks, durability %s, next seq %llu\n", cfg.storage.data_dir.c_str(),
+              cfg.clicklog.durability.c_str(),
+              static_cast<unsigned long long>(clicks.durable_seq() + 1));
+}
+
+// Blocks until SIGTERM or SIGINT, then stops taking requests, drains the
+// open ones and closes the log, which syncs every record it took.
+void WaitAndShutDown(const sigset_t& sigs, Server* server, clicklog::ClickLog* clicks,
+                     RollupJob* rollups) {
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  std::printf("refgate: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  server->BeginShutdown();
+  if (!server->Drain(std::chrono::seconds(10))) {
+    std::fprintf(stderr, "refgate: connections still open after 10 s, closed\n");
+  }
+  clicks->Close();  // writes and syncs every record, in every durability mode
+  rollups->Stop();
+  std::printf("refgate: stopped\n");
+}
+
+}  // namespace
+
+int RunServe(const Config& cfg) {
+  const sigset_t sigs = BlockSignals();
   std::setvbuf(stdout, nullptr, _IOLBF, 0);
-  size_t max_connections = ConnectionLimit(cfg, RaiseFileLimit());
+  const size_t max_connections = ConnectionLimit(cfg, RaiseFileLimit());
   std::error_code fec;
   std::filesystem::create_directories(cfg.storage.data_dir, fec);
   if (fec) return Fail(Status::IOError(cfg.storage.data_dir + ": " + fec.message()));
@@ -152,47 +213,30 @@ int RunServe(const Config& cfg) {
   std::string token, token_from;
   if (Status s = AdminToken(cfg, &token, &token_from); !s.ok()) return Fail(s);
   std::unique_ptr<CodeStore> store;
-  if (Status s = CodeStore::Open(cfg.storage.data_dir + "/codes",
-                                 static_cast<size_t>(cfg.storage.cache_entries), &store);
-      !s.ok()) {
-    return Fail(s);
-  }
-  clicklog::Options log_opt;
-  log_opt.dir = cfg.storage.data_dir + "/clicks";
-  (void)clicklog::ParseDurability(cfg.clicklog.durability, &log_opt.durability);  // validated
-  log_opt.interval_ms = cfg.clicklog.interval_ms;
-  log_opt.segment_bytes = static_cast<uint64_t>(cfg.clicklog.segment_bytes);
-  log_opt.max_wait_ms = cfg.clicklog.max_wait_ms;
+  if (Status s = OpenCodeStore(cfg, &store); !s.ok()) return Fail(s);
   std::unique_ptr<clicklog::ClickLog> clicks;
   std::vector<std::string> notes;
-  if (Status s = clicklog::ClickLog::Open(log_opt, &clicks, &notes); !s.ok()) return Fail(s);
+  if (Status s = clicklog::ClickLog::Open(LogOptions(cfg), &clicks, &notes); !s.ok())
+    return Fail(s);
   for (const auto& n : notes) std::printf("click log recovery: %s\n", n.c_str());
-  ClickSink& sink = *clicks;
 
   size_t threads = cfg.server.threads > 0 ? static_cast<size_t>(cfg.server.threads)
                                           : std::max(1u, std::thread::hardware_concurrency());
   Server server(threads);
-  ListenerOptions lo;
-  lo.header_timeout = std::chrono::milliseconds(cfg.server.header_timeout_ms);
-  lo.idle_timeout = std::chrono::milliseconds(cfg.server.idle_timeout_ms);
-  lo.io_timeout = std::chrono::milliseconds(cfg.server.io_timeout_ms);
-  lo.max_connections = max_connections;
   HostPort public_addr, admin_addr;
-  RedirectHandler redirect(MakeRedirectOptions(cfg), store.get(), &sink);
-  lo.handler = &redirect;
-  lo.reject_route = Route::kPublicOther;
+  RedirectHandler redirect(MakeRedirectOptions(cfg), store.get(), clicks.get());
+  const ListenerOptions lo = PublicListenerOptions(cfg, max_connections, &redirect);
   if (Status s = server.ListenPublic(cfg.server.listen, lo, &public_addr); !s.ok()) return Fail(s);
   AdminHandler admin(
-      token, MakeCodePolicy(cfg, public_addr), store.get(), &sink,
+      token, MakeCodePolicy(cfg, public_addr), store.get(), clicks.get(),
       [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
                                    boost::json::object* out) {
         return StatsFromRollups(dir, ref, from, to, out);
       },
       cfg.admin.max_auth_failures);
-  lo.handler = &admin;
-  lo.reject_route = Route::kAdminOther;
-  lo.max_connections = kAdminConnections;
-  if (Status s = server.ListenAdmin(cfg.server.admin_listen, lo, &admin_addr); !s.ok()) {
+  if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, &admin),
+                                    &admin_addr);
+      !s.ok()) {
     return Fail(s);
   }
   server.Start();
@@ -202,20 +246,8 @@ int RunServe(const Config& cfg) {
   std::printf("public listening on %s\n", public_addr.ToString().c_str());
   std::printf("admin listening on %s (token from %s)\n", admin_addr.ToString().c_str(),
               token_from.c_str());
-  std::printf("click log: %s, durability %s, next seq %llu\n", log_opt.dir.c_str(),
-              cfg.clicklog.durability.c_str(),
-              static_cast<unsigned long long>(clicks->durable_seq() + 1));
-
-  int sig = 0;
-  sigwait(&sigs, &sig);
-  std::printf("refgate: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  server.BeginShutdown();
-  if (!server.Drain(std::chrono::seconds(10))) {
-    std::fprintf(stderr, "refgate: connections still open after 10 s, closed\n");
-  }
-  clicks->Close();  // writes and syncs every record, in every durability mode
-  rollups.Stop();
-  std::printf("refgate: stopped\n");
+  PrintLogBanner(cfg, *clicks);
+  WaitAndShutDown(sigs, &server, clicks.get(), &rollups);
   return kExitOk;
 }
 

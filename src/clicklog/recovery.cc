@@ -20,6 +20,22 @@ class MidDamage : public Reporter {
   bool found = false;
 };
 
+// Cuts a segment's torn or zero-filled tail at `valid_end`, durably.
+Status CutTail(const std::string& path, const std::string& name, const std::string& data,
+               uint64_t valid_end, std::vector<std::string>* notes) {
+  int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0 || ftruncate(fd, static_cast<off_t>(valid_end)) != 0 || fdatasync(fd) != 0) {
+    if (fd >= 0) close(fd);
+    return Status::IOError(path + ": cannot cut torn tail: " + std::strerror(errno));
+  }
+  close(fd);
+  uint64_t cut = data.size() - valid_end;
+  bool zeros = data.find_first_not_of('\0', valid_end) == std::string::npos;
+  notes->push_back("cut " + std::string(zeros ? "zero-filled" : "torn") + " tail of " + name +
+                   ": " + std::to_string(cut) + " bytes at offset " + std::to_string(valid_end));
+  return Status::OK();
+}
+
 }  // namespace
 
 Status Recover(const std::string& dir, RecoveryResult* out) {
@@ -41,18 +57,7 @@ Status Recover(const std::string& dir, RecoveryResult* out) {
     while (parser.Next(&rec)) {
     }
     if (parser.valid_end() < data.size()) {
-      int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-      if (fd < 0 || ftruncate(fd, static_cast<off_t>(parser.valid_end())) != 0 ||
-          fdatasync(fd) != 0) {
-        if (fd >= 0) close(fd);
-        return Status::IOError(path + ": cannot cut torn tail: " + std::strerror(errno));
-      }
-      close(fd);
-      uint64_t cut = data.size() - parser.valid_end();
-      bool zeros = data.find_first_not_of('\0', parser.valid_end()) == std::string::npos;
-      out->notes.push_back("cut " + std::string(zeros ? "zero-filled" : "torn") + " tail of " +
-                           name + ": " + std::to_string(cut) + " bytes at offset " +
-                           std::to_string(parser.valid_end()));
+      if (s = CutTail(path, name, data, parser.valid_end(), &out->notes); !s.ok()) return s;
     }
     if (finder.found) {
       out->notes.push_back(name +

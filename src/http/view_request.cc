@@ -26,72 +26,90 @@ Method ToMethod(http::verb v) {
   }
 }
 
+namespace {
+
+// The fields handlers read; the first of each is kept, as msg[f] would.
+enum Slot {
+  kCookie,
+  kUserAgent,
+  kReferer,
+  kSecPurpose,
+  kPurpose,
+  kForwardedFor,
+  kAuthorization,
+  kContentType,
+  kSlots  // a field no handler reads
+};
+
+Slot SlotOf(const http::fields::value_type& f) {
+  switch (f.name()) {
+    case http::field::cookie:
+      return kCookie;
+    case http::field::user_agent:
+      return kUserAgent;
+    case http::field::referer:
+      return kReferer;
+    case http::field::authorization:
+      return kAuthorization;
+    case http::field::content_type:
+      return kContentType;
+    default:
+      break;
+  }
+  std::string_view name = f.name_string();
+  if (beast::iequals(name, "Sec-Purpose")) return kSecPurpose;
+  if (beast::iequals(name, "Purpose")) return kPurpose;
+  if (beast::iequals(name, "X-Forwarded-For")) return kForwardedFor;
+  return kSlots;
+}
+
+// Fills the request's field views, cleared first (the request is reused).
+class FieldViews {
+ public:
+  explicit FieldViews(HttpRequest* req)
+      : req_(req), slots_{&req->cookie,        &req->user_agent,  &req->referer,
+                          &req->sec_purpose,   &req->purpose,     &req->forwarded_for,
+                          &req->authorization, &req->content_type} {
+    for (std::string_view* v : slots_) *v = {};
+  }
+
+  void Take(Slot slot, std::string_view value) {
+    if (!seen_[slot]) {
+      seen_[slot] = true;
+      *slots_[slot] = value;
+    } else if (slot == kForwardedFor) {
+      AppendForwardedFor(value);
+    }
+  }
+
+ private:
+  // X-Forwarded-For lines are one list (RFC 9110 §5.3): a proxy may append
+  // a line of its own after the client's, and the rightmost entries are the
+  // ones to believe. Joined only when there are several.
+  void AppendForwardedFor(std::string_view value) {
+    if (req_->forwarded_for.data() != req_->joined_forwarded_for.data()) {
+      req_->joined_forwarded_for.assign(req_->forwarded_for);
+    }
+    req_->joined_forwarded_for.append(", ").append(value);
+    req_->forwarded_for = req_->joined_forwarded_for;
+  }
+
+  HttpRequest* req_;
+  std::string_view* slots_[kSlots];
+  bool seen_[kSlots] = {};
+};
+
+}  // namespace
+
 void ViewRequest(const http::request<http::string_body>& msg, HttpRequest* req) {
   req->method = ToMethod(msg.method());
   req->method_name = msg.method_string();
   req->target = msg.target();
   req->body = msg.body();
-  // One pass over the fields (each msg[f] is a scan of its own), keeping the
-  // first of each as msg[f] would.
-  enum Slot {
-    kCookie,
-    kUserAgent,
-    kReferer,
-    kSecPurpose,
-    kPurpose,
-    kForwardedFor,
-    kAuthorization,
-    kContentType,
-    kSlots
-  };
-  std::string_view* slots[kSlots] = {&req->cookie,        &req->user_agent,  &req->referer,
-                                     &req->sec_purpose,   &req->purpose,     &req->forwarded_for,
-                                     &req->authorization, &req->content_type};
-  for (std::string_view* v : slots) *v = {};
-  bool seen[kSlots] = {};
-  auto take = [&](Slot slot, std::string_view value) {
-    if (seen[slot]) return;
-    seen[slot] = true;
-    *slots[slot] = value;
-  };
-  // X-Forwarded-For lines are one list (RFC 9110 §5.3): a proxy may append
-  // a line of its own after the client's, and the rightmost entries are the
-  // ones to believe. Joined only when there are several.
-  auto forwarded = [&](std::string_view value) {
-    if (!seen[kForwardedFor]) return take(kForwardedFor, value);
-    if (req->forwarded_for.data() != req->joined_forwarded_for.data()) {
-      req->joined_forwarded_for.assign(req->forwarded_for);
-    }
-    req->joined_forwarded_for.append(", ").append(value);
-    req->forwarded_for = req->joined_forwarded_for;
-  };
+  // One pass over the fields: each msg[f] is a scan of its own.
+  FieldViews views(req);
   for (const auto& f : msg) {
-    switch (f.name()) {
-      case http::field::cookie:
-        take(kCookie, f.value());
-        break;
-      case http::field::user_agent:
-        take(kUserAgent, f.value());
-        break;
-      case http::field::referer:
-        take(kReferer, f.value());
-        break;
-      case http::field::authorization:
-        take(kAuthorization, f.value());
-        break;
-      case http::field::content_type:
-        take(kContentType, f.value());
-        break;
-      default: {
-        std::string_view name = f.name_string();
-        if (beast::iequals(name, "Sec-Purpose"))
-          take(kSecPurpose, f.value());
-        else if (beast::iequals(name, "Purpose"))
-          take(kPurpose, f.value());
-        else if (beast::iequals(name, "X-Forwarded-For"))
-          forwarded(f.value());
-      }
-    }
+    if (Slot slot = SlotOf(f); slot != kSlots) views.Take(slot, f.value());
   }
 }
 

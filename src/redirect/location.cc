@@ -217,32 +217,129 @@ void SetUnique(std::vector<OutParam>& ps, std::string_view key, urls::pct_string
   if (!found) ps.push_back({urls::pct_string_view(key), value, true});
 }
 
+// The first live parameter named `key`, or null.
+OutParam* FirstLive(std::vector<OutParam>& ps, std::string_view key) {
+  for (OutParam& p : ps) {
+    if (p.live && KeyIs(p.key, key)) return &p;
+  }
+  return nullptr;
+}
+
+// A stored target, split without parsing all of it: it was checked to be
+// an absolute URL when it was stored (CheckHttpUrl), and RFC 3986 keeps '?'
+// and '#' out of everything before the query, so the first '?' before any
+// '#' starts the query and the first '#' the fragment (Boost.URL parsing
+// the whole URL per redirect cost more than the rest of BuildLocation).
+struct SplitTarget {
+  explicit SplitTarget(std::string_view url) {
+    hash = url.find('#');
+    const size_t mark = url.substr(0, hash).find('?');
+    has_query = mark != std::string_view::npos;
+    base = url.substr(0, has_query ? mark : std::min(hash, url.size()));
+    if (has_query) {
+      query = url.substr(mark + 1, hash == std::string_view::npos ? hash : hash - mark - 1);
+    }
+    if (hash != std::string_view::npos) fragment = url.substr(hash);
+  }
+  std::string_view base, query, fragment;
+  size_t hash;
+  bool has_query;
+};
+
+// The target's own parameters; they view into the target, or into
+// *terminated where the query had to be copied (ParseQueryTerminated).
+void AddTargetParams(const SplitTarget& t, std::string* terminated, std::vector<OutParam>* ps) {
+  if (t.has_query && t.query.empty()) {
+    // "?" alone: one empty parameter, as Boost.URL's url_view has it.
+    ps->push_back({{}, {}, false});
+  } else if (t.has_query) {
+    // A NUL follows the query when it ends the target's string. Valid:
+    // CheckHttpUrl parsed the whole URL.
+    auto target_params =
+        ParseQueryTerminated(t.query, t.hash == std::string_view::npos, terminated);
+    if (target_params) {
+      for (urls::param_pct_view p : *target_params) ps->push_back({p.key, p.value, p.has_value});
+    }
+  }
+}
+
+// The code's utm for keys the target lacks; and the click record's utm:
+// the visitor's, else the one the redirect carries.
+void AddCodeUtm(const CodeRecord& rec, const VisitorQuery& visit, std::string* arena,
+                std::vector<OutParam>* ps, Location* loc) {
+  for (int i = 0; i < kUtmFieldCount; ++i) {
+    if (!rec.utm[i].empty() && !FirstLive(*ps, kUtmParams[i])) {
+      ps->push_back({urls::pct_string_view(kUtmParams[i]), EncodeInto(arena, rec.utm[i])});
+    }
+  }
+  for (int i = 0; i < kUtmFieldCount; ++i) {
+    if (visit.has_utm[i]) {
+      loc->utm[i] = visit.utm[i];
+    } else if (OutParam* p = FirstLive(*ps, kUtmParams[i]); p && p->has_value) {
+      loc->utm[i] = Decode(p->value);
+    }
+  }
+}
+
+// A visitor's key replaces the target's and the code's; among the
+// visitor's own, every value stays, in order.
+void AddVisitorParams(const VisitorQuery& visit, std::string* arena, std::vector<OutParam>* ps) {
+  const size_t earlier = ps->size();
+  for (const QueryParam& v : visit.params) {
+    for (size_t i = 0; i < earlier; ++i) {
+      OutParam& p = (*ps)[i];
+      if (p.live && KeyIs(p.key, v.key)) p.live = false;
+    }
+    urls::pct_string_view key = EncodeInto(arena, v.key);
+    ps->push_back(
+        {key, v.has_value ? EncodeInto(arena, v.value) : urls::pct_string_view(), v.has_value});
+  }
+}
+
+// Parameter names are tokens (checked at start-up); codes and click ids
+// are [A-Za-z0-9_-]: nothing to encode.
+void AddRefAndClick(const LocationOptions& opt, const std::string& code, std::string_view click_id,
+                    std::vector<OutParam>* ps) {
+  if (!opt.ref_param.empty()) SetUnique(*ps, opt.ref_param, urls::pct_string_view(code));
+  if (!opt.click_param.empty() && click_id.empty()) {
+    // No record holds a click id, so none reaches the landing page: not
+    // one the visitor or the target chose either.
+    for (OutParam& p : *ps) {
+      if (p.live && KeyIs(p.key, opt.click_param)) p.live = false;
+    }
+  } else if (!opt.click_param.empty()) {
+    SetUnique(*ps, opt.click_param, urls::pct_string_view(click_id));
+  }
+}
+
+void WriteUrl(const SplitTarget& t, const std::vector<OutParam>& ps, std::string* out) {
+  out->append(t.base);
+  bool any = false;
+  for (const OutParam& p : ps) {
+    if (!p.live) continue;
+    out->push_back(any ? '&' : '?');
+    any = true;
+    out->append(p.key.data(), p.key.size());
+    if (p.has_value) {
+      out->push_back('=');
+      out->append(p.value.data(), p.value.size());
+    }
+  }
+  if (!any && t.has_query) out->push_back('?');
+  out->append(t.fragment);
+}
+
 }  // namespace
 
+// The merge is done on views into the target and into one arena of encoded
+// text, then written once: Boost.URL parses and encodes, and no
+// intermediate URL is rebuilt per parameter.
 Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const VisitorQuery& visit,
                        std::string_view click_id) {
-  // The merge is done on views into the target and into one arena of
-  // encoded text, then written once: Boost.URL parses and encodes, and no
-  // intermediate URL is rebuilt per parameter.
   Location loc;
-  // The target was checked to be an absolute URL when it was stored
-  // (CheckHttpUrl), and RFC 3986 keeps '?' and '#' out of everything before
-  // the query: the first '?' before any '#' starts the query, the first '#'
-  // the fragment. So it is split here, and only its query parsed (Boost.URL
-  // parsing the whole URL per redirect cost more than the rest of this).
-  const std::string_view url = rec.target_url;
-  const size_t hash = url.find('#');
-  const size_t mark = url.substr(0, hash).find('?');
-  const bool has_query = mark != std::string_view::npos;
-  const size_t base_end = has_query ? mark : std::min(hash, url.size());
-  std::string_view query;
-  if (has_query) {
-    query = url.substr(mark + 1, hash == std::string_view::npos ? hash : hash - mark - 1);
-  }
-  // The query copied when a fragment follows it (ParseQueryTerminated); the
-  // target's parameters below view into it.
+  const SplitTarget target(rec.target_url);
   std::string terminated;
-  std::string arena;
+  std::string arena;  // reserved up front: the views into it must stay valid
   size_t need = 0;
   for (const std::string& u : rec.utm) need += 3 * u.size();
   if (opt.forward_query) {
@@ -251,80 +348,13 @@ Location BuildLocation(const LocationOptions& opt, const CodeRecord& rec, const 
   arena.reserve(need);
 
   std::vector<OutParam> ps;
-  ps.reserve(kUtmFieldCount + visit.params.size() + 2 + (has_query ? 4 : 0));
-  if (has_query && query.empty()) {
-    // "?" alone: one empty parameter, as Boost.URL's url_view has it.
-    ps.push_back({{}, {}, false});
-  } else if (has_query) {
-    // A NUL follows the query when it ends the target's string. Valid:
-    // CheckHttpUrl parsed the whole URL.
-    auto target_params = ParseQueryTerminated(query, hash == std::string_view::npos, &terminated);
-    if (target_params) {
-      for (urls::param_pct_view p : *target_params) ps.push_back({p.key, p.value, p.has_value});
-    }
-  }
-  auto first = [&ps](std::string_view key) -> OutParam* {
-    for (OutParam& p : ps) {
-      if (p.live && KeyIs(p.key, key)) return &p;
-    }
-    return nullptr;
-  };
-  for (int i = 0; i < kUtmFieldCount; ++i) {
-    if (!rec.utm[i].empty() && !first(kUtmParams[i])) {
-      ps.push_back({urls::pct_string_view(kUtmParams[i]), EncodeInto(&arena, rec.utm[i])});
-    }
-  }
-  for (int i = 0; i < kUtmFieldCount; ++i) {
-    if (visit.has_utm[i]) {
-      loc.utm[i] = visit.utm[i];
-    } else if (OutParam* p = first(kUtmParams[i]); p && p->has_value) {
-      loc.utm[i] = Decode(p->value);
-    }
-  }
-  if (opt.forward_query) {
-    // A visitor's key replaces the target's and the code's; among the
-    // visitor's own, every value stays, in order.
-    const size_t earlier = ps.size();
-    for (const QueryParam& v : visit.params) {
-      for (size_t i = 0; i < earlier; ++i) {
-        if (ps[i].live && KeyIs(ps[i].key, v.key)) ps[i].live = false;
-      }
-      urls::pct_string_view key = EncodeInto(&arena, v.key);
-      ps.push_back(
-          {key, v.has_value ? EncodeInto(&arena, v.value) : urls::pct_string_view(), v.has_value});
-    }
-  }
-  // Parameter names are tokens (checked at start-up); codes and click ids
-  // are [A-Za-z0-9_-]: nothing to encode.
-  if (!opt.ref_param.empty()) {
-    SetUnique(ps, opt.ref_param, urls::pct_string_view(rec.code));
-  }
-  if (!opt.click_param.empty() && click_id.empty()) {
-    // No record holds a click id, so none reaches the landing page: not
-    // one the visitor or the target chose either.
-    for (OutParam& p : ps) {
-      if (p.live && KeyIs(p.key, opt.click_param)) p.live = false;
-    }
-  } else if (!opt.click_param.empty()) {
-    SetUnique(ps, opt.click_param, urls::pct_string_view(click_id));
-  }
-
-  std::string& out = loc.url;
-  out.reserve(url.size() + arena.size() + 64 + rec.code.size() + click_id.size());
-  out.append(url.substr(0, base_end));
-  bool any = false;
-  for (const OutParam& p : ps) {
-    if (!p.live) continue;
-    out.push_back(any ? '&' : '?');
-    any = true;
-    out.append(p.key.data(), p.key.size());
-    if (p.has_value) {
-      out.push_back('=');
-      out.append(p.value.data(), p.value.size());
-    }
-  }
-  if (!any && has_query) out.push_back('?');
-  if (hash != std::string_view::npos) out.append(url.substr(hash));
+  ps.reserve(kUtmFieldCount + visit.params.size() + 2 + (target.has_query ? 4 : 0));
+  AddTargetParams(target, &terminated, &ps);
+  AddCodeUtm(rec, visit, &arena, &ps, &loc);
+  if (opt.forward_query) AddVisitorParams(visit, &arena, &ps);
+  AddRefAndClick(opt, rec.code, click_id, &ps);
+  loc.url.reserve(rec.target_url.size() + arena.size() + 64 + rec.code.size() + click_id.size());
+  WriteUrl(target, ps, &loc.url);
   return loc;
 }
 

@@ -46,19 +46,8 @@ Status Aggregate::Add(const ClickRecord& rec) {
   ReferrerRow* ref;
   Status s = Load(DayCodeKey(date, rec.referrer_id, rec.code), &days_, &day, nullptr);
   if (s.ok()) s = Load(ReferrerKey(rec.referrer_id), &referrers_, &ref, nullptr);
+  if (s.ok()) s = CountMember(rec, ref);
   if (!s.ok()) return s;
-
-  std::string member = MemberKey(rec.referrer_id, rec.code);
-  if (!members_seen_.contains(member)) {
-    std::string unused;
-    Status m = db_->Get(member, &unused);
-    if (!m.ok() && !m.IsNotFound()) return m;
-    members_seen_.insert(member);
-    if (m.IsNotFound()) {
-      ++ref->codes;
-      new_members_.insert(member);
-    }
-  }
   if (rec.bot) {
     ++day->bot_clicks;
     ++ref->bot_clicks;
@@ -72,7 +61,25 @@ Status Aggregate::Add(const ClickRecord& rec) {
   ref->visitors.Add(visitor);
   if (ref->first_click_us == 0 || rec.ts_us < ref->first_click_us) ref->first_click_us = rec.ts_us;
   if (rec.ts_us > ref->last_click_us) ref->last_click_us = rec.ts_us;
+  return CountChannel(rec, date, visitor, day);
+}
 
+Status Aggregate::CountMember(const ClickRecord& rec, ReferrerRow* ref) {
+  std::string member = MemberKey(rec.referrer_id, rec.code);
+  if (members_seen_.contains(member)) return Status::OK();
+  std::string unused;
+  Status m = db_->Get(member, &unused);
+  if (!m.ok() && !m.IsNotFound()) return m;
+  members_seen_.insert(member);
+  if (m.IsNotFound()) {
+    ++ref->codes;
+    new_members_.insert(member);
+  }
+  return Status::OK();
+}
+
+Status Aggregate::CountChannel(const ClickRecord& rec, const std::string& date, uint64_t visitor,
+                               DayCodeRow* day) {
   std::string key = ChannelKey(date, rec.referrer_id, rec.code, rec.utm[0], rec.utm[1], rec.utm[2]);
   ChannelRow* ch;
   bool existed = false, folded = false;
@@ -84,7 +91,7 @@ Status Aggregate::Add(const ClickRecord& rec) {
     folded = g.IsNotFound();
     if (folded) key = ChannelKey(date, rec.referrer_id, rec.code, kOtherChannel, "", "");
   }
-  s = Load(key, &channels_, &ch, &existed);
+  Status s = Load(key, &channels_, &ch, &existed);
   if (!s.ok()) return s;
   if (!existed && !folded) ++day->channel_rows;
   ++ch->clicks;

@@ -41,6 +41,11 @@ class Aggregate {
   Status Load(const std::string& key, std::unordered_map<std::string, Row>* map, Row** row,
               bool* existed);
   const std::string& DateOf(int64_t ts_us);
+  // The referrer's code count, the first time this run sees (referrer, code).
+  Status CountMember(const ClickRecord& rec, ReferrerRow* ref);
+  // The click's channel row, folded into "(other)" once the day row is full.
+  Status CountChannel(const ClickRecord& rec, const std::string& date, uint64_t visitor,
+                      DayCodeRow* day);
 
   const StateDb* db_;
   std::unordered_map<std::string, DayCodeRow> days_;

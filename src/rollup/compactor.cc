@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <memory>
 
 #include "clicklog/format.h"
 #include "clicklog/reader.h"
@@ -185,11 +186,128 @@ class Counter : public clicklog::RecordHandler {
   bool stop_ = false;
 };
 
+// What earlier runs committed: where they stopped, the dates still to
+// publish, and the orphan total.
+struct Checkpoint {
+  uint64_t through = 0;
+  std::set<std::string> dirty;
+  uint64_t orphans = 0;
+
+  void Load(const StateDb& db) {
+    std::string value;
+    if (db.Get(kThroughKey, &value).ok() && value.size() == 8)
+      through = DecodeFixed64(value.data());
+    if (db.Get(kDirtyKey, &value).ok()) dirty = DecodeDates(value);
+    if (db.Get(kOrphansKey, &value).ok() && value.size() == 8)
+      orphans = DecodeFixed64(value.data());
+  }
+};
+
+// One run: reads the segments past the checkpoint into an Aggregate, then
+// commits the rows with the new checkpoint, then publishes.
+class Run {
+ public:
+  Run(const CompactOptions& opt, CompactResult* result)
+      : opt_(opt), result_(result), clicks_(opt.data_dir + "/clicks") {}
+
+  Status Read(StateDb* db, const Checkpoint& cp) {
+    Status s = clicklog::ListSegments(clicks_, &segments_);
+    if (!s.ok()) return s;
+    size_t first = 0;  // the segment holding through + 1
+    while (first + 1 < segments_.size() && segments_[first + 1].first <= cp.through + 1) ++first;
+    uint64_t total_bytes = 0;
+    std::error_code ec;
+    for (size_t i = first; i < segments_.size(); ++i) {
+      total_bytes += std::filesystem::file_size(clicks_ + "/" + segments_[i].second, ec);
+    }
+    agg_ = std::make_unique<Aggregate>(db);
+    Progress progress(opt_.progress, total_bytes);
+    DamageReporter reporter(result_);
+    Counter counter(agg_.get(), result_);
+    last_seq_ = cp.through;
+    uint64_t bytes_done = 0;
+    for (size_t i = first; i < segments_.size() && read_ < opt_.max_records && counter.ok(); ++i) {
+      DurableSegment segment;
+      if (s = segment.Open(clicks_ + "/" + segments_[i].second); !s.ok()) return s;
+      ReadSegment(segment.data(), i, &reporter, &counter, &progress, bytes_done);
+      bytes_done += segment.data().size();
+    }
+    progress.Update(read_, bytes_done, true);
+    end_ = counter.status();
+    return counter.stop() ? Status::OK() : end_;  // a failing state ends the run
+  }
+
+  Status Commit(StateDb* db, Checkpoint* cp) const {
+    result_->through_seq = last_seq_;
+    if (last_seq_ <= cp->through) return Status::OK();
+    std::vector<StateDb::Write> writes;
+    agg_->Writes(&writes);
+    cp->dirty.insert(agg_->dates().begin(), agg_->dates().end());
+    std::string through_value, orphans_value;
+    PutFixed64(&through_value, last_seq_);
+    PutFixed64(&orphans_value, cp->orphans + agg_->orphans());
+    writes.push_back({std::string(kThroughKey), through_value});
+    writes.push_back({std::string(kOrphansKey), orphans_value});
+    writes.push_back({std::string(kDirtyKey), EncodeDates(cp->dirty)});
+    return db->Commit(writes);
+  }
+
+  Status Publish(StateDb* db, const Checkpoint& cp) const {
+    const std::string rollups = opt_.data_dir + "/rollups";
+    if (!cp.dirty.empty() || !std::filesystem::exists(rollups + "/manifest.json")) {
+      Status s =
+          rollup::Publish(*db, rollups, cp.dirty, last_seq_, opt_.io ? opt_.io : DefaultFileIo());
+      if (!s.ok()) return s;
+      result_->dates_published = cp.dirty.size();
+      if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
+    }
+    result_->segments_deleted =
+        clicklog::DeleteRolledUpSegments(clicks_, segments_, last_seq_, opt_.retention_days);
+    return Status::OK();
+  }
+
+  // OK, or why the run stopped at a record it must not pass (what came
+  // before it is committed and published all the same).
+  const Status& end() const { return end_; }
+
+ private:
+  void ReadSegment(std::string_view data, size_t i, DamageReporter* reporter, Counter* counter,
+                   Progress* progress, uint64_t bytes_done) {
+    const bool newest = i + 1 == segments_.size();
+    clicklog::SegmentParser parser(data, segments_[i].second, reporter, newest);
+    clicklog::Record rec;
+    while (read_ < opt_.max_records && parser.Next(&rec)) {
+      if (rec.seq <= last_seq_) {
+        reporter->Forget();
+        continue;
+      }
+      reporter->Report(false);
+      dispatch_.Dispatch(rec, counter);
+      if (!counter->ok()) return;  // stops before this record
+      // Every record read moves the checkpoint, whatever its type, so that
+      // the checkpoint never lags behind records this run has looked at.
+      last_seq_ = rec.seq;
+      ++read_;
+      progress->Update(read_, bytes_done + rec.offset);
+    }
+    reporter->Report(newest);
+  }
+
+  const CompactOptions& opt_;
+  CompactResult* result_;
+  const std::string clicks_;
+  std::vector<std::pair<uint64_t, std::string>> segments_;
+  std::unique_ptr<Aggregate> agg_;
+  clicklog::RecordDispatcher dispatch_;
+  uint64_t last_seq_ = 0, read_ = 0;
+  Status end_;
+};
+
 }  // namespace
 
 Status Compact(const CompactOptions& opt, CompactResult* result) {
   *result = CompactResult();
-  const std::string rollups = opt.data_dir + "/rollups", clicks = opt.data_dir + "/clicks";
+  const std::string rollups = opt.data_dir + "/rollups";
   std::error_code ec;
   std::filesystem::create_directories(rollups, ec);
   if (ec) return Status::IOError(rollups + ": " + ec.message());
@@ -199,82 +317,14 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
   if (s.ok()) s = StateDb::Open(rollups + "/state", false, &db);
   if (!s.ok()) return s;
 
-  std::string value;
-  uint64_t through = 0;
-  if (db->Get(kThroughKey, &value).ok() && value.size() == 8) through = DecodeFixed64(value.data());
-  std::set<std::string> dirty;
-  if (db->Get(kDirtyKey, &value).ok()) dirty = DecodeDates(value);
-  uint64_t orphans = 0;
-  if (db->Get(kOrphansKey, &value).ok() && value.size() == 8) orphans = DecodeFixed64(value.data());
-
-  std::vector<std::pair<uint64_t, std::string>> segments;
-  s = clicklog::ListSegments(clicks, &segments);
-  if (!s.ok()) return s;
-  size_t first = 0;  // the segment holding through + 1
-  while (first + 1 < segments.size() && segments[first + 1].first <= through + 1) ++first;
-  uint64_t total_bytes = 0;
-  for (size_t i = first; i < segments.size(); ++i) {
-    total_bytes += std::filesystem::file_size(clicks + "/" + segments[i].second, ec);
-  }
-
-  Aggregate agg(db.get());
-  Progress progress(opt.progress, total_bytes);
-  DamageReporter reporter(result);
-  Counter counter(&agg, result);
-  clicklog::RecordDispatcher dispatch;
-  uint64_t last_seq = through, bytes_done = 0, read = 0;
-  for (size_t i = first; i < segments.size() && read < opt.max_records && counter.ok(); ++i) {
-    DurableSegment segment;
-    s = segment.Open(clicks + "/" + segments[i].second);
-    if (!s.ok()) return s;
-    std::string_view data = segment.data();
-    const bool newest = i + 1 == segments.size();
-    clicklog::SegmentParser parser(data, segments[i].second, &reporter, newest);
-    clicklog::Record rec;
-    while (read < opt.max_records && parser.Next(&rec)) {
-      if (rec.seq <= last_seq) {
-        reporter.Forget();
-        continue;
-      }
-      reporter.Report(false);
-      dispatch.Dispatch(rec, &counter);
-      if (!counter.ok()) break;  // stops before this record
-      // Every record read moves the checkpoint, whatever its type, so that
-      // the checkpoint never lags behind records this run has looked at.
-      last_seq = rec.seq;
-      ++read;
-      progress.Update(read, bytes_done + rec.offset);
-    }
-    if (counter.ok()) reporter.Report(newest);
-    bytes_done += data.size();
-  }
-  if (!counter.status().ok() && !counter.stop()) return counter.status();  // the state failed
-  progress.Update(read, bytes_done, true);
-
-  if (last_seq > through) {
-    std::vector<StateDb::Write> writes;
-    agg.Writes(&writes);
-    dirty.insert(agg.dates().begin(), agg.dates().end());
-    std::string through_value, orphans_value;
-    PutFixed64(&through_value, last_seq);
-    PutFixed64(&orphans_value, orphans + agg.orphans());
-    writes.push_back({std::string(kThroughKey), through_value});
-    writes.push_back({std::string(kOrphansKey), orphans_value});
-    writes.push_back({std::string(kDirtyKey), EncodeDates(dirty)});
-    if (s = db->Commit(writes); !s.ok()) return s;
-  }
-  result->through_seq = last_seq;
+  Checkpoint cp;
+  cp.Load(*db);
+  Run run(opt, result);
+  if (s = run.Read(db.get(), cp); !s.ok()) return s;
+  if (s = run.Commit(db.get(), &cp); !s.ok()) return s;
   if (opt.after_commit) opt.after_commit();
-
-  if (!dirty.empty() || !std::filesystem::exists(rollups + "/manifest.json")) {
-    if (s = Publish(*db, rollups, dirty, last_seq, opt.io ? opt.io : DefaultFileIo()); !s.ok())
-      return s;
-    result->dates_published = dirty.size();
-    if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
-  }
-  result->segments_deleted =
-      clicklog::DeleteRolledUpSegments(clicks, segments, last_seq, opt.retention_days);
-  return counter.status();  // after a record to stop at, what came before it is published
+  if (s = run.Publish(db.get(), cp); !s.ok()) return s;
+  return run.end();
 }
 
 }  // namespace refgate::rollup

@@ -64,6 +64,46 @@ uint64_t Metrics::Requests(Route route, int status) const {
   return requests_.Value(static_cast<size_t>(route) * kStatusSlots + StatusIndex(status));
 }
 
+namespace {
+
+struct CounterRow {
+  std::string_view name, help;
+  Counter Metrics::*field;
+};
+
+constexpr CounterRow kCounters[] = {
+    {"refgate_cache_hits_total", "Code lookups answered by the in-process cache.",
+     &Metrics::cache_hits},
+    {"refgate_cache_misses_total", "Code lookups that went to RocksDB.", &Metrics::cache_misses},
+    {"refgate_clicks_recorded_total", "Click records handed to the click log.",
+     &Metrics::clicks_recorded},
+    {"refgate_clicks_dropped_total", "Click records that could not be written.",
+     &Metrics::clicks_dropped},
+    {"refgate_clicklog_records_total", "Records written to the click log.", &Metrics::log_records},
+    {"refgate_clicklog_bytes_total", "Bytes written to the click log.", &Metrics::log_bytes},
+    {"refgate_clicklog_released_total",
+     "Visitors redirected after max_wait_ms before their click was durable.",
+     &Metrics::log_released},
+    {"refgate_connections_evicted_total",
+     "Idle connections closed to make room for new ones at max_connections.",
+     &Metrics::connections_evicted},
+    {"refgate_connections_shed_total",
+     "Connections refused with 503 at max_connections, none being idle.",
+     &Metrics::connections_shed},
+    {"refgate_connections_timed_out_total",
+     "Connections closed at header_timeout_ms, idle_timeout_ms or io_timeout_ms.",
+     &Metrics::connections_timed_out},
+};
+
+void AppendMetric(std::string_view name, std::string_view help, std::string_view type,
+                  int64_t value, std::string* out) {
+  out->append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out->append("# TYPE ").append(name).append(" ").append(type).append("\n");
+  out->append(name).append(" ").append(std::to_string(value)).append("\n");
+}
+
+}  // namespace
+
 std::string Metrics::RenderPrometheus() const {
   std::string out;
   out.append(
@@ -79,43 +119,13 @@ std::string Metrics::RenderPrometheus() const {
           .append("\",status=\"" + status + "\"} " + std::to_string(v) + "\n");
     }
   }
-  auto counter = [&out](std::string_view name, std::string_view help, uint64_t v) {
-    out.append("# HELP ").append(name).append(" ").append(help).append("\n");
-    out.append("# TYPE ").append(name).append(" counter\n");
-    out.append(name).append(" ").append(std::to_string(v)).append("\n");
-  };
-  counter("refgate_cache_hits_total", "Code lookups answered by the in-process cache.",
-          cache_hits.Value());
-  counter("refgate_cache_misses_total", "Code lookups that went to RocksDB.", cache_misses.Value());
-  counter("refgate_clicks_recorded_total", "Click records handed to the click log.",
-          clicks_recorded.Value());
-  counter("refgate_clicks_dropped_total", "Click records that could not be written.",
-          clicks_dropped.Value());
-  counter("refgate_clicklog_records_total", "Records written to the click log.",
-          log_records.Value());
-  counter("refgate_clicklog_bytes_total", "Bytes written to the click log.", log_bytes.Value());
-  counter("refgate_clicklog_released_total",
-          "Visitors redirected after max_wait_ms before their click was durable.",
-          log_released.Value());
-  counter("refgate_connections_evicted_total",
-          "Idle connections closed to make room for new ones at max_connections.",
-          connections_evicted.Value());
-  counter("refgate_connections_shed_total",
-          "Connections refused with 503 at max_connections, none being idle.",
-          connections_shed.Value());
-  counter("refgate_connections_timed_out_total",
-          "Connections closed at header_timeout_ms, idle_timeout_ms or io_timeout_ms.",
-          connections_timed_out.Value());
-  out.append(
-      "# HELP refgate_open_connections Open client connections, both listeners.\n"
-      "# TYPE refgate_open_connections gauge\n"
-      "refgate_open_connections " +
-      std::to_string(open_connections.load(std::memory_order_relaxed)) + "\n");
-  out.append(
-      "# HELP refgate_clicklog_queue_depth Click records waiting for the writer.\n"
-      "# TYPE refgate_clicklog_queue_depth gauge\n"
-      "refgate_clicklog_queue_depth " +
-      std::to_string(log_queue_depth.load(std::memory_order_relaxed)) + "\n");
+  for (const CounterRow& c : kCounters) {
+    AppendMetric(c.name, c.help, "counter", static_cast<int64_t>((this->*c.field).Value()), &out);
+  }
+  AppendMetric("refgate_open_connections", "Open client connections, both listeners.", "gauge",
+               open_connections.load(std::memory_order_relaxed), &out);
+  AppendMetric("refgate_clicklog_queue_depth", "Click records waiting for the writer.", "gauge",
+               log_queue_depth.load(std::memory_order_relaxed), &out);
   redirect_latency.Render("refgate_redirect_duration_seconds",
                           "Time from a redirect request's headers to its response.", &out);
   log_batch_size.Render("refgate_clicklog_batch_records",
