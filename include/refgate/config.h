@@ -17,6 +17,10 @@ struct HostPort {
   std::string ToString() const;  // "127.0.0.1:8080", "[::1]:8080"
 };
 
+// The largest amount an event or a reward rule may carry (10^15 minor
+// units), so that sums over a program's lifetime stay far from overflow.
+inline constexpr int64_t kMaxAmountMinor = 1'000'000'000'000'000;
+
 struct Config {
   struct Server {
     HostPort listen{"127.0.0.1", 8080};
@@ -61,12 +65,26 @@ struct Config {
   } rollup;
   struct Admin {
     std::string token;
+    std::string events_token;  // POST/GET /api/v1/events only; prefer REFGATE_EVENTS_TOKEN
     int max_auth_failures = 10;  // per client and minute; then 429 until the minute ends. 0: off
   } admin;
   struct Privacy {
     bool anonymize_ip = true;
     std::string no_track_param = "rg_notrack";
   } privacy;
+  // Reward rules (SPEC §6); campaigns may override lead_minor and below.
+  struct Rewards {
+    std::string currency = "EUR";  // ISO 4217; every event's currency must equal it
+    int window_days = 30;
+    std::string model = "last_click";  // or "first_click"
+    int customer_binding_days = 365;
+    int64_t lead_minor = 0;
+    int64_t sale_percent_ppm = 100000;  // sale_percent in millionths: 10.0 % = 100000
+    int64_t sale_flat_minor = 0;
+    int recurring_months = 12;
+    int hold_days = 30;
+    int64_t min_click_age_s = 0;
+  } rewards;
 };
 
 // Reads a TOML file over the values already in *cfg. An unknown key, a value

@@ -19,7 +19,8 @@ void MethodNotAllowed(HttpResponse* res, std::string_view allow) {
   ErrorResponse(res, 405, "method_not_allowed", "method not allowed; use " + std::string(allow));
 }
 
-enum class Scope : uint8_t { kPublic, kAdmin };
+// kPublic: no token; kAdmin: the admin token; kEvents: it or the events token.
+enum class Scope : uint8_t { kPublic, kAdmin, kEvents };
 
 }  // namespace
 
@@ -128,6 +129,8 @@ std::span<const AdminHandler::RouteRow> AdminHandler::Routes() {
       {kPatch, "/api/v1/codes/{}", R::kCodesPatch, kMaxAdminBody, Scope::kAdmin, &H::Patch},
       {kDelete, "/api/v1/codes/{}", R::kCodesDelete, kMaxAdminBody, Scope::kAdmin, &H::Delete},
       {kGet, "/api/v1/referrers/{}/stats", R::kStats, kMaxAdminBody, Scope::kAdmin, &H::Stats},
+      {kPost, "/api/v1/events", R::kEventsPost, kMaxAdminBody, Scope::kEvents, &H::PostEvent},
+      {kGet, "/api/v1/events/{}", R::kEventsGet, kMaxAdminBody, Scope::kEvents, &H::GetEvent},
   };
   return kRoutes;
 }
@@ -144,12 +147,11 @@ void AdminHandler::RenderRefusal(HttpResponse* res) const {
                               std::string(ReasonPhrase(res->status)), ""});
 }
 
-bool AdminHandler::Handle(const HttpRequest& req, HttpResponse* res, Completion*) {
-  Dispatch(req, res);
-  return true;
+bool AdminHandler::Handle(const HttpRequest& req, HttpResponse* res, Completion* done) {
+  return Dispatch(req, res, done);
 }
 
-void AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res) {
+bool AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res, Completion* done) {
   const std::string_view path = PathOf(req.target);
   const std::string_view query =
       path.size() < req.target.size() ? req.target.substr(path.size() + 1) : "";
@@ -159,22 +161,34 @@ void AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res) {
   std::string allow;
   const RouteRow* row = FindRoute(req.method, path, &arg, &allow);
   // Under /api/ only a caller with a token learns which routes exist.
-  const bool scoped = row ? row->scope == Scope::kAdmin : path.starts_with("/api/");
+  const bool scoped = row ? row->scope != Scope::kPublic : path.starts_with("/api/");
   if (row) res->route = row->label;
-  if (scoped && !Authorize(req, res)) return;
-  if (row == nullptr && !allow.empty()) return MethodNotAllowed(res, allow);
-  if (row == nullptr) return ErrorResponse(res, 404, "not_found", "no such route");
+  if (scoped && !Authorize(req, row && row->scope == Scope::kEvents, res)) return true;
+  if (row == nullptr && !allow.empty()) return MethodNotAllowed(res, allow), true;
+  if (row == nullptr) return ErrorResponse(res, 404, "not_found", "no such route"), true;
   if ((req.method == kPost || req.method == kPatch || req.method == kPut) &&
       !IsJson(req.content_type)) {
-    return ErrorResponse(res, 415, "unsupported_media_type",
-                         "Content-Type must be application/json");
+    ErrorResponse(res, 415, "unsupported_media_type", "Content-Type must be application/json");
+    return true;
   }
-  (this->*row->handle)(Call{req, arg, query}, res);
+  bool later = false;
+  (this->*row->handle)(Call{req, arg, query, done, &later}, res);
+  return !later;
 }
 
-bool AdminHandler::Authorize(const HttpRequest& req, HttpResponse* res) {
+bool AdminHandler::Authorize(const HttpRequest& req, bool events_too, HttpResponse* res) {
   std::string_view auth = req.authorization;
-  if (auth.starts_with("Bearer ") && ConstantTimeEquals(auth.substr(7), token_)) return true;
+  if (auth.starts_with("Bearer ")) {
+    const std::string_view given = auth.substr(7);
+    // Both compared, so the time taken tells nothing of which one is right.
+    const bool admin = ConstantTimeEquals(given, token_);
+    const bool events = !events_.token.empty() && ConstantTimeEquals(given, events_.token);
+    if (admin || (events && events_too)) return true;
+    if (events) {
+      ErrorResponse(res, 403, "forbidden", "the events token may only post and read events");
+      return false;
+    }
+  }
   // Only wrong tokens are throttled: the right one passes whatever others
   // behind the same address sent.
   const std::string client = FormatIp(req.peer);

@@ -13,6 +13,10 @@
 #include "http/message.h"
 #include "store/code_store.h"
 
+namespace refgate::events {
+class EventIndex;
+}
+
 namespace refgate {
 
 inline constexpr size_t kMaxAdminBody = 1 << 20;   // 1 MiB
@@ -26,25 +30,35 @@ using StatsFn = std::function<Status(std::string_view referrer, int64_t from, in
 
 inline constexpr int64_t kMaxStatsDays = 366;
 
+// The events API (SPEC §6).
+struct EventsApi {
+  events::EventIndex* index = nullptr;  // must outlive the handler; null: the routes answer 503
+  std::string token;                    // the events token; "": the admin token only
+  std::string currency = "EUR";         // [rewards] currency
+};
+
 // Routing is one table (admin_handler.cc): a row per method and path
 // pattern with its metrics label, body limit, token scope and handler. A
 // path matches a pattern segment by segment ("{}" takes one non-empty
 // segment), so anything else is 404 and a known path with another method 405.
 //
 // Thread-safety: Handle runs on the admin worker's single thread only (the
-// failed-authentication counts are not locked).
+// failed-authentication counts are not locked). POST /api/v1/events
+// answers later, from the event index's thread, once the event is durable.
 class AdminHandler : public Handler {
  public:
+
   // `store` and `sink` must outlive the handler. max_auth_failures: wrong
   // tokens a client IP may send in a minute before its wrong tokens get 429
   // for the rest of that minute. The right token always passes (0: no limit).
   AdminHandler(std::string token, CodePolicy policy, CodeStore* store, ClickSink* sink,
-               StatsFn stats, int max_auth_failures = 10)
+               StatsFn stats, int max_auth_failures = 10, EventsApi events = {})
       : token_(std::move(token)),
         policy_(std::move(policy)),
         store_(store),
         sink_(sink),
         stats_(std::move(stats)),
+        events_(std::move(events)),
         max_auth_failures_(max_auth_failures) {}
 
   RequestClass Classify(Method method, std::string_view target) const override;
@@ -56,15 +70,21 @@ class AdminHandler : public Handler {
     const HttpRequest& req;
     std::string_view arg;    // what the pattern's "{}" matched, or ""
     std::string_view query;  // without '?'
+    // A route that answers later sets *later and completes done once *res
+    // is complete (Handler::Handle).
+    Completion* done;
+    bool* later;
   };
   struct RouteRow;
   // The route table.
   static std::span<const RouteRow> Routes();
 
  private:
-  void Dispatch(const HttpRequest& req, HttpResponse* res);
-  // True when the request may go on; else *res is the 401 or 429.
-  bool Authorize(const HttpRequest& req, HttpResponse* res);
+  // Returns false when the route answers later (Call::later).
+  bool Dispatch(const HttpRequest& req, HttpResponse* res, Completion* done);
+  // True when the request may go on; else *res is the 401 or 429. The
+  // events token passes only where `events_too`.
+  bool Authorize(const HttpRequest& req, bool events_too, HttpResponse* res);
   void Healthz(const Call& c, HttpResponse* res);
   void Readyz(const Call& c, HttpResponse* res);
   void MetricsText(const Call& c, HttpResponse* res);
@@ -77,6 +97,8 @@ class AdminHandler : public Handler {
   void Delete(const Call& c, HttpResponse* res);
   void List(const Call& c, HttpResponse* res);
   void Stats(const Call& c, HttpResponse* res);
+  void PostEvent(const Call& c, HttpResponse* res);
+  void GetEvent(const Call& c, HttpResponse* res);
 
   // Inserts recs, drawing new random codes for those with `generated` set
   // that collide. Fills one result per record: OK or the error.
@@ -88,6 +110,7 @@ class AdminHandler : public Handler {
   CodeStore* const store_;
   ClickSink* const sink_;
   const StatsFn stats_;
+  const EventsApi events_;
 
   // Failed authentications per client IP in the current minute.
   struct Failures {

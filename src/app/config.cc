@@ -4,6 +4,8 @@
 
 #include <toml++/toml.h>
 
+#include <algorithm>
+#include <cmath>
 #include <functional>
 #include <map>
 
@@ -36,6 +38,24 @@ Setter Integer(Int* field) {
       return Status::InvalidArgument(key + ": out of range");
     }
     *field = static_cast<Int>(v);
+    return Status::OK();
+  };
+}
+
+// A percentage, integer or float, held exactly as millionths of one
+// (10.0 -> 100000): rewards are computed in integers.
+Setter Percent(int64_t* ppm) {
+  return [ppm](const toml::node& n, const std::string& key) {
+    double v;
+    if (n.is_integer()) {
+      v = static_cast<double>(*n.value<int64_t>());
+    } else if (n.is_floating_point()) {
+      v = *n.value<double>();
+    } else {
+      return TypeError(key, "a number");
+    }
+    if (!(v >= 0 && v <= 100)) return Status::InvalidArgument(key + ": 0 to 100");
+    *ppm = std::llround(v * 10000);
     return Status::OK();
   };
 }
@@ -102,9 +122,20 @@ std::map<std::string, Setter> KnownKeys(Config* c) {
       {"clicklog.retention_days", Integer(&c->clicklog.retention_days)},
       {"rollup.interval_s", Integer(&c->rollup.interval_s)},
       {"admin.token", String(&c->admin.token)},
+      {"admin.events_token", String(&c->admin.events_token)},
       {"admin.max_auth_failures", Integer(&c->admin.max_auth_failures)},
       {"privacy.anonymize_ip", Bool(&c->privacy.anonymize_ip)},
       {"privacy.no_track_param", String(&c->privacy.no_track_param)},
+      {"rewards.currency", String(&c->rewards.currency)},
+      {"rewards.window_days", Integer(&c->rewards.window_days)},
+      {"rewards.model", String(&c->rewards.model)},
+      {"rewards.customer_binding_days", Integer(&c->rewards.customer_binding_days)},
+      {"rewards.lead_minor", Integer(&c->rewards.lead_minor)},
+      {"rewards.sale_percent", Percent(&c->rewards.sale_percent_ppm)},
+      {"rewards.sale_flat_minor", Integer(&c->rewards.sale_flat_minor)},
+      {"rewards.recurring_months", Integer(&c->rewards.recurring_months)},
+      {"rewards.hold_days", Integer(&c->rewards.hold_days)},
+      {"rewards.min_click_age_s", Integer(&c->rewards.min_click_age_s)},
   };
 }
 
@@ -269,10 +300,42 @@ Status ValidateStorage(const Config& c) {
   return Status::OK();
 }
 
+bool IsCurrencyCode(std::string_view s) {
+  return s.size() == 3 &&
+         std::all_of(s.begin(), s.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; });
+}
+
+Status ValidateRewards(const Config& c) {
+  const Config::Rewards& r = c.rewards;
+  if (!IsCurrencyCode(r.currency))
+    return Bad("rewards.currency", "an ISO 4217 code such as \"EUR\"");
+  if (r.window_days < 1 || r.window_days > 3650) return Bad("rewards.window_days", "1 to 3650");
+  if (r.model != "last_click" && r.model != "first_click") {
+    return Bad("rewards.model", "must be \"last_click\" or \"first_click\"");
+  }
+  if (r.customer_binding_days < 0 || r.customer_binding_days > 36500) {
+    return Bad("rewards.customer_binding_days", "0 to 36500");
+  }
+  for (auto [key, v] : {std::pair{"rewards.lead_minor", r.lead_minor},
+                        std::pair{"rewards.sale_flat_minor", r.sale_flat_minor}}) {
+    if (v < 0 || v > kMaxAmountMinor) return Bad(key, "0 to 10^15");
+  }
+  if (r.recurring_months < 0 || r.recurring_months > 1200) {
+    return Bad("rewards.recurring_months", "0 to 1200");
+  }
+  if (r.hold_days < 0 || r.hold_days > 3650) return Bad("rewards.hold_days", "0 to 3650");
+  if (r.min_click_age_s < 0) return Bad("rewards.min_click_age_s", "must not be negative");
+  if (!c.admin.events_token.empty() && c.admin.events_token == c.admin.token) {
+    return Bad("admin.events_token", "must differ from admin.token");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 Status ValidateConfig(const Config& c) {
-  for (auto check : {ValidateServer, ValidateStorage, ValidateRedirect, ValidateCookie}) {
+  for (auto check :
+       {ValidateServer, ValidateStorage, ValidateRedirect, ValidateCookie, ValidateRewards}) {
     if (Status s = check(c); !s.ok()) return s;
   }
   return Status::OK();

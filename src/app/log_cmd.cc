@@ -3,6 +3,7 @@
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 
+#include "admin/events_codec.h"
 #include "app/app.h"
 #include "clicklog/format.h"
 #include "clicklog/reader.h"
@@ -37,6 +38,7 @@ class TypeCounts : public clicklog::RecordHandler {
  public:
   explicit TypeCounts(const clicklog::LogReader* reader) : reader_(reader) {}
   void OnClick(const clicklog::Record&, const ClickRecord&) override { ++clicks; }
+  void OnEvent(const clicklog::Record&, const EventRecord&) override { ++events; }
   void OnIgnored(const clicklog::Record&) override { ++ignored; }
   void OnUnknown(const clicklog::Record& rec) override {
     Unreadable(rec, "unknown type, not ignorable (a newer refgate wrote it)");
@@ -44,7 +46,7 @@ class TypeCounts : public clicklog::RecordHandler {
   void OnUndecodable(const clicklog::Record& rec, const Status& why) override {
     Unreadable(rec, why.ToString());
   }
-  uint64_t clicks = 0, ignored = 0, unreadable = 0;
+  uint64_t clicks = 0, events = 0, ignored = 0, unreadable = 0;
 
  private:
   void Unreadable(const clicklog::Record& rec, const std::string& why) {
@@ -87,9 +89,21 @@ namespace {
 class Dumper : public clicklog::RecordHandler {
  public:
   void OnClick(const clicklog::Record& rec, const ClickRecord& click) override {
-    std::string line = json::serialize(ClickToJson(rec.seq, click));
-    line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    Print(ClickToJson(rec.seq, click));
+  }
+  void OnEvent(const clicklog::Record& rec, const EventRecord& event) override {
+    json::object o;
+    o["seq"] = rec.seq;
+    o["ts"] = FormatRfc3339Micros(event.received_us);
+    o["type"] = "event";
+    for (auto& kv : EventToJson(event)) {
+      if (kv.key() == "type") {
+        o["event_type"] = kv.value();
+      } else if (kv.key() != "received_at") {
+        o[kv.key()] = kv.value();
+      }
+    }
+    Print(o);
   }
   void OnIgnored(const clicklog::Record& rec) override {
     Note(rec, "record of an unknown ignorable type skipped");
@@ -102,6 +116,11 @@ class Dumper : public clicklog::RecordHandler {
   }
 
  private:
+  static void Print(const json::object& o) {
+    std::string line = json::serialize(o);
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
   static void Note(const clicklog::Record& rec, const std::string& what) {
     std::fprintf(stderr, "refgate log dump: seq %llu (type 0x%02x): %s\n",
                  static_cast<unsigned long long>(rec.seq), static_cast<unsigned>(rec.type),
@@ -189,11 +208,12 @@ int RunLogVerify(const std::string& data_dir) {
                 static_cast<unsigned long long>(last));
   }
   std::printf(
-      " (%llu clicks, %llu of unknown ignorable types), %zu damaged ranges, %llu gaps, "
-      "%llu unreadable records: %s\n",
-      static_cast<unsigned long long>(types.clicks), static_cast<unsigned long long>(types.ignored),
-      damaged, static_cast<unsigned long long>(gaps),
-      static_cast<unsigned long long>(types.unreadable), bad == 0 ? "OK" : "DAMAGED");
+      " (%llu clicks, %llu events, %llu of unknown ignorable types), %zu damaged ranges, "
+      "%llu gaps, %llu unreadable records: %s\n",
+      static_cast<unsigned long long>(types.clicks), static_cast<unsigned long long>(types.events),
+      static_cast<unsigned long long>(types.ignored), damaged,
+      static_cast<unsigned long long>(gaps), static_cast<unsigned long long>(types.unreadable),
+      bad == 0 ? "OK" : "DAMAGED");
   return bad == 0 ? kExitOk : kExitFailure;
 }
 

@@ -18,6 +18,7 @@
 #include "app/app.h"
 #include "app/rollup_job.h"
 #include "clicklog/click_log.h"
+#include "events/event_index.h"
 #include "http/server.h"
 #include "redirect/redirect_handler.h"
 #include "rollup/stats.h"
@@ -57,20 +58,21 @@ size_t ConnectionLimit(const Config& cfg, uint64_t fd_limit) {
   return room;
 }
 
-// REFGATE_ADMIN_TOKEN, else [admin] token, else <data-dir>/admin.token
-// (created with mode 0600 on first start).
-Status AdminToken(const Config& cfg, std::string* token, std::string* where) {
-  if (const char* env = std::getenv("REFGATE_ADMIN_TOKEN"); env && *env) {
+// The environment variable `env`, else the config's value, else the file
+// <data-dir>/<file> (created with mode 0600 on first start).
+Status LoadToken(const Config& cfg, const char* env_name, const std::string& configured,
+                 const char* file, std::string* token, std::string* where) {
+  if (const char* env = std::getenv(env_name); env && *env) {
     *token = env;
-    *where = "REFGATE_ADMIN_TOKEN";
+    *where = env_name;
     return Status::OK();
   }
-  if (!cfg.admin.token.empty()) {
-    *token = cfg.admin.token;
+  if (!configured.empty()) {
+    *token = configured;
     *where = "the config file";
     return Status::OK();
   }
-  std::string path = cfg.storage.data_dir + "/admin.token";
+  std::string path = cfg.storage.data_dir + "/" + file;
   *where = path;
   if (std::ifstream in(path); in) {
     std::getline(in, *token);
@@ -184,10 +186,19 @@ void PrintLogBanner(const Config& cfg, const clicklog::ClickLog& clicks) {
               static_cast<unsigned long long>(clicks.durable_seq() + 1));
 }
 
+Status OpenEventIndex(const Config& cfg, clicklog::ClickLog* clicks,
+                      std::unique_ptr<events::EventIndex>* out, std::vector<std::string>* notes) {
+  events::Options o;
+  o.dir = cfg.storage.data_dir + "/events";
+  o.log_dir = cfg.storage.data_dir + "/clicks";
+  o.answer_timeout_ms = cfg.clicklog.max_wait_ms;
+  return events::EventIndex::Open(o, clicks, out, notes);
+}
+
 // Blocks until SIGTERM or SIGINT, then stops taking requests, drains the
 // open ones and closes the log, which syncs every record it took.
 void WaitAndShutDown(const sigset_t& sigs, Server* server, clicklog::ClickLog* clicks,
-                     RollupJob* rollups) {
+                     events::EventIndex* events, RollupJob* rollups) {
   int sig = 0;
   sigwait(&sigs, &sig);
   std::printf("refgate: %s, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -196,6 +207,7 @@ void WaitAndShutDown(const sigset_t& sigs, Server* server, clicklog::ClickLog* c
     std::fprintf(stderr, "refgate: connections still open after 10 s, closed\n");
   }
   clicks->Close();  // writes and syncs every record, in every durability mode
+  events->Close();  // after the log: every event's fate is known
   rollups->Stop();
   std::printf("refgate: stopped\n");
 }
@@ -210,8 +222,17 @@ int RunServe(const Config& cfg) {
   std::filesystem::create_directories(cfg.storage.data_dir, fec);
   if (fec) return Fail(Status::IOError(cfg.storage.data_dir + ": " + fec.message()));
 
-  std::string token, token_from;
-  if (Status s = AdminToken(cfg, &token, &token_from); !s.ok()) return Fail(s);
+  std::string token, token_from, events_token, events_token_from;
+  if (Status s = LoadToken(cfg, "REFGATE_ADMIN_TOKEN", cfg.admin.token, "admin.token", &token,
+                           &token_from);
+      !s.ok()) {
+    return Fail(s);
+  }
+  if (Status s = LoadToken(cfg, "REFGATE_EVENTS_TOKEN", cfg.admin.events_token, "events.token",
+                           &events_token, &events_token_from);
+      !s.ok()) {
+    return Fail(s);
+  }
   std::unique_ptr<CodeStore> store;
   if (Status s = OpenCodeStore(cfg, &store); !s.ok()) return Fail(s);
   std::unique_ptr<clicklog::ClickLog> clicks;
@@ -219,6 +240,10 @@ int RunServe(const Config& cfg) {
   if (Status s = clicklog::ClickLog::Open(LogOptions(cfg), &clicks, &notes); !s.ok())
     return Fail(s);
   for (const auto& n : notes) std::printf("click log recovery: %s\n", n.c_str());
+  std::unique_ptr<events::EventIndex> events;
+  notes.clear();
+  if (Status s = OpenEventIndex(cfg, clicks.get(), &events, &notes); !s.ok()) return Fail(s);
+  for (const auto& n : notes) std::printf("%s\n", n.c_str());
 
   size_t threads = cfg.server.threads > 0 ? static_cast<size_t>(cfg.server.threads)
                                           : std::max(1u, std::thread::hardware_concurrency());
@@ -233,7 +258,8 @@ int RunServe(const Config& cfg) {
                                    boost::json::object* out) {
         return StatsFromRollups(dir, ref, from, to, out);
       },
-      cfg.admin.max_auth_failures);
+      cfg.admin.max_auth_failures,
+      EventsApi{events.get(), events_token, cfg.rewards.currency});
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, &admin),
                                     &admin_addr);
       !s.ok()) {
@@ -244,10 +270,10 @@ int RunServe(const Config& cfg) {
   std::printf("refgate %s: %zu I/O threads, data in %s\n", REFGATE_VERSION, threads,
               cfg.storage.data_dir.c_str());
   std::printf("public listening on %s\n", public_addr.ToString().c_str());
-  std::printf("admin listening on %s (token from %s)\n", admin_addr.ToString().c_str(),
-              token_from.c_str());
+  std::printf("admin listening on %s (token from %s, events token from %s)\n",
+              admin_addr.ToString().c_str(), token_from.c_str(), events_token_from.c_str());
   PrintLogBanner(cfg, *clicks);
-  WaitAndShutDown(sigs, &server, clicks.get(), &rollups);
+  WaitAndShutDown(sigs, &server, clicks.get(), events.get(), &rollups);
   return kExitOk;
 }
 

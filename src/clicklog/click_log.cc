@@ -90,7 +90,8 @@ Producer* ClickLog::ThisThreadsProducer() {
 }
 
 template <typename Frame>
-ClickLog::Enqueued ClickLog::Enqueue(bool wait, Completion* done, Frame&& frame) {
+ClickLog::Enqueued ClickLog::Enqueue(bool wait, Completion* done, bool until_outcome,
+                                     Frame&& frame) {
   Producer* p = ThisThreadsProducer();
   int64_t now = wait ? SteadyNanos() : 0;
   {
@@ -100,7 +101,7 @@ ClickLog::Enqueued ClickLog::Enqueue(bool wait, Completion* done, Frame&& frame)
     p->appended.store(p->appended.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     frame(&p->chunk.bytes);
     ++p->chunk.records;
-    if (wait) p->chunk.waiters.push_back({done, now});
+    if (wait) p->chunk.waiters.push_back({done, now, until_outcome});
     p->SwapIfFull();
   }
   // Wake the writer only if it sleeps, and only once: a futex call per
@@ -115,13 +116,14 @@ ClickLog::Enqueued ClickLog::Enqueue(bool wait, Completion* done, Frame&& frame)
 bool ClickLog::Append(const ClickRecord& rec, Completion* done) {
   const bool wait = done != nullptr && opt_.durability == Durability::kSync;
   const Enqueued q =
-      Enqueue(wait, done, [&rec](std::string* chunk) { AppendUnsealedClick(chunk, rec); });
+      Enqueue(wait, done, false, [&rec](std::string* chunk) { AppendUnsealedClick(chunk, rec); });
   if (q == Enqueued::kDropped) GlobalMetrics().clicks_dropped.Add();
   return q == Enqueued::kWaiting;
 }
 
-bool ClickLog::AppendDurable(RecordType type, std::string_view payload, Completion* done) {
-  const Enqueued q = Enqueue(true, done, [type, payload](std::string* chunk) {
+bool ClickLog::AppendDurable(RecordType type, std::string_view payload, Completion* done,
+                             bool until_outcome) {
+  const Enqueued q = Enqueue(true, done, until_outcome, [type, payload](std::string* chunk) {
     AppendUnsealedRecord(chunk, type, payload);
   });
   return q == Enqueued::kWaiting;
@@ -227,7 +229,7 @@ void ClickLog::WatchdogLoop() {
     if (busy != 0 && now - busy > max_wait / 4) StealLocked(/*part_filled=*/true);
     int64_t next = now + max_wait / 4;
     for (Waiter& w : waiting_) {  // in order per producer only, so all of them
-      if (!w.done) continue;
+      if (!w.done || w.until_outcome) continue;
       int64_t deadline = w.enqueued_ns + max_wait;
       if (deadline > now) {
         next = std::min(next, deadline);

@@ -99,10 +99,14 @@ class ClickLog : public ClickSink {
   // every batch that holds one. Returns true and later completes `done`
   // once, from the writer or the watchdog: kOk once the record is on disk,
   // kFailed if its write or sync failed (it may be lost), kTimedOut after
-  // max_wait_ms (it may still be written). Returns false, never touching
-  // `done`, when the record was dropped at once (max_queued, closed).
+  // max_wait_ms (it may still be written) unless `until_outcome`, which
+  // waits as long as the disk takes to say kOk or kFailed (a caller that
+  // must know whether the record exists, and answers its own client in
+  // time). Returns false, never touching `done`, when the record was
+  // dropped at once (max_queued, closed).
   // REQUIRES: done != nullptr, payload.size() <= kMaxPayload.
-  [[nodiscard]] bool AppendDurable(RecordType type, std::string_view payload, Completion* done);
+  [[nodiscard]] bool AppendDurable(RecordType type, std::string_view payload, Completion* done,
+                                   bool until_outcome = false);
   bool Healthy() const override { return healthy_.load(std::memory_order_relaxed); }
 
   // Writes and syncs everything appended so far, completes every waiter and
@@ -119,7 +123,7 @@ class ClickLog : public ClickSink {
   // Frames one record into this thread's chunk with frame(&chunk_bytes),
   // registering `done` when `wait`.
   template <typename Frame>
-  Enqueued Enqueue(bool wait, Completion* done, Frame&& frame);
+  Enqueued Enqueue(bool wait, Completion* done, bool until_outcome, Frame&& frame);
   void WriterLoop();
   void WatchdogLoop() EXCLUDES(mu_);
   bool HasUntaken() EXCLUDES(mu_);

@@ -26,6 +26,14 @@
 //   strings: code, referrer_id, click_id, visitor_id, method, utm_source,
 //   utm_medium, utm_campaign, utm_term, utm_content, referer, user_agent, ip.
 // Bytes after the last known field are ignored (room for new fields).
+//
+// Payload of kEvent (EventRecord without seq; a conversion event, SPEC §6):
+//   version byte (1) | event type byte | flags byte (bit 0 occurred_given) |
+//   received_us fixed64 | occurred_us fixed64 | amount_minor fixed64 | then
+//   length-prefixed strings: event_id, customer_id, click_id, visitor_id,
+//   code, order_id, currency | metadata count varint | that many
+//   length-prefixed (key, value) pairs. kEvent has no kIgnorableBit: a
+//   reader that does not know it must stop rather than drop money.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +41,7 @@
 #include <string_view>
 
 #include "refgate/click_record.h"
+#include "refgate/event_record.h"
 #include "refgate/status.h"
 
 namespace refgate::clicklog {
@@ -43,6 +52,7 @@ inline constexpr uint8_t kIgnorableBit = 0x80;
 
 enum RecordType : uint8_t {
   kClick = 1,
+  kEvent = 2,
 };
 
 // Appends one framed record to *dst.
@@ -60,6 +70,14 @@ void SealRecord(char* record, uint64_t seq);
 // Sets *payload to the kClick payload of `rec`.
 void EncodeClick(const ClickRecord& rec, std::string* payload);
 Status DecodeClick(std::string_view payload, ClickRecord* rec);
+
+// Sets *payload to the kEvent payload of `e`.
+void EncodeEvent(const EventRecord& e, std::string* payload);
+Status DecodeEvent(std::string_view payload, EventRecord* e);
+// 16 bytes that tell whether two posts of one event_id are the same event:
+// a digest of every field the caller sent, and of nothing refgate added
+// (received_us; occurred_us when the caller gave no occurred_at).
+std::string EventDigest(const EventRecord& e);
 
 // "00000000000000000001.log"
 std::string SegmentName(uint64_t first_seq);

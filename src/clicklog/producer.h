@@ -39,6 +39,7 @@ inline constexpr size_t kSparesPerProducer = 16;
 struct Waiter {
   Completion* done;  // null once completed; guarded by the log's mutex once registered
   int64_t enqueued_ns;
+  bool until_outcome = false;  // the watchdog never times it out
 };
 
 class Producer;

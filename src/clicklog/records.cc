@@ -7,6 +7,10 @@ void RecordDispatcher::Dispatch(const Record& rec, RecordHandler* h) {
     case kClick:
       if (Status s = DecodeClick(rec.payload, &click_); !s.ok()) return h->OnUndecodable(rec, s);
       return h->OnClick(rec, click_);
+    case kEvent:
+      if (Status s = DecodeEvent(rec.payload, &event_); !s.ok()) return h->OnUndecodable(rec, s);
+      event_.seq = rec.seq;
+      return h->OnEvent(rec, event_);
   }
   if (rec.type & kIgnorableBit) return h->OnIgnored(rec);
   h->OnUnknown(rec);
@@ -16,6 +20,8 @@ std::string_view RecordTypeName(uint8_t type) {
   switch (type) {
     case kClick:
       return "click";
+    case kEvent:
+      return "event";
   }
   return "";
 }

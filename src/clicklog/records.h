@@ -1,7 +1,7 @@
 // Typed records: the one place that knows which record types exist and how
 // their payloads decode, so that every reader (log dump, log verify,
-// compaction) treats a type the same way. A new type (conversion events)
-// is one case here and one handler method.
+// compaction) treats a type the same way. A new type is one case here and
+// one handler method.
 //
 // What a reader may meet besides the known types:
 // - an unknown type with kIgnorableBit: a newer writer's record that old
@@ -16,6 +16,7 @@
 
 #include "clicklog/reader.h"
 #include "refgate/click_record.h"
+#include "refgate/event_record.h"
 #include "refgate/status.h"
 
 namespace refgate::clicklog {
@@ -25,6 +26,8 @@ class RecordHandler {
   virtual ~RecordHandler() = default;
   // `click` is valid for the call only.
   virtual void OnClick(const Record& rec, const ClickRecord& click) = 0;
+  // A conversion event; `event` (its seq set) is valid for the call only.
+  virtual void OnEvent(const Record& rec, const EventRecord& event) = 0;
   virtual void OnIgnored(const Record& rec) = 0;
   virtual void OnUnknown(const Record& rec) = 0;
   virtual void OnUndecodable(const Record& rec, const Status& why) = 0;
@@ -37,6 +40,7 @@ class RecordDispatcher {
 
  private:
   ClickRecord click_;
+  EventRecord event_;
 };
 
 // The name `log dump` prints for a known type; "" for an unknown one.

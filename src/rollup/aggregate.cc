@@ -99,6 +99,10 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const std::string& date, 
   return Status::OK();
 }
 
+void Aggregate::AddEvent(const EventRecord& e, std::string_view payload) {
+  events_.push_back({PendingEventKey(e.seq), std::string(payload)});
+}
+
 void Aggregate::Writes(std::vector<StateDb::Write>* out) const {
   std::string value;
   for (const auto& [k, row] : days_) {
@@ -114,6 +118,7 @@ void Aggregate::Writes(std::vector<StateDb::Write>* out) const {
     out->push_back({k, value});
   }
   for (const auto& k : new_members_) out->push_back({k, ""});
+  out->insert(out->end(), events_.begin(), events_.end());
 }
 
 }  // namespace refgate::rollup

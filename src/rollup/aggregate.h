@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "refgate/click_record.h"
+#include "refgate/event_record.h"
 #include "rollup/rows.h"
 #include "store/state_db.h"
 
@@ -29,6 +30,11 @@ class Aggregate {
   // Counts one record (SPEC §5): clicks are non-bot records of type click;
   // bots count in bot_clicks only; orphans in the orphan total only.
   Status Add(const ClickRecord& rec);
+
+  // Keeps a conversion event for the attribution step (SPEC §6): for now
+  // it waits in the state, undecided ("pending").
+  void AddEvent(const EventRecord& e, std::string_view payload);
+  uint64_t events() const { return events_.size(); }
 
   // The writes that apply this run to the state (without the checkpoint).
   void Writes(std::vector<StateDb::Write>* out) const;
@@ -55,6 +61,7 @@ class Aggregate {
   std::unordered_set<std::string> members_seen_;  // member keys looked up this run
   std::set<std::string> dates_;
   uint64_t orphans_ = 0;
+  std::vector<StateDb::Write> events_;
   int64_t cached_day_ = INT64_MIN;
   std::string cached_date_;
 };

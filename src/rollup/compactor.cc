@@ -17,6 +17,7 @@
 #include "clicklog/reader.h"
 #include "clicklog/records.h"
 #include "clicklog/retention.h"
+#include "events/event_index.h"
 #include "rollup/aggregate.h"
 #include "rollup/publish.h"
 #include "rollup/rows.h"
@@ -161,6 +162,10 @@ class Counter : public clicklog::RecordHandler {
     }
     ++result_->records;
   }
+  void OnEvent(const clicklog::Record& rec, const EventRecord& event) override {
+    agg_->AddEvent(event, rec.payload);
+    ++result_->events;
+  }
   void OnIgnored(const clicklog::Record&) override { ++result_->skipped; }
   void OnUnknown(const clicklog::Record& rec) override {
     status_ = Status::Corruption("record " + std::to_string(rec.seq) + " has type " +
@@ -261,8 +266,11 @@ class Run {
       result_->dates_published = cp.dirty.size();
       if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
     }
+    // Segments the event index may still need at its next start stay too.
+    const uint64_t keep_after =
+        std::min(last_seq_, events::EventIndex::Watermark(opt_.data_dir + "/events"));
     result_->segments_deleted =
-        clicklog::DeleteRolledUpSegments(clicks_, segments_, last_seq_, opt_.retention_days);
+        clicklog::DeleteRolledUpSegments(clicks_, segments_, keep_after, opt_.retention_days);
     return Status::OK();
   }
 

@@ -42,6 +42,7 @@ struct CompactOptions {
 
 struct CompactResult {
   uint64_t records = 0;         // clicks counted by this run
+  uint64_t events = 0;          // conversion events read (kept pending for attribution)
   uint64_t skipped = 0;         // records of unknown ignorable types, passed over
   uint64_t undecodable = 0;     // click records whose payload did not decode, passed over
   uint64_t damaged_ranges = 0;  // damage found past the checkpoint, reported on stderr

@@ -62,6 +62,11 @@ std::string ReferrerKey(std::string_view ref) { return Key('r', "", {ref}); }
 std::string MemberKey(std::string_view ref, std::string_view code) {
   return Key('m', "", {ref, code});
 }
+std::string PendingEventKey(uint64_t seq) {
+  std::string k = "q";
+  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(seq >> shift));
+  return k;  // big-endian: in log order
+}
 
 bool ParseDayCodeKey(std::string_view key, std::string_view* date, std::string_view* ref,
                      std::string_view* code) {

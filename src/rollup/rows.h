@@ -53,6 +53,9 @@ std::string ChannelKey(std::string_view date, std::string_view referrer, std::st
                        std::string_view src, std::string_view med, std::string_view camp);
 std::string ReferrerKey(std::string_view referrer);
 std::string MemberKey(std::string_view referrer, std::string_view code);
+// A conversion event the compaction job has read and not yet decided
+// (SPEC §6): its kEvent payload, by its place in the log.
+std::string PendingEventKey(uint64_t seq);
 
 // Split keys back into their parts; false when malformed.
 [[nodiscard]] bool ParseDayCodeKey(std::string_view key, std::string_view* date,

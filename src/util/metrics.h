@@ -28,6 +28,8 @@ enum class Route : uint8_t {
   kCodesDelete,
   kCodesList,
   kStats,
+  kEventsPost,
+  kEventsGet,
   kHealthz,
   kReadyz,
   kMetrics,

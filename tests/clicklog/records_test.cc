@@ -10,6 +10,9 @@ struct Seen : RecordHandler {
   void OnClick(const Record& rec, const ClickRecord& c) override {
     log.push_back("click " + std::to_string(rec.seq) + " " + c.click_id);
   }
+  void OnEvent(const Record& rec, const EventRecord& e) override {
+    log.push_back("event " + std::to_string(rec.seq) + " " + e.event_id);
+  }
   void OnIgnored(const Record& rec) override {
     log.push_back("ignored " + std::to_string(rec.seq));
   }

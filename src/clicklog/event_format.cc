@@ -1,0 +1,103 @@
+// The kEvent payload (format.h).
+#include <xxhash.h>
+
+#include "clicklog/format.h"
+#include "util/coding.h"
+
+namespace refgate {
+
+std::string_view EventTypeName(EventType type) {
+  switch (type) {
+    case EventType::kLead:
+      return "lead";
+    case EventType::kSale:
+      return "sale";
+    case EventType::kRefund:
+      return "refund";
+  }
+  return "";
+}
+
+bool ParseEventType(std::string_view name, EventType* type) {
+  for (EventType t : {EventType::kLead, EventType::kSale, EventType::kRefund}) {
+    if (name == EventTypeName(t)) {
+      *type = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+namespace clicklog {
+namespace {
+
+constexpr uint8_t kEventVersion = 1;
+
+// The payload; `for_digest` leaves out what refgate added itself (when it
+// took the event, and occurred_at when the caller gave none).
+void Encode(const EventRecord& e, bool for_digest, std::string* out) {
+  out->clear();
+  out->push_back(static_cast<char>(kEventVersion));
+  out->push_back(static_cast<char>(e.type));
+  out->push_back(static_cast<char>(e.occurred_given ? 1 : 0));
+  PutFixed64(out, for_digest ? 0 : static_cast<uint64_t>(e.received_us));
+  PutFixed64(out, for_digest && !e.occurred_given ? 0 : static_cast<uint64_t>(e.occurred_us));
+  PutFixed64(out, static_cast<uint64_t>(e.amount_minor));
+  for (const std::string* s : {&e.event_id, &e.customer_id, &e.click_id, &e.visitor_id, &e.code,
+                               &e.order_id, &e.currency}) {
+    PutLengthPrefixed(out, *s);
+  }
+  PutVarint64(out, e.metadata.size());
+  for (const auto& [k, v] : e.metadata) {
+    PutLengthPrefixed(out, k);
+    PutLengthPrefixed(out, v);
+  }
+}
+
+}  // namespace
+
+void EncodeEvent(const EventRecord& e, std::string* payload) { Encode(e, false, payload); }
+
+Status DecodeEvent(std::string_view in, EventRecord* e) {
+  const Status truncated = Status::Corruption("truncated event");
+  if (in.size() < 3) return truncated;
+  if (static_cast<uint8_t>(in[0]) != kEventVersion) return Status::Corruption("event version");
+  const uint8_t type = static_cast<uint8_t>(in[1]);
+  if (type < 1 || type > 3) return Status::Corruption("bad event type");
+  e->type = static_cast<EventType>(type);
+  e->occurred_given = in[2] & 1;
+  in.remove_prefix(3);
+  uint64_t received, occurred, amount, n;
+  if (!GetFixed64(&in, &received) || !GetFixed64(&in, &occurred) || !GetFixed64(&in, &amount)) {
+    return truncated;
+  }
+  e->received_us = static_cast<int64_t>(received);
+  e->occurred_us = static_cast<int64_t>(occurred);
+  e->amount_minor = static_cast<int64_t>(amount);
+  std::string_view s, v;
+  for (std::string* f : {&e->event_id, &e->customer_id, &e->click_id, &e->visitor_id, &e->code,
+                         &e->order_id, &e->currency}) {
+    if (!GetLengthPrefixed(&in, &s)) return truncated;
+    f->assign(s);
+  }
+  if (!GetVarint64(&in, &n) || n > in.size()) return truncated;
+  e->metadata.clear();
+  for (uint64_t i = 0; i < n; ++i) {
+    if (!GetLengthPrefixed(&in, &s) || !GetLengthPrefixed(&in, &v)) return truncated;
+    e->metadata.emplace_back(s, v);
+  }
+  return Status::OK();
+}
+
+std::string EventDigest(const EventRecord& e) {
+  std::string body;
+  Encode(e, true, &body);
+  XXH128_hash_t h = XXH3_128bits(body.data(), body.size());
+  std::string out;
+  PutFixed64(&out, h.low64);
+  PutFixed64(&out, h.high64);
+  return out;
+}
+
+}  // namespace clicklog
+}  // namespace refgate
