@@ -169,5 +169,41 @@ TEST(SegmentFileName, NamesBeyondTheLargestSeqAreRefused) {
   }
 }
 
+TEST(EventFormat, AnEventRoundTripsAndATruncatedOneIsCorruption) {
+  EventRecord e;
+  e.type = EventType::kRefund;
+  e.event_id = "r1";
+  e.received_us = 1;
+  e.occurred_us = -5;  // before 1970: a merchant's import
+  e.occurred_given = true;
+  e.order_id = "o1";
+  e.amount_minor = 250;
+  e.currency = "EUR";
+  e.metadata = {{"k", "v"}, {"z", ""}};
+  std::string payload;
+  EncodeEvent(e, &payload);
+  EventRecord back;
+  ASSERT_TRUE(DecodeEvent(payload, &back).ok());
+  EXPECT_EQ(back, e);
+  for (size_t n = 0; n < payload.size(); ++n) {
+    EXPECT_TRUE(DecodeEvent(payload.substr(0, n), &back).IsCorruption()) << n;
+  }
+}
+
+TEST(EventFormat, TheDigestIgnoresOnlyWhatRefgateAdded) {
+  EventRecord a;
+  a.event_id = "l1";
+  a.received_us = a.occurred_us = 100;
+  EventRecord b = a;
+  b.received_us = b.occurred_us = 200;  // the same post, taken later
+  EXPECT_EQ(EventDigest(a), EventDigest(b));
+  b.occurred_given = true;
+  EXPECT_NE(EventDigest(a), EventDigest(b));
+  b = a;
+  b.customer_id = "c";
+  EXPECT_NE(EventDigest(a), EventDigest(b));
+  EXPECT_EQ(EventDigest(a).size(), 16u);
+}
+
 }  // namespace
 }  // namespace refgate::clicklog
