@@ -163,7 +163,10 @@ bool AdminHandler::Dispatch(const HttpRequest& req, HttpResponse* res, Completio
   // Under /api/ only a caller with a token learns which routes exist.
   const bool scoped = row ? row->scope != Scope::kPublic : path.starts_with("/api/");
   if (row) res->route = row->label;
-  if (scoped && !Authorize(req, row && row->scope == Scope::kEvents, res)) return true;
+  // The events token may learn which methods its paths take (405).
+  const bool events_path = row ? row->scope == Scope::kEvents
+                               : path == "/api/v1/events" || path.starts_with("/api/v1/events/");
+  if (scoped && !Authorize(req, events_path, res)) return true;
   if (row == nullptr && !allow.empty()) return MethodNotAllowed(res, allow), true;
   if (row == nullptr) return ErrorResponse(res, 404, "not_found", "no such route"), true;
   if ((req.method == kPost || req.method == kPatch || req.method == kPut) &&

@@ -43,6 +43,7 @@ class Server:
             f.write(config)
         e = dict(os.environ)
         e.pop("REFGATE_ADMIN_TOKEN", None)
+        e.pop("REFGATE_EVENTS_TOKEN", None)
         if token:
             e["REFGATE_ADMIN_TOKEN"] = token
         e.update(env or {})
