@@ -158,7 +158,7 @@ void Session::OnHeader(beast::error_code ec, size_t n) {
   }
   if (ec) return Reject(400);
   const auto& msg = parser_->get();
-  size_t line = msg.method_string().size() + msg.target().size() + 11;  // " ", " HTTP/1.1\r\n"
+  size_t line = msg.method_string().size() + msg.target().size() + 12;  // " ", " HTTP/1.1\r\n"
   if (msg.target().size() > kLineLimit) return Reject(414);
   if (n > line + kFieldsLimit) return Reject(431);
   keep_alive_ = msg.keep_alive();

@@ -27,7 +27,8 @@ class CodeCache {
  public:
   using Entry = std::shared_ptr<const CodeRecord>;
 
-  // capacity: total entries; 0 disables the cache.
+  // capacity: total entries, rounded up to a whole number per shard (so up
+  // to 63 more); 0 disables the cache.
   explicit CodeCache(size_t capacity);
 
   // On a hit returns true and sets *out (null: known absent). On a miss
