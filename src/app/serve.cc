@@ -88,8 +88,9 @@ Status LoadToken(const Config& cfg, const char* env_name, const std::string& con
   return ok ? Status::OK() : Status::IOError(path + ": write failed");
 }
 
-RedirectOptions MakeRedirectOptions(const Config& cfg) {
+RedirectOptions MakeRedirectOptions(const Config& cfg, const ClickIdKey* click_key) {
   RedirectOptions o;
+  o.click_key = click_key;
   o.default_status = cfg.redirect.status;
   o.not_found_url = cfg.redirect.not_found_url;
   o.expired_url = cfg.redirect.expired_url;
@@ -233,6 +234,8 @@ int RunServe(const Config& cfg) {
       !s.ok()) {
     return Fail(s);
   }
+  std::unique_ptr<ClickIdKey> click_key;
+  if (Status s = ClickIdKey::Load(cfg.storage.data_dir, true, &click_key); !s.ok()) return Fail(s);
   std::unique_ptr<CodeStore> store;
   if (Status s = OpenCodeStore(cfg, &store); !s.ok()) return Fail(s);
   std::unique_ptr<clicklog::ClickLog> clicks;
@@ -249,7 +252,7 @@ int RunServe(const Config& cfg) {
                                           : std::max(1u, std::thread::hardware_concurrency());
   Server server(threads);
   HostPort public_addr, admin_addr;
-  RedirectHandler redirect(MakeRedirectOptions(cfg), store.get(), clicks.get());
+  RedirectHandler redirect(MakeRedirectOptions(cfg, click_key.get()), store.get(), clicks.get());
   const ListenerOptions lo = PublicListenerOptions(cfg, max_connections, &redirect);
   if (Status s = server.ListenPublic(cfg.server.listen, lo, &public_addr); !s.ok()) return Fail(s);
   AdminHandler admin(
@@ -258,8 +261,7 @@ int RunServe(const Config& cfg) {
                                    boost::json::object* out) {
         return StatsFromRollups(dir, ref, from, to, out);
       },
-      cfg.admin.max_auth_failures,
-      EventsApi{events.get(), events_token, cfg.rewards.currency});
+      cfg.admin.max_auth_failures, EventsApi{events.get(), events_token, cfg.rewards.currency});
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, &admin),
                                     &admin_addr);
       !s.ok()) {

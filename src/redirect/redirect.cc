@@ -70,8 +70,11 @@ void DecideRedirect(const RedirectOptions& opt, const Visit& v, const CodeRecord
     res->route = Route::kRedirect;
     c.referrer_id = rec->referrer_id;
     res->status = rec->redirect_status ? rec->redirect_status : opt.default_status;
+    char minted[kClickIdChars];
+    if (opt.click_key) c.click_id = opt.click_key->Mint(v.now_us, v.code, c.bot, minted);
     // A visit that is not recorded gets no click id: no record would hold it.
-    Location loc = BuildLocation(opt.location, *rec, q, d->record ? v.click_id : "");
+    Location loc = BuildLocation(opt.location, *rec, q,
+                                 d->record ? std::string_view(c.click_id) : std::string_view());
     res->location = std::move(loc.url);
     for (int i = 0; i < kUtmFieldCount; ++i) c.utm[i] = TruncateUtf8(loc.utm[i], kMaxUtmBytes);
     res->cache_control = (res->status == 301 || res->status == 308) ? kShortCache : kNoStore;

@@ -11,6 +11,7 @@
 #include "redirect/location.h"
 #include "refgate/click_record.h"
 #include "refgate/code_record.h"
+#include "util/click_id.h"
 
 namespace refgate {
 
@@ -23,6 +24,9 @@ struct RedirectOptions {
   std::string no_track_param = "rg_notrack";
   bool anonymize_ip = true;
   std::vector<Cidr> trusted_proxies;
+  // Signs the click ids of live codes (util/click_id.h); must outlive the
+  // options. Null: the Visit's click_id as drawn (tests).
+  const ClickIdKey* click_key = nullptr;
 };
 
 // One request for a well-formed code.
@@ -32,7 +36,8 @@ struct Visit {
   std::string_view query;  // raw, without '?'
   const HttpRequest* request = nullptr;
   int64_t now_us = 0;
-  // Identifiers the caller drew, used only if needed.
+  // Identifiers the caller drew, used only if needed (click_id: for
+  // records of unknown and dead codes, or every record without click_key).
   std::string_view fresh_visitor_id;
   std::string_view click_id;
 };

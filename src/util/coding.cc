@@ -86,4 +86,28 @@ char* Base64UrlInto(const uint8_t* data, size_t n, char* o) {
   return o;
 }
 
+bool DecodeBase64UrlGroups(std::string_view in, uint8_t* out, size_t out_size) {
+  if (in.size() % 4 != 0 || in.size() / 4 * 3 != out_size) return false;
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+  };
+  for (size_t i = 0; i < in.size(); i += 4) {
+    uint32_t v = 0;
+    for (size_t j = 0; j < 4; ++j) {
+      int d = value(in[i + j]);
+      if (d < 0) return false;
+      v = (v << 6) | static_cast<uint32_t>(d);
+    }
+    *out++ = static_cast<uint8_t>(v >> 16);
+    *out++ = static_cast<uint8_t>(v >> 8);
+    *out++ = static_cast<uint8_t>(v);
+  }
+  return true;
+}
+
 }  // namespace refgate

@@ -58,5 +58,8 @@ std::string Base64Url(const uint8_t* data, size_t n);
 constexpr size_t Base64UrlLength(size_t n) { return (n * 4 + 2) / 3; }
 // Writes Base64UrlLength(n) characters at `out`; returns the end.
 char* Base64UrlInto(const uint8_t* data, size_t n, char* out);
+// The bytes of unpadded base64url text whose length is a multiple of 4
+// (whole groups only); false on any other character or length.
+[[nodiscard]] bool DecodeBase64UrlGroups(std::string_view in, uint8_t* out, size_t out_size);
 
 }  // namespace refgate

@@ -1,0 +1,62 @@
+// Click ids that attribute (SPEC §6): each one names its click's time, its
+// code and whether it was a bot, under a keyed MAC, so that a conversion
+// carrying it can be attributed without looking the click up and without
+// trusting the caller. A click id refgate never issued, or one altered by a
+// single character, does not verify.
+//
+// Layout, 33 bytes as 44 base64url characters (SPEC: at most 64):
+//   version (1) | click time, Unix microseconds (8) | flags (1: bit 0 bot) |
+//   code hash, XXH3-64 of the code (8) | nonce (3) | HMAC-SHA256 of the
+//   21 bytes before it, cut to 12 bytes (96 bits)
+// The nonce keeps two clicks of one code in one microsecond apart. Every
+// node of a cluster holds the same key, so each verifies the others' ids.
+//
+// Thread-safety: a ClickIdKey is immutable; Mint and Verify from any thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "refgate/status.h"
+
+namespace refgate {
+
+inline constexpr size_t kClickIdBytes = 33;
+inline constexpr size_t kClickIdChars = 44;
+inline constexpr size_t kClickKeyBytes = 32;
+
+struct ClickIdKeyImpl;
+
+class ClickIdKey {
+ public:
+  // REFGATE_CLICK_KEY (64 hex digits), else <data-dir>/click.key, which is
+  // made (32 random bytes as hex, mode 0600) when `create`. Without either,
+  // *out is null: no id verifies. A cluster's nodes share the key.
+  static Status Load(const std::string& data_dir, bool create, std::unique_ptr<ClickIdKey>* out);
+
+  // REQUIRES: key.size() == kClickKeyBytes.
+  explicit ClickIdKey(std::string_view key);
+  ~ClickIdKey();
+
+  // The id of a click at ts_us on `code`, written into out.
+  std::string_view Mint(int64_t ts_us, std::string_view code, bool bot,
+                        char (&out)[kClickIdChars]) const;
+
+  struct Claims {
+    int64_t ts_us = 0;
+    uint64_t code_hash = 0;
+    bool bot = false;
+  };
+  // True, with *claims, when `id` is one this key minted.
+  [[nodiscard]] bool Verify(std::string_view id, Claims* claims) const;
+
+  static uint64_t CodeHash(std::string_view code);
+
+ private:
+  void Mac(const uint8_t* data, size_t n, uint8_t out[32]) const;
+  std::unique_ptr<ClickIdKeyImpl> impl_;
+};
+
+}  // namespace refgate
