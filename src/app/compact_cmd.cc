@@ -8,11 +8,27 @@
 #include "rollup/compactor.h"
 
 namespace refgate {
+namespace {
+
+rollup::AttributionOptions AttributionFromConfig(const Config& cfg) {
+  const Config::Rewards& r = cfg.rewards;
+  rollup::AttributionOptions o;
+  o.window_days = r.window_days;
+  o.first_click = r.model == "first_click";
+  o.customer_binding_days = r.customer_binding_days;
+  o.min_click_age_s = r.min_click_age_s;
+  o.rules = {r.lead_minor, r.sale_percent_ppm, r.sale_flat_minor, r.recurring_months, r.hold_days};
+  return o;
+}
+
+}  // namespace
 
 int RunCompact(const Config& cfg) {
   rollup::CompactOptions opt;
   opt.data_dir = cfg.storage.data_dir;
   opt.retention_days = cfg.clicklog.retention_days;
+  opt.attribution = AttributionFromConfig(cfg);
+  opt.currency = cfg.rewards.currency;
   opt.progress = isatty(STDERR_FILENO);
   rollup::CompactResult r;
   Status s = rollup::Compact(opt, &r);
@@ -59,6 +75,8 @@ void RollupJob::Loop() {
     rollup::CompactOptions opt;
     opt.data_dir = cfg_.storage.data_dir;
     opt.retention_days = cfg_.clicklog.retention_days;
+    opt.attribution = AttributionFromConfig(cfg_);
+    opt.currency = cfg_.rewards.currency;
     rollup::CompactResult r;
     Status s = rollup::Compact(opt, &r);
     if (!s.ok()) {

@@ -39,6 +39,7 @@ class TypeCounts : public clicklog::RecordHandler {
   explicit TypeCounts(const clicklog::LogReader* reader) : reader_(reader) {}
   void OnClick(const clicklog::Record&, const ClickRecord&) override { ++clicks; }
   void OnEvent(const clicklog::Record&, const EventRecord&) override { ++events; }
+  void OnCode(const clicklog::Record&, const clicklog::CodeChange&) override { ++codes; }
   void OnIgnored(const clicklog::Record&) override { ++ignored; }
   void OnUnknown(const clicklog::Record& rec) override {
     Unreadable(rec, "unknown type, not ignorable (a newer refgate wrote it)");
@@ -46,7 +47,7 @@ class TypeCounts : public clicklog::RecordHandler {
   void OnUndecodable(const clicklog::Record& rec, const Status& why) override {
     Unreadable(rec, why.ToString());
   }
-  uint64_t clicks = 0, events = 0, ignored = 0, unreadable = 0;
+  uint64_t clicks = 0, events = 0, codes = 0, ignored = 0, unreadable = 0;
 
  private:
   void Unreadable(const clicklog::Record& rec, const std::string& why) {
@@ -103,6 +104,19 @@ class Dumper : public clicklog::RecordHandler {
         o[kv.key()] = kv.value();
       }
     }
+    Print(o);
+  }
+  void OnCode(const clicklog::Record& rec, const clicklog::CodeChange& c) override {
+    json::object o;
+    o["seq"] = rec.seq;
+    o["ts"] = FormatRfc3339Micros(c.changed_us);
+    o["type"] = "code";
+    o["code"] = c.code.code;
+    o["referrer_id"] = c.code.referrer_id;
+    o["campaign"] = c.code.campaign;
+    o["status"] = CodeStatusName(c.code.status);
+    o["created_at"] = FormatRfc3339(c.code.created_at);
+    o["expires_at"] = c.code.expires_at ? json::value(FormatRfc3339(*c.code.expires_at)) : nullptr;
     Print(o);
   }
   void OnIgnored(const clicklog::Record& rec) override {
@@ -208,12 +222,12 @@ int RunLogVerify(const std::string& data_dir) {
                 static_cast<unsigned long long>(last));
   }
   std::printf(
-      " (%llu clicks, %llu events, %llu of unknown ignorable types), %zu damaged ranges, "
-      "%llu gaps, %llu unreadable records: %s\n",
+      " (%llu clicks, %llu events, %llu code changes, %llu of unknown ignorable types), "
+      "%zu damaged ranges, %llu gaps, %llu unreadable records: %s\n",
       static_cast<unsigned long long>(types.clicks), static_cast<unsigned long long>(types.events),
-      static_cast<unsigned long long>(types.ignored), damaged,
-      static_cast<unsigned long long>(gaps), static_cast<unsigned long long>(types.unreadable),
-      bad == 0 ? "OK" : "DAMAGED");
+      static_cast<unsigned long long>(types.codes), static_cast<unsigned long long>(types.ignored),
+      damaged, static_cast<unsigned long long>(gaps),
+      static_cast<unsigned long long>(types.unreadable), bad == 0 ? "OK" : "DAMAGED");
   return bad == 0 ? kExitOk : kExitFailure;
 }
 

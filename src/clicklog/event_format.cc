@@ -1,7 +1,8 @@
-// The kEvent payload (format.h).
+// The kEvent and kCode payloads (format.h).
 #include <xxhash.h>
 
 #include "clicklog/format.h"
+#include "store/code_codec.h"
 #include "util/coding.h"
 
 namespace refgate {
@@ -87,6 +88,23 @@ Status DecodeEvent(std::string_view in, EventRecord* e) {
     e->metadata.emplace_back(s, v);
   }
   return Status::OK();
+}
+
+void EncodeCodeChange(const CodeChange& c, std::string* payload) {
+  payload->assign(1, static_cast<char>(1));
+  PutFixed64(payload, static_cast<uint64_t>(c.changed_us));
+  std::string rec;
+  EncodeCodeRecord(c.code, &rec);
+  payload->append(rec);
+}
+
+Status DecodeCodeChange(std::string_view in, CodeChange* c) {
+  uint64_t changed;
+  if (in.empty() || in[0] != 1) return Status::Corruption("code change version");
+  in.remove_prefix(1);
+  if (!GetFixed64(&in, &changed)) return Status::Corruption("truncated code change");
+  c->changed_us = static_cast<int64_t>(changed);
+  return DecodeCodeRecord(in, &c->code);
 }
 
 std::string EventDigest(const EventRecord& e) {

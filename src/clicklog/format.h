@@ -27,6 +27,8 @@
 //   utm_medium, utm_campaign, utm_term, utm_content, referer, user_agent, ip.
 // Bytes after the last known field are ignored (room for new fields).
 //
+// Payload of kCode: see EncodeCodeChange below.
+//
 // Payload of kEvent (EventRecord without seq; a conversion event, SPEC §6):
 //   version byte (1) | event type byte | flags byte (bit 0 occurred_given) |
 //   received_us fixed64 | occurred_us fixed64 | amount_minor fixed64 | then
@@ -53,6 +55,9 @@ inline constexpr uint8_t kIgnorableBit = 0x80;
 enum RecordType : uint8_t {
   kClick = 1,
   kEvent = 2,
+  // A code as a change through the admin API left it. Ignorable: a reader
+  // that does not attribute conversions loses nothing by passing it over.
+  kCode = 3 | kIgnorableBit,
 };
 
 // Appends one framed record to *dst.
@@ -74,6 +79,17 @@ Status DecodeClick(std::string_view payload, ClickRecord* rec);
 // Sets *payload to the kEvent payload of `e`.
 void EncodeEvent(const EventRecord& e, std::string* payload);
 Status DecodeEvent(std::string_view payload, EventRecord* e);
+// kCode payload: version byte (1) | changed_us fixed64 | the CodeRecord as
+// store/code_codec.h encodes it. So the compaction job knows every code,
+// its referrer and campaign, and whether it was active at any time, from
+// the log alone.
+struct CodeChange {
+  int64_t changed_us = 0;
+  CodeRecord code;
+};
+void EncodeCodeChange(const CodeChange& c, std::string* payload);
+Status DecodeCodeChange(std::string_view payload, CodeChange* c);
+
 // 16 bytes that tell whether two posts of one event_id are the same event:
 // a digest of every field the caller sent, and of nothing refgate added
 // (received_us; occurred_us when the caller gave no occurred_at).

@@ -11,6 +11,10 @@ void RecordDispatcher::Dispatch(const Record& rec, RecordHandler* h) {
       if (Status s = DecodeEvent(rec.payload, &event_); !s.ok()) return h->OnUndecodable(rec, s);
       event_.seq = rec.seq;
       return h->OnEvent(rec, event_);
+    case kCode:
+      if (Status s = DecodeCodeChange(rec.payload, &code_); !s.ok())
+        return h->OnUndecodable(rec, s);
+      return h->OnCode(rec, code_);
   }
   if (rec.type & kIgnorableBit) return h->OnIgnored(rec);
   h->OnUnknown(rec);
@@ -22,6 +26,8 @@ std::string_view RecordTypeName(uint8_t type) {
       return "click";
     case kEvent:
       return "event";
+    case kCode:
+      return "code";
   }
   return "";
 }

@@ -14,6 +14,7 @@
 // Reporter and returns only records that check out.
 #pragma once
 
+#include "clicklog/format.h"
 #include "clicklog/reader.h"
 #include "refgate/click_record.h"
 #include "refgate/event_record.h"
@@ -28,6 +29,8 @@ class RecordHandler {
   virtual void OnClick(const Record& rec, const ClickRecord& click) = 0;
   // A conversion event; `event` (its seq set) is valid for the call only.
   virtual void OnEvent(const Record& rec, const EventRecord& event) = 0;
+  // A code as a change through the admin API left it (valid for the call).
+  virtual void OnCode(const Record& rec, const CodeChange& change) = 0;
   virtual void OnIgnored(const Record& rec) = 0;
   virtual void OnUnknown(const Record& rec) = 0;
   virtual void OnUndecodable(const Record& rec, const Status& why) = 0;
@@ -41,6 +44,7 @@ class RecordDispatcher {
  private:
   ClickRecord click_;
   EventRecord event_;
+  CodeChange code_;
 };
 
 // The name `log dump` prints for a known type; "" for an unknown one.

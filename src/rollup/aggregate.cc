@@ -99,8 +99,20 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const std::string& date, 
   return Status::OK();
 }
 
-void Aggregate::AddEvent(const EventRecord& e, std::string_view payload) {
-  events_.push_back({PendingEventKey(e.seq), std::string(payload)});
+Status Aggregate::AddConversion(int64_t sale_us, const std::string& referrer,
+                                const std::string& code, int64_t conversions, int64_t revenue) {
+  const std::string date = DateOf(sale_us);
+  DayCodeRow* day;
+  ReferrerRow* ref;
+  Status s = Load(DayCodeKey(date, referrer, code), &days_, &day, nullptr);
+  if (s.ok()) s = Load(ReferrerKey(referrer), &referrers_, &ref, nullptr);
+  if (!s.ok()) return s;
+  // Revenue never goes below zero: a refund is at most what is left of its sale.
+  day->conversions += static_cast<uint64_t>(conversions);
+  day->revenue_minor = static_cast<uint64_t>(static_cast<int64_t>(day->revenue_minor) + revenue);
+  ref->conversions += static_cast<uint64_t>(conversions);
+  ref->revenue_minor = static_cast<uint64_t>(static_cast<int64_t>(ref->revenue_minor) + revenue);
+  return Status::OK();
 }
 
 void Aggregate::Writes(std::vector<StateDb::Write>* out) const {
@@ -118,7 +130,6 @@ void Aggregate::Writes(std::vector<StateDb::Write>* out) const {
     out->push_back({k, value});
   }
   for (const auto& k : new_members_) out->push_back({k, ""});
-  out->insert(out->end(), events_.begin(), events_.end());
 }
 
 }  // namespace refgate::rollup

@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "refgate/click_record.h"
-#include "refgate/event_record.h"
 #include "rollup/rows.h"
 #include "store/state_db.h"
 
@@ -31,10 +30,11 @@ class Aggregate {
   // bots count in bot_clicks only; orphans in the orphan total only.
   Status Add(const ClickRecord& rec);
 
-  // Keeps a conversion event for the attribution step (SPEC §6): for now
-  // it waits in the state, undecided ("pending").
-  void AddEvent(const EventRecord& e, std::string_view payload);
-  uint64_t events() const { return events_.size(); }
+  // An attributed sale (conversions 1, revenue its amount) or a refund of
+  // one (conversions 0, revenue minus the refund), on the sale's day row
+  // and its referrer's row (SPEC §6).
+  Status AddConversion(int64_t sale_us, const std::string& referrer, const std::string& code,
+                       int64_t conversions, int64_t revenue);
 
   // The writes that apply this run to the state (without the checkpoint).
   void Writes(std::vector<StateDb::Write>* out) const;
@@ -61,7 +61,6 @@ class Aggregate {
   std::unordered_set<std::string> members_seen_;  // member keys looked up this run
   std::set<std::string> dates_;
   uint64_t orphans_ = 0;
-  std::vector<StateDb::Write> events_;
   int64_t cached_day_ = INT64_MIN;
   std::string cached_date_;
 };

@@ -19,6 +19,7 @@
 #include "clicklog/retention.h"
 #include "events/event_index.h"
 #include "rollup/aggregate.h"
+#include "rollup/attribution.h"
 #include "rollup/publish.h"
 #include "rollup/rows.h"
 #include "util/coding.h"
@@ -154,17 +155,23 @@ class DamageReporter : public clicklog::Reporter {
 // An unknown type without kIgnorableBit, or a failing state, stops the run.
 class Counter : public clicklog::RecordHandler {
  public:
-  Counter(Aggregate* agg, CompactResult* result) : agg_(agg), result_(result) {}
+  Counter(Aggregate* agg, Attribution* attribution, CompactResult* result)
+      : agg_(agg), attribution_(attribution), result_(result) {}
   void OnClick(const clicklog::Record&, const ClickRecord& click) override {
-    if (Status s = agg_->Add(click); !s.ok()) {
+    Status s = agg_->Add(click);
+    if (s.ok()) s = attribution_->OnClick(click);
+    if (!s.ok()) {
       status_ = s;
       return;
     }
     ++result_->records;
   }
   void OnEvent(const clicklog::Record& rec, const EventRecord& event) override {
-    agg_->AddEvent(event, rec.payload);
+    if (Status s = attribution_->OnEvent(event, rec.payload); !s.ok()) status_ = s;
     ++result_->events;
+  }
+  void OnCode(const clicklog::Record&, const clicklog::CodeChange& change) override {
+    if (Status s = attribution_->OnCode(change); !s.ok()) status_ = s;
   }
   void OnIgnored(const clicklog::Record&) override { ++result_->skipped; }
   void OnUnknown(const clicklog::Record& rec) override {
@@ -186,6 +193,7 @@ class Counter : public clicklog::RecordHandler {
 
  private:
   Aggregate* agg_;
+  Attribution* attribution_;
   CompactResult* result_;
   Status status_;
   bool stop_ = false;
@@ -226,9 +234,14 @@ class Run {
       total_bytes += std::filesystem::file_size(clicks_ + "/" + segments_[i].second, ec);
     }
     agg_ = std::make_unique<Aggregate>(db);
+    std::unique_ptr<ClickIdKey> key;
+    if (s = ClickIdKey::Load(opt_.data_dir, false, &key); !s.ok()) return s;
+    AttributionOptions ao = opt_.attribution;
+    ao.click_key = key.get();
+    attribution_ = std::make_unique<Attribution>(db, ao, agg_.get());
     Progress progress(opt_.progress, total_bytes);
     DamageReporter reporter(result_);
-    Counter counter(agg_.get(), result_);
+    Counter counter(agg_.get(), attribution_.get(), result_);
     last_seq_ = cp.through;
     uint64_t bytes_done = 0;
     for (size_t i = first; i < segments_.size() && read_ < opt_.max_records && counter.ok(); ++i) {
@@ -239,15 +252,20 @@ class Run {
     }
     progress.Update(read_, bytes_done, true);
     end_ = counter.status();
-    return counter.stop() ? Status::OK() : end_;  // a failing state ends the run
+    if (!counter.stop() && !end_.ok()) return end_;  // a failing state ends the run
+    if (s = attribution_->Finish(); !s.ok()) return s;
+    result_->decided = attribution_->decided();
+    return Status::OK();
   }
 
   Status Commit(StateDb* db, Checkpoint* cp) const {
     result_->through_seq = last_seq_;
-    if (last_seq_ <= cp->through) return Status::OK();
+    if (last_seq_ <= cp->through && attribution_->dates().empty()) return Status::OK();
     std::vector<StateDb::Write> writes;
     agg_->Writes(&writes);
+    attribution_->Writes(&writes);
     cp->dirty.insert(agg_->dates().begin(), agg_->dates().end());
+    cp->dirty.insert(attribution_->dates().begin(), attribution_->dates().end());
     std::string through_value, orphans_value;
     PutFixed64(&through_value, last_seq_);
     PutFixed64(&orphans_value, cp->orphans + agg_->orphans());
@@ -260,8 +278,8 @@ class Run {
   Status Publish(StateDb* db, const Checkpoint& cp) const {
     const std::string rollups = opt_.data_dir + "/rollups";
     if (!cp.dirty.empty() || !std::filesystem::exists(rollups + "/manifest.json")) {
-      Status s =
-          rollup::Publish(*db, rollups, cp.dirty, last_seq_, opt_.io ? opt_.io : DefaultFileIo());
+      Status s = rollup::Publish(*db, rollups, cp.dirty, last_seq_,
+                                 opt_.io ? opt_.io : DefaultFileIo(), opt_.currency);
       if (!s.ok()) return s;
       result_->dates_published = cp.dirty.size();
       if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
@@ -306,6 +324,7 @@ class Run {
   const std::string clicks_;
   std::vector<std::pair<uint64_t, std::string>> segments_;
   std::unique_ptr<Aggregate> agg_;
+  std::unique_ptr<Attribution> attribution_;
   clicklog::RecordDispatcher dispatch_;
   uint64_t last_seq_ = 0, read_ = 0;
   Status end_;

@@ -24,14 +24,17 @@
 #include <string>
 
 #include "refgate/status.h"
+#include "rollup/attribution.h"
 #include "util/file_io.h"
 
 namespace refgate::rollup {
 
 struct CompactOptions {
   std::string data_dir = "";
-  int retention_days = 30;  // rolled-up sealed segments older than this are deleted
-  bool progress = false;    // a progress line on stderr
+  int retention_days = 30;              // rolled-up sealed segments older than this are deleted
+  bool progress = false;                // a progress line on stderr
+  std::string currency = "EUR";         // [rewards] currency, for rewards.csv
+  AttributionOptions attribution = {};  // the [rewards] rules (click_key is loaded by the run)
   // For tests: stop reading after this many records (a run that ends early).
   uint64_t max_records = UINT64_MAX;
   // For tests: called after the state commit, before publishing.
@@ -42,7 +45,8 @@ struct CompactOptions {
 
 struct CompactResult {
   uint64_t records = 0;         // clicks counted by this run
-  uint64_t events = 0;          // conversion events read (kept pending for attribution)
+  uint64_t events = 0;          // conversion events read
+  uint64_t decided = 0;         // events attributed or held by this run
   uint64_t skipped = 0;         // records of unknown ignorable types, passed over
   uint64_t undecodable = 0;     // click records whose payload did not decode, passed over
   uint64_t damaged_ranges = 0;  // damage found past the checkpoint, reported on stderr

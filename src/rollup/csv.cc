@@ -21,4 +21,9 @@ void AppendCsvNumber(std::string* line, uint64_t v, bool first) {
   line->append(std::to_string(v));
 }
 
+void AppendCsvSigned(std::string* line, int64_t v) {
+  line->push_back(',');
+  line->append(std::to_string(v));
+}
+
 }  // namespace refgate

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "rollup/conversion_csv.h"
 #include "rollup/csv.h"
 #include "rollup/rows.h"
 #include "util/file_io.h"
@@ -101,7 +102,7 @@ Status ReferrersCsv(const StateDb& db, std::string* out) {
 }  // namespace
 
 Status Publish(const StateDb& db, const std::string& dir, const std::set<std::string>& dates,
-               uint64_t through_seq, FileIo* io) {
+               uint64_t through_seq, FileIo* io, std::string_view currency) {
   std::string content;
   for (const std::string& date : dates) {
     std::string day_dir = dir + "/daily/date=" + date;
@@ -112,27 +113,37 @@ Status Publish(const StateDb& db, const std::string& dir, const std::set<std::st
     if (s.ok()) s = WriteFileAtomic(io, day_dir + "/codes.csv", content);
     if (s.ok()) s = ChannelsCsv(db, date, &content);
     if (s.ok()) s = WriteFileAtomic(io, day_dir + "/channels.csv", content);
+    size_t events = 0;
+    if (s.ok()) s = EventsCsv(db, date, &content, &events);
+    // A day without conversion events has no events.csv (unless one was
+    // written before: its rows only ever change, never vanish).
+    if (s.ok() && (events > 0 || fs::exists(day_dir + "/events.csv"))) {
+      s = WriteFileAtomic(io, day_dir + "/events.csv", content);
+    }
     if (s.ok()) s = SyncDir(io, dir + "/daily");
     if (!s.ok()) return s;
   }
   Status s = ReferrersCsv(db, &content);
   if (s.ok()) s = WriteFileAtomic(io, dir + "/referrers.csv", content);
+  if (s.ok()) s = RewardsCsv(db, currency, &content);
+  if (s.ok()) s = WriteFileAtomic(io, dir + "/rewards.csv", content);
   if (!s.ok()) return s;
 
   boost::json::array files;
   files.push_back("referrers.csv");
+  files.push_back("rewards.csv");
   std::set<std::string> daily;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir + "/daily", ec)) {
     std::string name = e.path().filename().string();
     if (!name.starts_with("date=")) continue;
-    for (const char* f : {"codes.csv", "channels.csv"}) {
+    for (const char* f : {"codes.csv", "channels.csv", "events.csv"}) {
       if (fs::exists(e.path() / f)) daily.insert("daily/" + name + "/" + f);
     }
   }
   for (const auto& f : daily) files.push_back(boost::json::value(f));
   boost::json::object manifest;
-  manifest["schema_version"] = 1;
+  manifest["schema_version"] = 2;  // 2: conversions (SPEC §6); columns only ever added
   manifest["through_seq"] = through_seq;
   manifest["generated_at"] = FormatRfc3339(NowMicros() / 1000000);
   manifest["files"] = std::move(files);

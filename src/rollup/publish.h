@@ -13,14 +13,16 @@
 
 namespace refgate::rollup {
 
-// Writes <dir>/daily/date=D/codes.csv and channels.csv for each of `dates`,
-// <dir>/referrers.csv, then <dir>/manifest.json listing every file. Stops at
+// Writes <dir>/daily/date=D/codes.csv, channels.csv and (for a day with
+// conversion events) events.csv for each of `dates`, <dir>/referrers.csv
+// and rewards.csv (in `currency`), then <dir>/manifest.json listing every file. Stops at
 // the first failure, which it returns: every file in place is then a whole
 // one, old or new, and the caller publishes again later. A run killed
 // between a write and its rename leaves <file>.tmp; the next run rewrites
 // the same files (the dates to publish stay committed until a publish
 // succeeds), so it overwrites and renames it. `io` makes writes and syncs.
 [[nodiscard]] Status Publish(const StateDb& db, const std::string& dir,
-                             const std::set<std::string>& dates, uint64_t through_seq, FileIo* io);
+                             const std::set<std::string>& dates, uint64_t through_seq, FileIo* io,
+                             std::string_view currency = "EUR");
 
 }  // namespace refgate::rollup

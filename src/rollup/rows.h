@@ -24,6 +24,9 @@ namespace refgate::rollup {
 inline constexpr std::string_view kThroughKey = "!through";
 inline constexpr std::string_view kDirtyKey = "!dirty";
 inline constexpr std::string_view kOrphansKey = "!orphans";
+// fixed64: the newest record time read (Unix us): the log's own clock, by
+// which attribution windows and reward holds pass.
+inline constexpr std::string_view kAsOfKey = "!as_of";
 inline constexpr size_t kMaxChannelRows = 1000;  // per code and day, then "(other)"
 inline constexpr std::string_view kOtherChannel = "(other)";
 

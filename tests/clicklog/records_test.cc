@@ -13,6 +13,9 @@ struct Seen : RecordHandler {
   void OnEvent(const Record& rec, const EventRecord& e) override {
     log.push_back("event " + std::to_string(rec.seq) + " " + e.event_id);
   }
+  void OnCode(const Record& rec, const CodeChange& c) override {
+    log.push_back("code " + std::to_string(rec.seq) + " " + c.code.code);
+  }
   void OnIgnored(const Record& rec) override {
     log.push_back("ignored " + std::to_string(rec.seq));
   }

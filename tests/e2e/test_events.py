@@ -153,7 +153,7 @@ class EventsApi(unittest.TestCase):
         self.assertIn("2 records rolled up, through seq 3", r.stdout)
         r = subprocess.run([BIN, "log", "verify", "--data-dir", srv.data_dir],
                            capture_output=True, text=True, timeout=60)
-        self.assertIn("(2 clicks, 1 events,", r.stdout)
+        self.assertIn("(2 clicks, 1 events, 1 code changes,", r.stdout)
 
 
 if __name__ == "__main__":

@@ -101,7 +101,7 @@ class Rollups(unittest.TestCase):
     def test_manifest_lists_every_file(self):
         with open(os.path.join(self.rollups, "manifest.json")) as f:
             m = json.load(f)
-        self.assertEqual(m["schema_version"], 1)
+        self.assertEqual(m["schema_version"], 2)
         self.assertEqual(m["through_seq"], 14)  # every record, the orphan included
         for rel in m["files"]:
             self.assertTrue(os.path.exists(os.path.join(self.rollups, rel)), rel)

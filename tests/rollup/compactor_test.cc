@@ -136,7 +136,7 @@ TEST_F(CompactorTest, ExactCountsForAScriptedLog) {
   std::string manifest = File("manifest.json");
   EXPECT_NE(manifest.find("\"through_seq\":8"), std::string::npos) << manifest;
   EXPECT_NE(manifest.find("daily/date=2026-11-21/codes.csv"), std::string::npos);
-  EXPECT_NE(manifest.find("\"schema_version\":1"), std::string::npos);
+  EXPECT_NE(manifest.find("\"schema_version\":2"), std::string::npos);
 }
 
 TEST_F(CompactorTest, RerunChangesNothing) {

@@ -155,12 +155,12 @@ TEST_F(PublishTest, WritesEachCsvFromItsRows) {
             std::string(kReferrersHeader) +
                 "A,2,5,3,1,4,900,2026-11-22T00:00:00Z,2026-11-22T01:00:00Z\r\n");
   json::value m = json::parse(File("manifest.json"));
-  EXPECT_EQ(m.at("schema_version").to_number<int>(), 1);
+  EXPECT_EQ(m.at("schema_version").to_number<int>(), 2);
   EXPECT_EQ(m.at("through_seq").to_number<uint64_t>(), 42u);
   EXPECT_FALSE(m.at("generated_at").as_string().empty());
-  EXPECT_EQ(ManifestFiles(),
-            (std::vector<std::string>{"referrers.csv", "daily/date=2026-11-22/channels.csv",
-                                      "daily/date=2026-11-22/codes.csv"}));
+  EXPECT_EQ(ManifestFiles(), (std::vector<std::string>{"referrers.csv", "rewards.csv",
+                                                       "daily/date=2026-11-22/channels.csv",
+                                                       "daily/date=2026-11-22/codes.csv"}));
   EXPECT_TRUE(TmpFiles().empty());
 }
 
@@ -192,7 +192,7 @@ TEST_F(PublishTest, AnEmptyStateWritesHeadersOnly) {
 TEST_F(PublishTest, NoDatesWritesReferrersAndManifestOnly) {
   ASSERT_TRUE(Run({}, 0).ok());
   EXPECT_EQ(File("referrers.csv"), kReferrersHeader);
-  EXPECT_EQ(ManifestFiles(), std::vector<std::string>{"referrers.csv"});
+  EXPECT_EQ(ManifestFiles(), (std::vector<std::string>{"referrers.csv", "rewards.csv"}));
   EXPECT_FALSE(Exists("daily"));
 }
 
@@ -214,18 +214,18 @@ TEST_F(PublishTest, TheManifestListsDaysPublishedByEarlierRuns) {
   PutSimpleDay("2026-11-22", 2);
   ASSERT_TRUE(Run({"2026-11-21"}, 5).ok());
   ASSERT_TRUE(Run({"2026-11-22"}, 9).ok());
-  EXPECT_EQ(
-      ManifestFiles(),
-      (std::vector<std::string>{
-          "referrers.csv", "daily/date=2026-11-21/channels.csv", "daily/date=2026-11-21/codes.csv",
-          "daily/date=2026-11-22/channels.csv", "daily/date=2026-11-22/codes.csv"}));
+  EXPECT_EQ(ManifestFiles(),
+            (std::vector<std::string>{
+                "referrers.csv", "rewards.csv", "daily/date=2026-11-21/channels.csv",
+                "daily/date=2026-11-21/codes.csv", "daily/date=2026-11-22/channels.csv",
+                "daily/date=2026-11-22/codes.csv"}));
   EXPECT_EQ(json::parse(File("manifest.json")).at("through_seq").to_number<uint64_t>(), 9u);
   // Strays in daily/ are not listed.
   fs::create_directories(out() + "/daily/junk");
   fs::create_directories(out() + "/daily/date=2026-11-20");
   std::ofstream(out() + "/daily/date=2026-11-20/notes.txt") << "not a rollup";
   ASSERT_TRUE(Run({}, 9).ok());
-  EXPECT_EQ(ManifestFiles().size(), 5u);
+  EXPECT_EQ(ManifestFiles().size(), 6u);
 }
 
 TEST_F(PublishTest, RepublishingADayReplacesItsFiles) {
@@ -247,7 +247,7 @@ TEST_F(PublishTest, ATemporaryFileLeftByAKilledRunIsOverwritten) {
   EXPECT_TRUE(TmpFiles().empty());
   EXPECT_EQ(File("daily/date=2026-11-22/codes.csv"),
             std::string(kCodesHeader) + "2026-11-22,A,a1,2,1,0,0,0,0\r\n");
-  EXPECT_EQ(ManifestFiles().size(), 3u);
+  EXPECT_EQ(ManifestFiles().size(), 4u);
 }
 
 TEST_F(PublishTest, AFailedWriteKeepsTheOldFilesWholeAndStops) {
@@ -276,7 +276,7 @@ TEST_F(PublishTest, AFailedSyncWritesNoManifest) {
   EXPECT_TRUE(TmpFiles().empty());
   // The next run publishes everything.
   ASSERT_TRUE(Run({"2026-11-22"}, 5, &io).ok());
-  EXPECT_EQ(ManifestFiles().size(), 3u);
+  EXPECT_EQ(ManifestFiles().size(), 4u);
 }
 
 TEST_F(PublishTest, AFailedSyncOfTheReferrersWritesNoManifest) {
@@ -285,7 +285,7 @@ TEST_F(PublishTest, AFailedSyncOfTheReferrersWritesNoManifest) {
   ASSERT_TRUE(Run({"2026-11-22"}, 5, &io).ok());
   const std::string manifest = File("manifest.json");
   const int syncs_per_run = io.syncs.load();
-  ASSERT_EQ(syncs_per_run, 4);  // codes, channels, referrers, manifest
+  ASSERT_EQ(syncs_per_run, 5);  // codes, channels, referrers, rewards, manifest
   // Let the day's two files through and fail referrers.csv.
   struct FailThird : PublishIo {
     int Sync(int fd) override {

@@ -1,0 +1,441 @@
+#include "rollup/attribution.h"
+
+#include <algorithm>
+
+#include "rollup/rows.h"
+#include "util/coding.h"
+#include "util/time.h"
+
+namespace refgate::rollup {
+namespace {
+
+constexpr int64_t kDayUs = 86400'000000;
+constexpr std::string_view kPendingPrefix = "q";
+
+// Days since 1970-01-01 <-> civil date (H. Hinnant's algorithms).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  *d = doy - (153 * mp + 2) / 5 + 1;
+  *m = mp < 10 ? mp + 3 : mp - 9;
+  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
+}
+
+int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
+
+std::string DateOf(int64_t t_us) { return FormatDate(FloorDiv(t_us, kDayUs) * 86400); }
+
+}  // namespace
+
+int64_t DivideHalfEven(__int128 n, int64_t d) {
+  __int128 q = n / d, r = n % d;
+  if (r < 0) {  // floor
+    q -= 1;
+    r += d;
+  }
+  if (2 * r > d || (2 * r == d && (q & 1) != 0)) q += 1;
+  return static_cast<int64_t>(q);
+}
+
+int64_t AddMonths(int64_t t_us, int months) {
+  const int64_t days = FloorDiv(t_us, kDayUs), rest = t_us - days * kDayUs;
+  int64_t y;
+  unsigned m, d;
+  CivilFromDays(days, &y, &m, &d);
+  int64_t total = y * 12 + (m - 1) + months;
+  y = FloorDiv(total, 12);
+  m = static_cast<unsigned>(total - y * 12) + 1;
+  static constexpr unsigned kLen[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  const unsigned len = m == 2 && leap ? 29 : kLen[m - 1];
+  return DaysFromCivil(y, m, std::min(d, len)) * kDayUs + rest;
+}
+
+struct Attribution::Candidate {
+  bool found = false;
+  std::string referrer_id, code, campaign, method;
+  int64_t click_at_us = 0;
+  Binding* binding = nullptr;  // method "customer"
+};
+
+template <typename Row>
+Status Attribution::Load(const std::string& key, std::unordered_map<std::string, Row>* map,
+                         Row** row, bool* existed) {
+  if (auto it = map->find(key); it != map->end()) {
+    *row = &it->second;
+    if (existed) *existed = true;
+    return Status::OK();
+  }
+  Row fresh;
+  std::string value;
+  Status s = db_->Get(key, &value);
+  if (s.ok() && !Decode(value, &fresh)) return Status::Corruption("conversion state row " + key);
+  if (!s.ok() && !s.IsNotFound()) return s;
+  if (existed) *existed = s.ok();
+  *row = &map->emplace(key, std::move(fresh)).first->second;
+  return Status::OK();
+}
+
+Status Attribution::OnClick(const ClickRecord& c) {
+  as_of_us_ = std::max(as_of_us_, c.ts_us);
+  if (c.type != ClickType::kClick) return Status::OK();
+  CodeInfo* ci;
+  bool existed;
+  Status s = Load(CodeInfoKey(c.code), &codes_, &ci, &existed);
+  if (!s.ok()) return s;
+  if (!existed || ci->referrer_id.empty()) {
+    ci->referrer_id = c.referrer_id;  // a code known from its clicks (older logs)
+    const std::string hash_key = CodeHashKey(ClickIdKey::CodeHash(c.code));
+    if (code_by_hash_.emplace(hash_key, c.code).second) new_hashes_.insert(hash_key);
+  }
+  if (c.bot || c.visitor_id.empty()) return Status::OK();
+  Touches* t;
+  if (s = Load(TouchesKey(c.visitor_id), &touches_, &t); !s.ok()) return s;
+  Touch touch{c.ts_us, c.click_id, c.code};
+  auto by_time = [](const Touch& a, const Touch& b) {
+    return std::tie(a.ts_us, a.click_id) < std::tie(b.ts_us, b.click_id);
+  };
+  t->list.insert(std::upper_bound(t->list.begin(), t->list.end(), touch, by_time), touch);
+  // Bounded: a click older than the window before the visitor's newest one
+  // can no longer win a conversion that comes after the newest.
+  const int64_t horizon = t->list.back().ts_us - int64_t{opt_.window_days} * kDayUs;
+  auto keep = std::find_if(t->list.begin(), t->list.end(),
+                           [horizon](const Touch& x) { return x.ts_us >= horizon; });
+  t->list.erase(t->list.begin(), keep);
+  return Status::OK();
+}
+
+Status Attribution::OnCode(const clicklog::CodeChange& c) {
+  as_of_us_ = std::max(as_of_us_, c.changed_us);
+  CodeInfo* ci;
+  Status s = Load(CodeInfoKey(c.code.code), &codes_, &ci);
+  if (!s.ok()) return s;
+  ci->referrer_id = c.code.referrer_id;
+  ci->campaign = c.code.campaign;
+  ci->created_us = c.code.created_at * 1'000'000;
+  ci->history.push_back(
+      {c.changed_us, c.code.status, c.code.expires_at ? *c.code.expires_at * 1'000'000 : 0});
+  const std::string hash_key = CodeHashKey(ClickIdKey::CodeHash(c.code.code));
+  if (code_by_hash_.emplace(hash_key, c.code.code).second) new_hashes_.insert(hash_key);
+  return Status::OK();
+}
+
+Status Attribution::OnEvent(const EventRecord& e, std::string_view payload) {
+  as_of_us_ = std::max(as_of_us_, e.received_us);
+  // The first record of an event_id counts; the index lets no second one
+  // in, and one here (a log from elsewhere) is passed over.
+  std::string key = EventDateKey(e.event_id), value;
+  if (event_dates_.contains(key)) return Status::OK();
+  if (Status s = db_->Get(key, &value); s.ok() || !s.IsNotFound()) return s;
+  event_dates_.emplace(key, DateOf(e.occurred_us));
+  bool decided = false;
+  if (Status s = Decide(e, false, false, &decided); !s.ok()) return s;
+  if (!decided) pending_.emplace_back(e.seq, std::string(payload));
+  return Status::OK();
+}
+
+Status Attribution::Decide(const EventRecord& e, bool retry, bool final, bool* decided) {
+  return e.type == EventType::kRefund ? DecideRefund(e, retry, final, decided)
+                                      : DecideConversion(e, retry, final, decided);
+}
+
+Status Attribution::FromClickId(const EventRecord& e, Candidate* c, std::string* reason) {
+  ClickIdKey::Claims claims;
+  if (opt_.click_key == nullptr || !opt_.click_key->Verify(e.click_id, &claims)) {
+    *reason = "invalid_click_id";  // evidence that failed
+    return Status::OK();
+  }
+  const int64_t window = int64_t{opt_.window_days} * kDayUs;
+  if (claims.bot || claims.ts_us > e.occurred_us || e.occurred_us - claims.ts_us > window) {
+    return Status::OK();
+  }
+  const std::string hash_key = CodeHashKey(claims.code_hash);
+  auto it = code_by_hash_.find(hash_key);
+  if (it == code_by_hash_.end()) {
+    std::string code;
+    Status s = db_->Get(hash_key, &code);
+    if (s.IsNotFound()) return Status::OK();  // its code not read yet: looked at again later
+    if (!s.ok()) return s;
+    it = code_by_hash_.emplace(hash_key, code).first;
+  }
+  CodeInfo* ci;
+  if (Status s = Load(CodeInfoKey(it->second), &codes_, &ci); !s.ok()) return s;
+  *c = Candidate{true, ci->referrer_id, it->second, ci->campaign, "click_id", claims.ts_us};
+  return Status::OK();
+}
+
+Status Attribution::FromVisitor(const EventRecord& e, Candidate* c) {
+  Touches* t;
+  if (Status s = Load(TouchesKey(e.visitor_id), &touches_, &t); !s.ok()) return s;
+  const int64_t from = e.occurred_us - int64_t{opt_.window_days} * kDayUs;
+  const Touch* pick = nullptr;
+  for (const Touch& x : t->list) {  // by (time, click id)
+    if (x.ts_us < from || x.ts_us > e.occurred_us) continue;
+    if (pick == nullptr || !opt_.first_click) pick = &x;
+  }
+  if (pick == nullptr) return Status::OK();
+  CodeInfo* ci;
+  if (Status s = Load(CodeInfoKey(pick->code), &codes_, &ci); !s.ok()) return s;
+  *c = Candidate{true, ci->referrer_id, pick->code, ci->campaign, "visitor", pick->ts_us};
+  return Status::OK();
+}
+
+Status Attribution::FindCandidate(const EventRecord& e, Candidate* c, std::string* reason) {
+  Status s;
+  if (!e.customer_id.empty()) {
+    Binding* b;
+    if (s = Load(BindingKey(e.customer_id), &bindings_, &b); !s.ok()) return s;
+    const int64_t until = b->bound_us + int64_t{opt_.customer_binding_days} * kDayUs;
+    if (!b->referrer_id.empty() && e.occurred_us >= b->bound_us && e.occurred_us <= until) {
+      *c = Candidate{true, b->referrer_id, b->code, b->campaign, "customer", 0, b};
+      return Status::OK();
+    }
+  }
+  if (!e.click_id.empty()) {
+    if (s = FromClickId(e, c, reason); !s.ok() || c->found) return s;
+  }
+  if (!e.code.empty()) {
+    CodeInfo* ci;
+    bool existed;
+    if (s = Load(CodeInfoKey(e.code), &codes_, &ci, &existed); !s.ok()) return s;
+    if (existed && !ci->referrer_id.empty() && ActiveAt(*ci, e.occurred_us)) {
+      *c = Candidate{true, ci->referrer_id, e.code, ci->campaign, "code", 0};
+      return Status::OK();
+    }
+  }
+  if (!e.visitor_id.empty()) return FromVisitor(e, c);
+  return Status::OK();
+}
+
+Status Attribution::Reward(const EventRecord& e, const Candidate& c, int64_t* reward) {
+  const RewardRules& r = opt_.rules;  // campaign overrides: not yet (see README)
+  if (e.type == EventType::kLead) {
+    *reward = r.lead_minor;
+    return Status::OK();
+  }
+  *reward = DivideHalfEven(static_cast<__int128>(e.amount_minor) * r.sale_percent_ppm, 1'000'000) +
+            r.sale_flat_minor;
+  if (c.binding != nullptr) {
+    // A bound customer's later sales earn for recurring_months after the
+    // binding; with 0, only the first sale.
+    const bool earns = r.recurring_months == 0
+                           ? c.binding->sales == 0
+                           : e.occurred_us < AddMonths(c.binding->bound_us, r.recurring_months);
+    if (!earns) *reward = 0;
+  }
+  return Status::OK();
+}
+
+Status Attribution::DecideConversion(const EventRecord& e, bool retry, bool final, bool* decided) {
+  Candidate c;
+  std::string reason;
+  if (Status s = FindCandidate(e, &c, &reason); !s.ok()) return s;
+  Decision d{e.type,
+             e.event_id,
+             e.customer_id,
+             e.order_id,
+             "",
+             "",
+             "",
+             "",
+             reason,
+             e.occurred_us,
+             e.type == EventType::kLead ? 0 : e.amount_minor,
+             0,
+             0};
+  *decided = c.found || final;
+  if (!c.found) {
+    if (retry && !final) return Status::OK();  // its row says so already
+    d.status = "unattributed";
+    return Record(e, d);
+  }
+  d.referrer_id = c.referrer_id;
+  d.code = c.code;
+  d.method = c.method;
+  d.click_at_us = c.click_at_us;
+  if (!e.customer_id.empty() && e.customer_id == c.referrer_id) {
+    d.status = "held";
+    d.reason = "self_referral";
+    return Record(e, d);
+  }
+  if (c.click_at_us != 0 && e.occurred_us - c.click_at_us < opt_.min_click_age_s * 1'000'000) {
+    d.status = "held";
+    d.reason = "click_too_recent";
+    return Record(e, d);
+  }
+  if (e.type == EventType::kSale) {
+    SaleInfo* sale;
+    bool existed;
+    if (Status s = Load(SaleKey(e.order_id), &sales_, &sale, &existed); !s.ok()) return s;
+    if (existed) {
+      d.status = "held";
+      d.reason = "duplicate_order";
+      return Record(e, d);
+    }
+    int64_t reward;
+    if (Status s = Reward(e, c, &reward); !s.ok()) return s;
+    d.reward_minor = reward;
+    *sale = SaleInfo{e.event_id,     DateOf(e.occurred_us),
+                     c.referrer_id,  c.code,
+                     c.method,       e.occurred_us,
+                     e.amount_minor, 0,
+                     reward,         0};
+    if (Status s = agg_->AddConversion(e.occurred_us, c.referrer_id, c.code, 1, e.amount_minor);
+        !s.ok()) {
+      return s;
+    }
+  } else {
+    d.reward_minor = opt_.rules.lead_minor;
+  }
+  d.status = "attributed";
+  if (!e.customer_id.empty()) {
+    Binding* b = c.binding;
+    if (b == nullptr) {
+      if (Status s = Load(BindingKey(e.customer_id), &bindings_, &b); !s.ok()) return s;
+      *b = Binding{c.referrer_id, c.code, c.campaign, e.occurred_us, 0};
+    }
+    if (e.type == EventType::kSale) ++b->sales;
+  }
+  Earnings* w;
+  if (Status s = Load(EarningsKey(c.referrer_id), &earnings_, &w); !s.ok()) return s;
+  (e.type == EventType::kLead ? w->leads : w->sales) += 1;
+  w->revenue += d.amount_minor;
+  w->reward += d.reward_minor;
+  const int64_t hold = e.type == EventType::kSale ? int64_t{opt_.rules.hold_days} * kDayUs : 0;
+  if (d.reward_minor != 0) {
+    lines_.emplace_back(RewardLineKey(c.referrer_id, e.occurred_us + hold, e.event_id, "reward"),
+                        d.reward_minor);
+  }
+  return Record(e, d);
+}
+
+Status Attribution::DecideRefund(const EventRecord& e, bool retry, bool final, bool* decided) {
+  SaleInfo* sale;
+  bool existed;
+  if (Status s = Load(SaleKey(e.order_id), &sales_, &sale, &existed); !s.ok()) return s;
+  Decision d{e.type, e.event_id, e.customer_id, e.order_id,     "", "", "",
+             "",     "",         e.occurred_us, e.amount_minor, 0,  0};
+  *decided = existed || final;
+  if (!existed) {
+    sales_.erase(SaleKey(e.order_id));
+    if (retry && !final) return Status::OK();
+    d.status = "unattributed";  // no attributed sale of that order (yet)
+    return Record(e, d);
+  }
+  d.referrer_id = sale->referrer_id;
+  d.code = sale->code;
+  d.method = sale->method;
+  if (e.amount_minor > sale->amount - sale->refunded) {
+    d.status = "held";
+    d.reason = "exceeds_sale";
+    return Record(e, d);
+  }
+  sale->refunded += e.amount_minor;
+  const int64_t reversed =
+      DivideHalfEven(static_cast<__int128>(sale->reward) * sale->refunded, sale->amount);
+  d.reward_minor = -(reversed - sale->reversed);
+  sale->reversed = reversed;
+  d.status = "attributed";
+  if (Status s =
+          agg_->AddConversion(sale->occurred_us, sale->referrer_id, sale->code, 0, -e.amount_minor);
+      !s.ok()) {
+    return s;
+  }
+  Earnings* w;
+  if (Status s = Load(EarningsKey(sale->referrer_id), &earnings_, &w); !s.ok()) return s;
+  w->refunded += e.amount_minor;
+  w->reward += d.reward_minor;
+  if (d.reward_minor != 0) {
+    // Deducted at once: against the next payout if the reward was paid.
+    lines_.emplace_back(RewardLineKey(sale->referrer_id, e.occurred_us, e.event_id, "reversal"),
+                        d.reward_minor);
+  }
+  return Record(e, d);
+}
+
+Status Attribution::Record(const EventRecord& e, Decision d) {
+  const std::string date = DateOf(e.occurred_us);
+  decisions_[DecisionKey(date, e.event_id)] = std::move(d);
+  dates_.insert(date);
+  if (decisions_[DecisionKey(date, e.event_id)].status != "unattributed") ++decided_;
+  return Status::OK();
+}
+
+Status Attribution::Finish() {
+  std::string value;
+  if (db_->Get(kAsOfKey, &value).ok() && value.size() == 8) {
+    as_of_us_ = std::max(as_of_us_, static_cast<int64_t>(DecodeFixed64(value.data())));
+  }
+  // Earlier runs' pending events, then this run's: in log order.
+  std::vector<std::pair<std::string, std::string>> all;
+  Status s = db_->Scan(kPendingPrefix, [&all](std::string_view k, std::string_view v) {
+    all.emplace_back(std::string(k), std::string(v));
+    return true;
+  });
+  if (!s.ok()) return s;
+  for (auto& [seq, payload] : pending_) all.emplace_back(PendingEventKey(seq), std::move(payload));
+  pending_.clear();
+  const int64_t window = int64_t{opt_.window_days} * kDayUs;
+  for (auto& [key, payload] : all) {
+    EventRecord e;
+    if (s = clicklog::DecodeEvent(payload, &e); !s.ok()) return s;
+    bool decided = false;
+    if (s = Decide(e, true, as_of_us_ > e.occurred_us + window, &decided); !s.ok()) return s;
+    if (decided) {
+      pending_done_.insert(key);
+    } else {
+      still_pending_.emplace_back(key, std::move(payload));
+    }
+  }
+  return Status::OK();
+}
+
+void Attribution::Writes(std::vector<StateDb::Write>* out) const {
+  std::string v;
+  auto put = [&](const auto& map) {
+    for (const auto& [k, row] : map) {
+      Encode(row, &v);
+      out->push_back({k, v});
+    }
+  };
+  put(codes_);
+  put(touches_);
+  for (const auto& [k, row] : bindings_) {
+    if (row.referrer_id.empty()) continue;  // looked up, never bound
+    Encode(row, &v);
+    out->push_back({k, v});
+  }
+  for (const auto& [k, row] : sales_) {
+    if (row.event_id.empty()) continue;
+    Encode(row, &v);
+    out->push_back({k, v});
+  }
+  put(decisions_);
+  put(earnings_);
+  for (const auto& k : new_hashes_) out->push_back({k, code_by_hash_.at(k)});
+  for (const auto& [k, date] : event_dates_) out->push_back({k, date});
+  for (const auto& [k, amount] : lines_) {
+    EncodeAmount(amount, &v);
+    out->push_back({k, v});
+  }
+  for (const auto& [k, payload] : still_pending_) out->push_back({k, payload});
+  for (const auto& k : pending_done_) out->push_back({k, "", true});
+  std::string as_of;
+  PutFixed64(&as_of, static_cast<uint64_t>(as_of_us_));
+  out->push_back({std::string(kAsOfKey), as_of});
+}
+
+}  // namespace refgate::rollup

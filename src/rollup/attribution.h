@@ -1,0 +1,117 @@
+// Attribution and rewards (SPEC §6), decided by the compaction job as it
+// reads the log: a pure function of the records (clicks, code changes,
+// conversion events) and the reward rules, so a rerun from scratch decides
+// the same.
+//
+// Each lead and sale, at its place in the log, goes to the first rule that
+// applies: a bound customer, its click id (verified, util/click_id.h), a
+// code typed at checkout that was active then, the visitor's last (or
+// first) non-bot click within the window. Ties between a visitor's clicks
+// break on (click time, click id). Self-referral and a click younger than
+// min_click_age_s hold the event (reward 0, a reason). An event no rule
+// attributes waits in the state and is looked at again at the end of every
+// run (a click can reach the log after its conversion), until the window
+// has passed by the log's own clock: the newest record time read. A refund
+// reverses its sale's reward in proportion (half-even, cumulative, so a
+// full refund reverses it exactly).
+//
+// Rows are loaded from the state on first touch and written once per run,
+// as Aggregate's are.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "clicklog/format.h"
+#include "refgate/click_record.h"
+#include "refgate/event_record.h"
+#include "rollup/aggregate.h"
+#include "rollup/conversion_rows.h"
+#include "store/state_db.h"
+#include "util/click_id.h"
+
+namespace refgate::rollup {
+
+struct RewardRules {
+  int64_t lead_minor = 0;
+  int64_t sale_percent_ppm = 100000;  // millionths: 10 %
+  int64_t sale_flat_minor = 0;
+  int recurring_months = 12;
+  int hold_days = 30;
+};
+
+struct AttributionOptions {
+  int window_days = 30;
+  bool first_click = false;
+  int customer_binding_days = 365;
+  int64_t min_click_age_s = 0;
+  RewardRules rules;
+  const ClickIdKey* click_key = nullptr;  // null: no click id verifies
+};
+
+// round(n / d) to the nearest integer, ties to even. REQUIRES d > 0.
+int64_t DivideHalfEven(__int128 n, int64_t d);
+// t plus `months` calendar months (the day clamped to the month's end).
+int64_t AddMonths(int64_t t_us, int months);
+
+class Attribution {
+ public:
+  // `db` and `agg` must outlive this; conversions and revenue go to agg's rows.
+  Attribution(const StateDb* db, const AttributionOptions& opt, Aggregate* agg)
+      : db_(db), opt_(opt), agg_(agg) {}
+
+  Status OnClick(const ClickRecord& c);
+  Status OnCode(const clicklog::CodeChange& c);
+  Status OnEvent(const EventRecord& e, std::string_view payload);
+  // Looks again at every event still unattributed, this run's and earlier
+  // runs', in log order; those whose window has passed are final.
+  Status Finish();
+
+  // The writes that apply this run to the state.
+  void Writes(std::vector<StateDb::Write>* out) const;
+  // Dates whose events.csv changed.
+  const std::set<std::string>& dates() const { return dates_; }
+  int64_t as_of_us() const { return as_of_us_; }
+  uint64_t decided() const { return decided_; }
+
+ private:
+  struct Candidate;
+  template <typename Row>
+  Status Load(const std::string& key, std::unordered_map<std::string, Row>* map, Row** row,
+              bool* existed = nullptr);
+  // Decides a lead or sale; *decided false leaves it pending (never when
+  // `final`). A `retry` that decides nothing records nothing.
+  Status DecideConversion(const EventRecord& e, bool retry, bool final, bool* decided);
+  Status DecideRefund(const EventRecord& e, bool retry, bool final, bool* decided);
+  Status FindCandidate(const EventRecord& e, Candidate* c, std::string* reason);
+  Status FromClickId(const EventRecord& e, Candidate* c, std::string* reason);
+  Status FromVisitor(const EventRecord& e, Candidate* c);
+  Status Reward(const EventRecord& e, const Candidate& c, int64_t* reward);
+  Status Record(const EventRecord& e, Decision d);
+  Status Decide(const EventRecord& e, bool retry, bool final, bool* decided);
+
+  const StateDb* db_;
+  const AttributionOptions opt_;
+  Aggregate* agg_;
+  std::unordered_map<std::string, CodeInfo> codes_;
+  std::unordered_map<std::string, std::string> code_by_hash_;  // loaded or added
+  std::set<std::string> new_hashes_;
+  std::unordered_map<std::string, Touches> touches_;
+  std::unordered_map<std::string, Binding> bindings_;
+  std::unordered_map<std::string, SaleInfo> sales_;
+  std::unordered_map<std::string, Decision> decisions_;  // by DecisionKey
+  std::unordered_map<std::string, std::string> event_dates_;
+  std::unordered_map<std::string, Earnings> earnings_;
+  std::vector<std::pair<std::string, int64_t>> lines_;     // RewardLineKey, amount
+  std::vector<std::pair<uint64_t, std::string>> pending_;  // this run's undecided: seq, payload
+  std::vector<std::pair<std::string, std::string>> still_pending_;  // after Finish: key, payload
+  std::set<std::string> pending_done_;                              // pending keys decided
+  std::set<std::string> dates_;
+  int64_t as_of_us_ = 0;
+  uint64_t decided_ = 0;
+};
+
+}  // namespace refgate::rollup

@@ -1,0 +1,21 @@
+// The conversion files of SPEC §6: daily/date=D/events.csv and rewards.csv,
+// from the conversion state (conversion_rows.h).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "refgate/status.h"
+#include "store/state_db.h"
+
+namespace refgate::rollup {
+
+// The day's events.csv; *rows how many events it holds.
+[[nodiscard]] Status EventsCsv(const StateDb& db, const std::string& date, std::string* out,
+                               size_t* rows);
+
+// rewards.csv: a referrer's rewards are payable once their hold has passed
+// by the log's clock (kAsOfKey); paid_minor counts payouts.
+[[nodiscard]] Status RewardsCsv(const StateDb& db, std::string_view currency, std::string* out);
+
+}  // namespace refgate::rollup
