@@ -25,6 +25,11 @@ inline constexpr size_t kMaxBatchItems = 10000;
 
 // Fills the stats object for a referrer over UTC days [from, to] (Unix
 // seconds at 00:00).
+// Records code changes in the click log before the store takes them, so
+// that the compaction job knows every code from the log (SPEC §6): OK once
+// they are durable.
+using CodeJournal = std::function<Status(std::span<const CodeRecord> changed)>;
+
 using StatsFn = std::function<Status(std::string_view referrer, int64_t from, int64_t to,
                                      boost::json::object* out)>;
 
@@ -47,7 +52,6 @@ struct EventsApi {
 // answers later, from the event index's thread, once the event is durable.
 class AdminHandler : public Handler {
  public:
-
   // `store` and `sink` must outlive the handler. max_auth_failures: wrong
   // tokens a client IP may send in a minute before its wrong tokens get 429
   // for the rest of that minute. The right token always passes (0: no limit).
@@ -60,6 +64,9 @@ class AdminHandler : public Handler {
         stats_(std::move(stats)),
         events_(std::move(events)),
         max_auth_failures_(max_auth_failures) {}
+
+  // Before the first request; null (the default): changes are not journaled.
+  void set_code_journal(CodeJournal journal) { journal_ = std::move(journal); }
 
   RequestClass Classify(Method method, std::string_view target) const override;
   void RenderRefusal(HttpResponse* res) const override;
@@ -90,6 +97,7 @@ class AdminHandler : public Handler {
   void MetricsText(const Call& c, HttpResponse* res);
   void Create(const Call& c, HttpResponse* res);
   void Batch(const Call& c, HttpResponse* res);
+  Status Journal(const CodeRecord& rec);
   // Reads a code that is not deleted; otherwise fills *res (404 or 500).
   bool LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res);
   void GetCode(const Call& c, HttpResponse* res);
@@ -111,6 +119,7 @@ class AdminHandler : public Handler {
   ClickSink* const sink_;
   const StatsFn stats_;
   const EventsApi events_;
+  CodeJournal journal_;
 
   // Failed authentications per client IP in the current minute.
   struct Failures {

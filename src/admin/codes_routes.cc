@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <charconv>
+#include <set>
 
 #include "admin/admin_handler.h"
 #include "admin/json_response.h"
@@ -72,22 +73,38 @@ void ParseBatchItems(const json::array& arr, const CodePolicy& policy,
 Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,
                                        const std::vector<bool>& generated,
                                        std::vector<Status>* results) {
-  Status s = store_->Insert(*recs, results);
-  for (int attempt = 0; s.ok() && attempt < 8; ++attempt) {
-    std::vector<CodeRecord> retry;
-    std::vector<size_t> where;
-    for (size_t i = 0; i < recs->size(); ++i) {
-      if (generated[i] && (*results)[i].IsAlreadyExists()) {
-        (*recs)[i].code = RandomBase62(kCodeLength);
-        retry.push_back((*recs)[i]);
-        where.push_back(i);
+  // This thread is the store's only writer, so a code found free here is
+  // still free when inserted: the journal never names a code the store
+  // then refuses.
+  results->assign(recs->size(), Status::OK());
+  std::set<std::string> claimed;
+  std::vector<size_t> fresh;
+  for (size_t i = 0; i < recs->size(); ++i) {
+    CodeRecord& rec = (*recs)[i];
+    for (int attempt = 0;; ++attempt) {
+      CodeRecord existing;
+      Status g = claimed.contains(rec.code) ? Status::OK() : store_->Get(rec.code, &existing);
+      if (g.IsNotFound()) break;
+      if (!g.ok()) return g;
+      if (!generated[i] || attempt == 8) {
+        (*results)[i] = Status::AlreadyExists(rec.code);
+        break;
       }
+      rec.code = RandomBase62(kCodeLength);
     }
-    if (retry.empty()) break;
-    std::vector<Status> again;
-    s = store_->Insert(retry, &again);
-    for (size_t j = 0; s.ok() && j < where.size(); ++j) (*results)[where[j]] = again[j];
+    if (!(*results)[i].ok()) continue;
+    claimed.insert(rec.code);
+    fresh.push_back(i);
   }
+  std::vector<CodeRecord> batch;
+  for (size_t i : fresh) batch.push_back((*recs)[i]);
+  if (batch.empty()) return Status::OK();
+  if (journal_) {
+    if (Status s = journal_(batch); !s.ok()) return s;
+  }
+  std::vector<Status> inserted;
+  Status s = store_->Insert(batch, &inserted);
+  for (size_t j = 0; s.ok() && j < fresh.size(); ++j) (*results)[fresh[j]] = inserted[j];
   return s;
 }
 
@@ -149,6 +166,10 @@ void AdminHandler::Batch(const Call& c, HttpResponse* res) {
   JsonResponse(res, 200, json::serialize(o));
 }
 
+Status AdminHandler::Journal(const CodeRecord& rec) {
+  return journal_ ? journal_(std::span<const CodeRecord>(&rec, 1)) : Status::OK();
+}
+
 bool AdminHandler::LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res) {
   if (!IsWellFormedCode(code)) {
     ErrorResponse(res, 404, "not_found", "no such code");
@@ -179,6 +200,7 @@ void AdminHandler::Patch(const Call& c, HttpResponse* res) {
   if (!LoadLiveCode(c.arg, &rec, res)) return;
   if (auto e = ApplyCodeFields(body, CodeFields::kPatch, policy_, &rec))
     return ErrorResponse(res, *e);
+  if (Status s = Journal(rec); !s.ok()) return InternalErrorResponse(res, s);
   if (Status s = store_->Update(rec); !s.ok()) return InternalErrorResponse(res, s);
   JsonResponse(res, 200, json::serialize(CodeToJson(rec, policy_)));
 }
@@ -187,6 +209,7 @@ void AdminHandler::Delete(const Call& c, HttpResponse* res) {
   CodeRecord rec;
   if (!LoadLiveCode(c.arg, &rec, res)) return;
   rec.status = CodeStatus::kDeleted;
+  if (Status s = Journal(rec); !s.ok()) return InternalErrorResponse(res, s);
   if (Status s = store_->Update(rec); !s.ok()) return InternalErrorResponse(res, s);
   res->status = 204;
 }

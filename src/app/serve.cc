@@ -18,12 +18,16 @@
 #include "app/app.h"
 #include "app/rollup_job.h"
 #include "clicklog/click_log.h"
+#include "clicklog/format.h"
 #include "events/event_index.h"
 #include "http/server.h"
 #include "redirect/redirect_handler.h"
 #include "rollup/stats.h"
 #include "store/state_db.h"
+#include "util/file_io.h"
+#include "util/mutex.h"
 #include "util/random.h"
+#include "util/time.h"
 
 namespace refgate {
 namespace {
@@ -196,6 +200,55 @@ Status OpenEventIndex(const Config& cfg, clicklog::ClickLog* clicks,
   return events::EventIndex::Open(o, clicks, out, notes);
 }
 
+// Appends one kCode record per changed code and waits until the log has
+// them on disk (or failed, or timed out: then the change is refused).
+Status JournalCodes(clicklog::ClickLog* log, std::span<const CodeRecord> recs) {
+  struct Wait final : Completion {
+    Mutex mu;
+    CondVar cv;
+    size_t left GUARDED_BY(mu) = 0;
+    bool failed GUARDED_BY(mu) = false;
+    void Complete(Outcome o) override {
+      MutexLock lock(&mu);
+      failed |= o != Outcome::kOk;
+      if (--left == 0) cv.SignalAll();
+    }
+  } wait;
+  {
+    MutexLock lock(&wait.mu);
+    wait.left = recs.size();
+  }
+  const int64_t now = NowMicros();
+  std::string payload;
+  for (const CodeRecord& rec : recs) {
+    clicklog::EncodeCodeChange({now, rec}, &payload);
+    if (!log->AppendDurable(clicklog::kCode, payload, &wait)) wait.Complete(Outcome::kFailed);
+  }
+  MutexLock lock(&wait.mu);
+  while (wait.left > 0) wait.cv.Wait(&wait.mu);
+  return wait.failed ? Status::IOError("click log: a code change could not be written")
+                     : Status::OK();
+}
+
+// Codes made before code changes went to the log (or by an older
+// version) are written to it once, so that the compaction job knows them.
+Status JournalExistingCodes(const Config& cfg, CodeStore* store, clicklog::ClickLog* log) {
+  const std::string marker = cfg.storage.data_dir + "/codes.logged";
+  if (std::filesystem::exists(marker)) return Status::OK();
+  std::string cursor;
+  size_t n = 0;
+  for (bool more = true; more;) {
+    std::vector<CodeRecord> page;
+    Status s = store->List("", cursor, 1000, &page, &more);
+    if (s.ok() && !page.empty()) s = JournalCodes(log, page);
+    if (!s.ok()) return s;
+    n += page.size();
+    if (!page.empty()) cursor = page.back().code;
+  }
+  if (n > 0) std::printf("click log: %zu existing codes written to it\n", n);
+  return WriteFileAtomic(DefaultFileIo(), marker, "1\n");
+}
+
 // Blocks until SIGTERM or SIGINT, then stops taking requests, drains the
 // open ones and closes the log, which syncs every record it took.
 void WaitAndShutDown(const sigset_t& sigs, Server* server, clicklog::ClickLog* clicks,
@@ -243,6 +296,7 @@ int RunServe(const Config& cfg) {
   if (Status s = clicklog::ClickLog::Open(LogOptions(cfg), &clicks, &notes); !s.ok())
     return Fail(s);
   for (const auto& n : notes) std::printf("click log recovery: %s\n", n.c_str());
+  if (Status s = JournalExistingCodes(cfg, store.get(), clicks.get()); !s.ok()) return Fail(s);
   std::unique_ptr<events::EventIndex> events;
   notes.clear();
   if (Status s = OpenEventIndex(cfg, clicks.get(), &events, &notes); !s.ok()) return Fail(s);
@@ -262,6 +316,8 @@ int RunServe(const Config& cfg) {
         return StatsFromRollups(dir, ref, from, to, out);
       },
       cfg.admin.max_auth_failures, EventsApi{events.get(), events_token, cfg.rewards.currency});
+  admin.set_code_journal(
+      [log = clicks.get()](std::span<const CodeRecord> recs) { return JournalCodes(log, recs); });
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, &admin),
                                     &admin_addr);
       !s.ok()) {

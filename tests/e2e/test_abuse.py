@@ -227,7 +227,7 @@ class PipelinedFlood(unittest.TestCase):
             r = subprocess.run([BIN, "log", "dump", "--data-dir", srv.data_dir],
                                capture_output=True, text=True, timeout=60)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertEqual(r.stdout.count('"code":"flood1"'), n)
+            self.assertEqual(r.stdout.count('"type":"click","code":"flood1"'), n)
         finally:
             srv.cleanup()
 

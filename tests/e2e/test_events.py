@@ -150,7 +150,7 @@ class EventsApi(unittest.TestCase):
         r = subprocess.run([BIN, "compact", "--data-dir", srv.data_dir], capture_output=True,
                            text=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("2 records rolled up, through seq 3", r.stdout)
+        self.assertIn("2 records rolled up, through seq 4", r.stdout)  # after the code change
         r = subprocess.run([BIN, "log", "verify", "--data-dir", srv.data_dir],
                            capture_output=True, text=True, timeout=60)
         self.assertIn("(2 clicks, 1 events, 1 code changes,", r.stdout)
