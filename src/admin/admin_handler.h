@@ -36,8 +36,12 @@ using StatsFn = std::function<Status(std::string_view referrer, int64_t from, in
 inline constexpr int64_t kMaxStatsDays = 366;
 
 // The events API (SPEC §6).
+// Fills what the compaction job decided about an event; NotFound: nothing yet.
+using DecisionFn = std::function<Status(std::string_view event_id, boost::json::object* out)>;
+
 struct EventsApi {
   events::EventIndex* index = nullptr;  // must outlive the handler; null: the routes answer 503
+  DecisionFn decision;                  // null: every event is "pending"
   std::string token;                    // the events token; "": the admin token only
   std::string currency = "EUR";         // [rewards] currency
 };

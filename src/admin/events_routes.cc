@@ -67,6 +67,11 @@ void AdminHandler::GetEvent(const Call& c, HttpResponse* res) {
   o["status"] = "pending";
   o["attribution"] = nullptr;
   o["reward_minor"] = nullptr;
+  o["reason"] = nullptr;
+  if (events_.decision) {
+    s = events_.decision(ev.event_id, &o);
+    if (!s.ok() && !s.IsNotFound()) return InternalErrorResponse(res, s);
+  }
   JsonResponse(res, 200, json::serialize(o));
 }
 

@@ -123,15 +123,24 @@ CodePolicy MakeCodePolicy(const Config& cfg, const HostPort& public_addr) {
 
 // Stats from the rollup state, opened read-only per request: it sees what
 // the last committed run wrote, whichever process ran it.
+Status OpenRollups(const std::string& data_dir, std::unique_ptr<StateDb>* db) {
+  const std::string dir = data_dir + "/rollups/state";
+  if (!std::filesystem::exists(dir + "/CURRENT")) return Status::OK();  // null: none yet
+  return StateDb::Open(dir, true, db);
+}
+
 Status StatsFromRollups(const std::string& data_dir, std::string_view referrer, int64_t from,
                         int64_t to, boost::json::object* out) {
-  const std::string dir = data_dir + "/rollups/state";
   std::unique_ptr<StateDb> db;
-  if (std::filesystem::exists(dir + "/CURRENT")) {
-    Status s = StateDb::Open(dir, true, &db);
-    if (!s.ok()) return s;
-  }
-  return rollup::ReferrerStats(db.get(), referrer, from, to, out);
+  Status s = OpenRollups(data_dir, &db);
+  return s.ok() ? rollup::ReferrerStats(db.get(), referrer, from, to, out) : s;
+}
+
+Status DecisionFromRollups(const std::string& data_dir, std::string_view event_id,
+                           boost::json::object* out) {
+  std::unique_ptr<StateDb> db;
+  Status s = OpenRollups(data_dir, &db);
+  return s.ok() ? rollup::EventDecision(db.get(), event_id, out) : s;
 }
 
 int Fail(const Status& s) {
@@ -315,7 +324,12 @@ int RunServe(const Config& cfg) {
                                    boost::json::object* out) {
         return StatsFromRollups(dir, ref, from, to, out);
       },
-      cfg.admin.max_auth_failures, EventsApi{events.get(), events_token, cfg.rewards.currency});
+      cfg.admin.max_auth_failures,
+      EventsApi{events.get(),
+                [dir = cfg.storage.data_dir](std::string_view id, boost::json::object* out) {
+                  return DecisionFromRollups(dir, id, out);
+                },
+                events_token, cfg.rewards.currency});
   admin.set_code_journal(
       [log = clicks.get()](std::span<const CodeRecord> recs) { return JournalCodes(log, recs); });
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, &admin),

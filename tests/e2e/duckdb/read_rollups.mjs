@@ -1,6 +1,7 @@
 // Usage: node read_rollups.mjs ROLLUPS_DIR
 // Prints, as JSON, what DuckDB reads from the rollup files as they are.
 import { DuckDBInstance } from '@duckdb/node-api';
+import { existsSync, readdirSync } from 'node:fs';
 
 const dir = process.argv[2];
 const db = await DuckDBInstance.create(':memory:');
@@ -16,4 +17,12 @@ const out = {
                             FROM read_csv_auto('${dir}/daily/*/codes.csv', hive_partitioning=1)
                             GROUP BY referrer_id ORDER BY referrer_id`),
 };
+// The conversion files (SPEC §6), where there are any.
+if (readdirSync(`${dir}/daily`).some((d) => existsSync(`${dir}/daily/${d}/events.csv`))) {
+  out.events = await rows(`SELECT * FROM read_csv_auto('${dir}/daily/*/events.csv', hive_partitioning=1)
+                           ORDER BY event_id`);
+}
+if (existsSync(`${dir}/rewards.csv`)) {
+  out.rewards = await rows(`SELECT * FROM read_csv_auto('${dir}/rewards.csv') ORDER BY referrer_id`);
+}
 console.log(JSON.stringify(out));

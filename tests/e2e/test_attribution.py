@@ -1,0 +1,315 @@
+"""Attribution and rewards (SPEC §6) through the real binary: scripted
+clicks and conversions, `refgate compact`, and the exact numbers in
+events.csv, rewards.csv, codes.csv and the events API."""
+import csv
+import datetime
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+from harness import BIN, DEFAULT_CONFIG, Server, query_of
+from test_rollup import BUILD_NODE, HERE
+
+EVENTS_TOKEN = "e2e-events-token-fedcba9876543210"
+RULES = DEFAULT_CONFIG + """
+[rewards]
+sale_percent = 10.0
+lead_minor = 100
+hold_days = 0
+window_days = 30
+"""
+VISITOR = "V" * 22
+
+
+def rfc3339(us):
+    return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+
+
+def compact(data_dir, config_path):
+    r = subprocess.run([BIN, "compact", "--config", config_path, "--data-dir", data_dir],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+class Scenario(unittest.TestCase):
+    """One program: alice, bob, carol, dave and their codes; every rule."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = srv = Server(config=RULES, env={"REFGATE_EVENTS_TOKEN": EVENTS_TOKEN})
+        for code, ref in [("al_code", "alice"), ("bo_code", "bob"), ("ca_code", "carol"),
+                          ("da_code", "dave")]:
+            srv.create(code=code, referrer_id=ref)
+        cls.click_ids = {}
+
+        def click(code, visitor=None, ua=None):
+            headers = {"Cookie": "rg_vid=" + visitor} if visitor else {}
+            status, h, _ = srv.get("/" + code, headers=headers, **({"ua": ua} if ua else {}))
+            assert status == 302, status
+            return dict(query_of(h["location"]))["rg_click"]
+
+        def post(body):
+            status, _, reply = srv.api("POST", "/api/v1/events", body, token=EVENTS_TOKEN)
+            assert status == 201, (status, reply)
+
+        cls.post = staticmethod(post)
+        # 1. click id: alice's link, the sale carries rg_click.
+        cid = click("al_code")
+        post({"event_id": "s-clickid", "type": "sale", "order_id": "o1", "amount_minor": 4990,
+              "click_id": cid, "customer_id": "cus_1"})
+        # 2. a forged click id: one character changed.
+        forged = cid[:10] + ("A" if cid[10] != "A" else "B") + cid[11:]
+        post({"event_id": "s-forged", "type": "sale", "order_id": "o2", "amount_minor": 1000,
+              "click_id": forged})
+        # 3. a code typed at checkout.
+        post({"event_id": "l-code", "type": "lead", "code": "bo_code"})
+        # 4. the visitor's last click wins: ca_code, then da_code.
+        click("ca_code", visitor=VISITOR)
+        click("da_code", visitor=VISITOR)
+        post({"event_id": "s-visitor", "type": "sale", "order_id": "o4", "amount_minor": 15,
+              "visitor_id": VISITOR})
+        # 5. the bound customer cus_1 (bound to alice by s-clickid) buys again
+        #    with bob's code: alice still earns.
+        post({"event_id": "s-bound", "type": "sale", "order_id": "o5", "amount_minor": 5,
+              "customer_id": "cus_1", "code": "bo_code"})
+        # 6. self-referral: bob buys through his own code.
+        post({"event_id": "s-self", "type": "sale", "order_id": "o6", "amount_minor": 2000,
+              "customer_id": "bob", "code": "bo_code"})
+        # 7. a bot's click id attributes nothing.
+        bot_cid = click("da_code", ua="Slackbot-LinkExpanding 1.0")
+        post({"event_id": "s-bot", "type": "sale", "order_id": "o7", "amount_minor": 3000,
+              "click_id": bot_cid})
+        # 8. refunds of s-clickid (4990, reward 499): 1000, then 3990; then one too many.
+        post({"event_id": "r-1", "type": "refund", "order_id": "o1", "amount_minor": 1000})
+        post({"event_id": "r-2", "type": "refund", "order_id": "o1", "amount_minor": 3990})
+        post({"event_id": "r-3", "type": "refund", "order_id": "o1", "amount_minor": 1})
+        # 9. a conversion that reaches the log before its click: unattributed
+        #    at first, attributed by the next run.
+        cls.later_visitor = "L" * 22
+        post({"event_id": "s-early", "type": "sale", "order_id": "o9", "amount_minor": 700,
+              "visitor_id": cls.later_visitor,
+              "occurred_at": rfc3339(datetime.datetime.now().timestamp() * 1e6 + 120e6)})
+        cls.first_run = compact(srv.data_dir, srv.config_path)
+        cls.first_events = cls.events()
+        click("bo_code", visitor=cls.later_visitor)
+        srv.stop()
+        cls.second_run = compact(srv.data_dir, srv.config_path)
+        cls.rollups = os.path.join(srv.data_dir, "rollups")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.cleanup()
+
+    @classmethod
+    def events(cls):
+        rows = {}
+        daily = os.path.join(cls.srv.data_dir, "rollups", "daily")
+        for d in sorted(os.listdir(daily)):
+            path = os.path.join(daily, d, "events.csv")
+            if os.path.exists(path):
+                rows.update({r["event_id"]: r for r in read_csv(path)})
+        return rows
+
+    def row(self, event_id):
+        return self.events()[event_id]
+
+    def decided(self, event_id):
+        r = self.row(event_id)
+        return (r["status"], r["method"], r["referrer_id"], r["code"], r["reward_minor"],
+                r["reason"])
+
+    def test_a_click_id_attributes_its_click(self):
+        self.assertEqual(self.decided("s-clickid"),
+                         ("attributed", "click_id", "alice", "al_code", "499", ""))
+
+    def test_a_forged_click_id_attributes_nothing(self):
+        self.assertEqual(self.decided("s-forged"),
+                         ("unattributed", "", "", "", "0", "invalid_click_id"))
+
+    def test_a_code_typed_at_checkout_attributes_a_lead(self):
+        self.assertEqual(self.decided("l-code"), ("attributed", "code", "bob", "bo_code", "100", ""))
+
+    def test_the_visitors_last_click_wins_and_rewards_round_half_even(self):
+        # 10 % of 15 is 1.5: half-even gives 2.
+        self.assertEqual(self.decided("s-visitor"),
+                         ("attributed", "visitor", "dave", "da_code", "2", ""))
+
+    def test_a_bound_customer_stays_with_its_referrer(self):
+        # 10 % of 5 is 0.5: half-even gives 0.
+        self.assertEqual(self.decided("s-bound"),
+                         ("attributed", "customer", "alice", "al_code", "0", ""))
+
+    def test_self_referral_is_held(self):
+        self.assertEqual(self.decided("s-self"),
+                         ("held", "code", "bob", "bo_code", "0", "self_referral"))
+
+    def test_a_bots_click_id_attributes_nothing(self):
+        self.assertEqual(self.decided("s-bot")[:3], ("unattributed", "", ""))
+
+    def test_refunds_reverse_in_proportion_and_never_past_the_sale(self):
+        # 499 * 1000 / 4990 = 100; all of it: 499 in all.
+        self.assertEqual(self.decided("r-1"), ("attributed", "click_id", "alice", "al_code", "-100", ""))
+        self.assertEqual(self.decided("r-2"), ("attributed", "click_id", "alice", "al_code", "-399", ""))
+        self.assertEqual(self.decided("r-3")[0::5], ("held", "exceeds_sale"))
+
+    def test_an_event_before_its_click_is_attributed_by_a_later_run(self):
+        self.assertEqual(self.first_events["s-early"]["status"], "unattributed")
+        self.assertEqual(self.decided("s-early"),
+                         ("attributed", "visitor", "bob", "bo_code", "70", ""))
+
+    def test_rewards_csv_adds_up(self):
+        rows = {r["referrer_id"]: r for r in read_csv(os.path.join(self.rollups, "rewards.csv"))}
+        alice = rows["alice"]
+        # s-clickid 4990 (499) and s-bound 5 (0); refunded 4990 (-499).
+        self.assertEqual((alice["currency"], alice["leads"], alice["sales"], alice["revenue_minor"],
+                          alice["refunded_minor"], alice["reward_minor"], alice["payable_minor"],
+                          alice["paid_minor"], alice["balance_minor"]),
+                         ("EUR", "0", "2", "4995", "4990", "0", "0", "0", "0"))
+        self.assertEqual((rows["bob"]["leads"], rows["bob"]["sales"], rows["bob"]["reward_minor"]),
+                         ("1", "1", "170"))  # the lead (100) and s-early (70)
+        self.assertEqual((rows["dave"]["sales"], rows["dave"]["reward_minor"]), ("1", "2"))
+        self.assertNotIn("carol", rows)
+
+    def test_codes_csv_counts_conversions_and_revenue_less_refunds(self):
+        rows = {}
+        daily = os.path.join(self.rollups, "daily")
+        for d in os.listdir(daily):
+            for r in read_csv(os.path.join(daily, d, "codes.csv")):
+                rows.setdefault(r["code"], [0, 0])
+                rows[r["code"]][0] += int(r["conversions"])
+                rows[r["code"]][1] += int(r["revenue_minor"])
+        self.assertEqual(rows["al_code"], [2, 5])  # 4990 + 5 - 4990
+        self.assertEqual(rows["da_code"], [1, 15])
+        self.assertEqual(rows["bo_code"], [1, 700])  # s-early; the lead is no conversion
+
+    def test_the_events_api_says_what_was_decided(self):
+        srv = Server(config=RULES, env={"REFGATE_EVENTS_TOKEN": EVENTS_TOKEN},
+                     data_dir=self.srv.data_dir)
+        try:
+            status, _, got = srv.api("GET", "/api/v1/events/s-clickid", token=EVENTS_TOKEN)
+            self.assertEqual(status, 200)
+            self.assertEqual((got["status"], got["reward_minor"]), ("attributed", 499))
+            self.assertEqual((got["attribution"]["referrer_id"], got["attribution"]["method"],
+                              got["attribution"]["code"]), ("alice", "click_id", "al_code"))
+            self.assertRegex(got["attribution"]["click_at"], r"^\d{4}-\d\d-\d\dT")
+            status, _, got = srv.api("GET", "/api/v1/events/s-self", token=EVENTS_TOKEN)
+            self.assertEqual((got["status"], got["reason"]), ("held", "self_referral"))
+        finally:
+            srv.cleanup()
+
+    def test_recomputing_from_scratch_gives_the_same_files(self):
+        before = {}
+        for root, _, files in os.walk(self.rollups):
+            for f in files:
+                if f in ("events.csv", "rewards.csv"):
+                    with open(os.path.join(root, f), "rb") as fh:
+                        before[os.path.relpath(os.path.join(root, f), self.rollups)] = fh.read()
+        copy = os.path.join(self.srv.dir, "scratch")
+        shutil.copytree(self.srv.data_dir, copy)
+        shutil.rmtree(os.path.join(copy, "rollups"))
+        compact(copy, self.srv.config_path)
+        for rel, content in before.items():
+            with open(os.path.join(copy, "rollups", rel), "rb") as fh:
+                self.assertEqual(fh.read(), content, rel)
+        self.assertGreater(len(before), 1)
+
+    def test_duckdb_reads_the_conversion_files(self):
+        node = shutil.which("node")
+        self.assertIsNotNone(node)
+        os.makedirs(BUILD_NODE, exist_ok=True)
+        shutil.copy(os.path.join(HERE, "duckdb", "package.json"), BUILD_NODE)
+        shutil.copy(os.path.join(HERE, "duckdb", "read_rollups.mjs"), BUILD_NODE)
+        if not os.path.isdir(os.path.join(BUILD_NODE, "node_modules", "@duckdb", "node-api")):
+            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"],
+                           cwd=BUILD_NODE, check=True, timeout=300)
+        r = subprocess.run([node, os.path.join(BUILD_NODE, "read_rollups.mjs"), self.rollups],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        got = json.loads(r.stdout)
+        events = {e["event_id"]: e for e in got["events"]}
+        self.assertEqual(int(events["s-clickid"]["reward_minor"]), 499)
+        self.assertEqual(int(events["r-2"]["reward_minor"]), -399)
+        self.assertEqual(str(events["s-clickid"]["date"]), self.row("s-clickid")["date"])
+        rewards = {r["referrer_id"]: r for r in got["rewards"]}
+        self.assertEqual(int(rewards["bob"]["reward_minor"]), 170)
+
+
+class Rules(unittest.TestCase):
+    def start(self, rules):
+        srv = Server(config=DEFAULT_CONFIG + "\n[rewards]\n" + rules,
+                     env={"REFGATE_EVENTS_TOKEN": EVENTS_TOKEN})
+        self.addCleanup(srv.cleanup)
+        return srv
+
+    def decide(self, srv, body):
+        status, _, reply = srv.api("POST", "/api/v1/events", body, token=EVENTS_TOKEN)
+        self.assertEqual(status, 201, reply)
+        srv.stop()
+        compact(srv.data_dir, srv.config_path)
+        daily = os.path.join(srv.data_dir, "rollups", "daily")
+        for d in os.listdir(daily):
+            p = os.path.join(daily, d, "events.csv")
+            if os.path.exists(p):
+                for r in read_csv(p):
+                    if r["event_id"] == body["event_id"]:
+                        return r
+        self.fail("no row")
+
+    def test_first_click_gives_the_visitors_first_click(self):
+        srv = self.start('model = "first_click"\n')
+        srv.create(code="one_code", referrer_id="r1")
+        srv.create(code="two_code", referrer_id="r2")
+        for code in ("one_code", "two_code"):
+            self.assertEqual(srv.get("/" + code, headers={"Cookie": "rg_vid=" + VISITOR})[0], 302)
+        r = self.decide(srv, {"event_id": "s", "type": "lead", "visitor_id": VISITOR})
+        self.assertEqual((r["referrer_id"], r["method"]), ("r1", "visitor"))
+
+    def test_a_click_younger_than_min_click_age_holds_the_sale(self):
+        srv = self.start("min_click_age_s = 3600\n")
+        srv.create(code="young_code", referrer_id="r1")
+        _, h, _ = srv.get("/young_code")
+        cid = dict(query_of(h["location"]))["rg_click"]
+        r = self.decide(srv, {"event_id": "s", "type": "sale", "order_id": "o",
+                              "amount_minor": 100, "click_id": cid})
+        self.assertEqual((r["status"], r["reason"], r["reward_minor"]),
+                         ("held", "click_too_recent", "0"))
+
+    def test_the_window_ends_a_click_id_s_reach(self):
+        srv = self.start("window_days = 1\n")
+        srv.create(code="win_code", referrer_id="r1")
+        _, h, _ = srv.get("/win_code")
+        cid = dict(query_of(h["location"]))["rg_click"]
+        dump = subprocess.run([BIN, "log", "dump", "--data-dir", srv.data_dir],
+                              capture_output=True, text=True, timeout=60).stdout
+        click = [json.loads(l) for l in dump.splitlines() if '"type":"click"' in l][0]
+        t = datetime.datetime.fromisoformat(click["ts"].replace("Z", "+00:00")).timestamp()
+        inside = rfc3339((int(t) + 86400) * 1e6)       # the window's last second
+        outside = rfc3339((int(t) + 86400 + 1) * 1e6)  # the second after it
+        for event_id, at in (("in", inside), ("out", outside)):
+            status, _, _ = srv.api("POST", "/api/v1/events",
+                                   {"event_id": event_id, "type": "lead", "click_id": cid,
+                                    "occurred_at": at}, token=EVENTS_TOKEN)
+            self.assertEqual(status, 201)
+        srv.stop()
+        compact(srv.data_dir, srv.config_path)
+        rows = {}
+        daily = os.path.join(srv.data_dir, "rollups", "daily")
+        for d in os.listdir(daily):
+            p = os.path.join(daily, d, "events.csv")
+            if os.path.exists(p):
+                rows.update({r["event_id"]: r for r in read_csv(p)})
+        self.assertEqual(rows["in"]["method"], "click_id")
+        self.assertEqual(rows["out"]["status"], "unattributed")
+
+
+if __name__ == "__main__":
+    unittest.main()
