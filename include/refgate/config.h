@@ -65,7 +65,7 @@ struct Config {
   } rollup;
   struct Admin {
     std::string token;
-    std::string events_token;  // POST/GET /api/v1/events only; prefer REFGATE_EVENTS_TOKEN
+    std::string events_token;    // POST/GET /api/v1/events only; prefer REFGATE_EVENTS_TOKEN
     int max_auth_failures = 10;  // per client and minute; then 429 until the minute ends. 0: off
   } admin;
   struct Privacy {

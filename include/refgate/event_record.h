@@ -25,7 +25,7 @@ struct EventRecord {
   std::string code;
   std::string order_id;
   std::string currency;
-  int64_t amount_minor = 0;  // 0 for a lead
+  int64_t amount_minor = 0;                                   // 0 for a lead
   std::vector<std::pair<std::string, std::string>> metadata;  // sorted by key, keys unique
 
   bool operator==(const EventRecord&) const = default;

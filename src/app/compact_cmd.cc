@@ -16,8 +16,8 @@ rollup::AttributionOptions AttributionFromConfig(const Config& cfg) {
   o.window_days = r.window_days;
   o.first_click = r.model == "first_click";
   o.customer_binding_days = r.customer_binding_days;
-  o.min_click_age_s = r.min_click_age_s;
-  o.rules = {r.lead_minor, r.sale_percent_ppm, r.sale_flat_minor, r.recurring_months, r.hold_days};
+  o.rules = {r.lead_minor,       r.sale_percent_ppm, r.sale_flat_minor,
+             r.recurring_months, r.hold_days,        r.min_click_age_s};
   return o;
 }
 

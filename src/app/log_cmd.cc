@@ -40,6 +40,8 @@ class TypeCounts : public clicklog::RecordHandler {
   void OnClick(const clicklog::Record&, const ClickRecord&) override { ++clicks; }
   void OnEvent(const clicklog::Record&, const EventRecord&) override { ++events; }
   void OnCode(const clicklog::Record&, const clicklog::CodeChange&) override { ++codes; }
+  void OnCampaign(const clicklog::Record&, const clicklog::CampaignChange&) override { ++rules; }
+  void OnPayout(const clicklog::Record&, const clicklog::Payout&) override { ++payouts; }
   void OnIgnored(const clicklog::Record&) override { ++ignored; }
   void OnUnknown(const clicklog::Record& rec) override {
     Unreadable(rec, "unknown type, not ignorable (a newer refgate wrote it)");
@@ -47,7 +49,7 @@ class TypeCounts : public clicklog::RecordHandler {
   void OnUndecodable(const clicklog::Record& rec, const Status& why) override {
     Unreadable(rec, why.ToString());
   }
-  uint64_t clicks = 0, events = 0, codes = 0, ignored = 0, unreadable = 0;
+  uint64_t clicks = 0, events = 0, codes = 0, rules = 0, payouts = 0, ignored = 0, unreadable = 0;
 
  private:
   void Unreadable(const clicklog::Record& rec, const std::string& why) {
@@ -130,6 +132,32 @@ class Dumper : public clicklog::RecordHandler {
   }
 
  private:
+  void OnCampaign(const clicklog::Record& rec, const clicklog::CampaignChange& c) override {
+    json::object o;
+    o["seq"] = rec.seq;
+    o["ts"] = FormatRfc3339Micros(c.changed_us);
+    o["type"] = "campaign";
+    o["campaign"] = ValidUtf8(c.campaign);
+    o["deleted"] = c.deleted;
+    const RewardRules& r = c.rules;
+    o["lead_minor"] = r.lead_minor;
+    o["sale_percent"] = static_cast<double>(r.sale_percent_ppm) / 10000;
+    o["sale_flat_minor"] = r.sale_flat_minor;
+    o["recurring_months"] = r.recurring_months;
+    o["hold_days"] = r.hold_days;
+    o["min_click_age_s"] = r.min_click_age_s;
+    Print(o);
+  }
+  void OnPayout(const clicklog::Record& rec, const clicklog::Payout& p) override {
+    json::object o;
+    o["seq"] = rec.seq;
+    o["ts"] = FormatRfc3339Micros(p.at_us);
+    o["type"] = "payout";
+    o["payout_id"] = p.payout_id;
+    o["referrer_id"] = p.referrer_id;
+    o["amount_minor"] = p.amount_minor;
+    Print(o);
+  }
   static void Print(const json::object& o) {
     std::string line = json::serialize(o);
     line.push_back('\n');
@@ -222,12 +250,15 @@ int RunLogVerify(const std::string& data_dir) {
                 static_cast<unsigned long long>(last));
   }
   std::printf(
-      " (%llu clicks, %llu events, %llu code changes, %llu of unknown ignorable types), "
-      "%zu damaged ranges, %llu gaps, %llu unreadable records: %s\n",
+      " (%llu clicks, %llu events, %llu code changes, %llu rule changes, %llu payouts, "
+      "%llu of unknown ignorable types), %zu damaged ranges, %llu gaps, %llu unreadable records: "
+      "%s\n",
       static_cast<unsigned long long>(types.clicks), static_cast<unsigned long long>(types.events),
-      static_cast<unsigned long long>(types.codes), static_cast<unsigned long long>(types.ignored),
-      damaged, static_cast<unsigned long long>(gaps),
-      static_cast<unsigned long long>(types.unreadable), bad == 0 ? "OK" : "DAMAGED");
+      static_cast<unsigned long long>(types.codes), static_cast<unsigned long long>(types.rules),
+      static_cast<unsigned long long>(types.payouts),
+      static_cast<unsigned long long>(types.ignored), damaged,
+      static_cast<unsigned long long>(gaps), static_cast<unsigned long long>(types.unreadable),
+      bad == 0 ? "OK" : "DAMAGED");
   return bad == 0 ? kExitOk : kExitFailure;
 }
 

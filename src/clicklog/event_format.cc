@@ -107,6 +107,71 @@ Status DecodeCodeChange(std::string_view in, CodeChange* c) {
   return DecodeCodeRecord(in, &c->code);
 }
 
+void EncodeRules(const RewardRules& r, std::string* out) {
+  for (int64_t v : {r.lead_minor, r.sale_percent_ppm, r.sale_flat_minor,
+                    int64_t{r.recurring_months}, int64_t{r.hold_days}, r.min_click_age_s}) {
+    PutFixed64(out, static_cast<uint64_t>(v));
+  }
+}
+
+bool DecodeRules(std::string_view* in, RewardRules* r) {
+  uint64_t v[6];
+  for (uint64_t& x : v) {
+    if (!GetFixed64(in, &x)) return false;
+  }
+  r->lead_minor = static_cast<int64_t>(v[0]);
+  r->sale_percent_ppm = static_cast<int64_t>(v[1]);
+  r->sale_flat_minor = static_cast<int64_t>(v[2]);
+  r->recurring_months = static_cast<int>(v[3]);
+  r->hold_days = static_cast<int>(v[4]);
+  r->min_click_age_s = static_cast<int64_t>(v[5]);
+  return true;
+}
+
+void EncodeCampaignChange(const CampaignChange& c, std::string* payload) {
+  payload->assign(1, static_cast<char>(1));
+  PutFixed64(payload, static_cast<uint64_t>(c.changed_us));
+  PutLengthPrefixed(payload, c.campaign);
+  payload->push_back(c.deleted ? 1 : 0);
+  EncodeRules(c.rules, payload);
+}
+
+Status DecodeCampaignChange(std::string_view in, CampaignChange* c) {
+  const Status bad = Status::Corruption("truncated campaign change");
+  uint64_t at;
+  std::string_view name;
+  if (in.empty() || in[0] != 1) return Status::Corruption("campaign change version");
+  in.remove_prefix(1);
+  if (!GetFixed64(&in, &at) || !GetLengthPrefixed(&in, &name) || in.empty()) return bad;
+  c->changed_us = static_cast<int64_t>(at);
+  c->campaign.assign(name);
+  c->deleted = in[0] == 1;
+  in.remove_prefix(1);
+  return DecodeRules(&in, &c->rules) ? Status::OK() : bad;
+}
+
+void EncodePayout(const Payout& p, std::string* payload) {
+  payload->assign(1, static_cast<char>(1));
+  PutFixed64(payload, static_cast<uint64_t>(p.at_us));
+  PutLengthPrefixed(payload, p.payout_id);
+  PutLengthPrefixed(payload, p.referrer_id);
+  PutFixed64(payload, static_cast<uint64_t>(p.amount_minor));
+}
+
+Status DecodePayout(std::string_view in, Payout* p) {
+  uint64_t at, amount;
+  std::string_view id, ref;
+  if (in.empty() || in[0] != 1) return Status::Corruption("payout version");
+  in.remove_prefix(1);
+  if (!GetFixed64(&in, &at) || !GetLengthPrefixed(&in, &id) || !GetLengthPrefixed(&in, &ref) ||
+      !GetFixed64(&in, &amount)) {
+    return Status::Corruption("truncated payout");
+  }
+  *p = Payout{static_cast<int64_t>(at), std::string(id), std::string(ref),
+              static_cast<int64_t>(amount)};
+  return Status::OK();
+}
+
 std::string EventDigest(const EventRecord& e) {
   std::string body;
   Encode(e, true, &body);

@@ -44,6 +44,7 @@
 
 #include "refgate/click_record.h"
 #include "refgate/event_record.h"
+#include "refgate/reward_rules.h"
 #include "refgate/status.h"
 
 namespace refgate::clicklog {
@@ -58,6 +59,8 @@ enum RecordType : uint8_t {
   // A code as a change through the admin API left it. Ignorable: a reader
   // that does not attribute conversions loses nothing by passing it over.
   kCode = 3 | kIgnorableBit,
+  kCampaign = 4,  // a campaign's reward rules set or removed (changes rewards: not ignorable)
+  kPayout = 5,    // the program paid a referrer (money: not ignorable)
 };
 
 // Appends one framed record to *dst.
@@ -89,6 +92,29 @@ struct CodeChange {
 };
 void EncodeCodeChange(const CodeChange& c, std::string* payload);
 Status DecodeCodeChange(std::string_view payload, CodeChange* c);
+
+// kCampaign payload: version (1) | changed_us fixed64 | lp(campaign) |
+// deleted byte | the six RewardRules fields, fixed64 each.
+struct CampaignChange {
+  int64_t changed_us = 0;
+  std::string campaign;
+  bool deleted = false;
+  RewardRules rules;
+};
+void EncodeCampaignChange(const CampaignChange& c, std::string* payload);
+Status DecodeCampaignChange(std::string_view payload, CampaignChange* c);
+void EncodeRules(const RewardRules& r, std::string* out);
+[[nodiscard]] bool DecodeRules(std::string_view* in, RewardRules* r);
+
+// kPayout payload: version (1) | at_us fixed64 | lp(payout_id) |
+// lp(referrer_id) | amount_minor fixed64.
+struct Payout {
+  int64_t at_us = 0;
+  std::string payout_id, referrer_id;
+  int64_t amount_minor = 0;
+};
+void EncodePayout(const Payout& p, std::string* payload);
+Status DecodePayout(std::string_view payload, Payout* p);
 
 // 16 bytes that tell whether two posts of one event_id are the same event:
 // a digest of every field the caller sent, and of nothing refgate added

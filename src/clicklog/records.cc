@@ -15,6 +15,14 @@ void RecordDispatcher::Dispatch(const Record& rec, RecordHandler* h) {
       if (Status s = DecodeCodeChange(rec.payload, &code_); !s.ok())
         return h->OnUndecodable(rec, s);
       return h->OnCode(rec, code_);
+    case kCampaign:
+      if (Status s = DecodeCampaignChange(rec.payload, &campaign_); !s.ok()) {
+        return h->OnUndecodable(rec, s);
+      }
+      return h->OnCampaign(rec, campaign_);
+    case kPayout:
+      if (Status s = DecodePayout(rec.payload, &payout_); !s.ok()) return h->OnUndecodable(rec, s);
+      return h->OnPayout(rec, payout_);
   }
   if (rec.type & kIgnorableBit) return h->OnIgnored(rec);
   h->OnUnknown(rec);
@@ -28,6 +36,10 @@ std::string_view RecordTypeName(uint8_t type) {
       return "event";
     case kCode:
       return "code";
+    case kCampaign:
+      return "campaign";
+    case kPayout:
+      return "payout";
   }
   return "";
 }

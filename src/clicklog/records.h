@@ -31,6 +31,9 @@ class RecordHandler {
   virtual void OnEvent(const Record& rec, const EventRecord& event) = 0;
   // A code as a change through the admin API left it (valid for the call).
   virtual void OnCode(const Record& rec, const CodeChange& change) = 0;
+  // A campaign's reward rules set or removed; a payout (valid for the call).
+  virtual void OnCampaign(const Record& rec, const CampaignChange& change) = 0;
+  virtual void OnPayout(const Record& rec, const Payout& payout) = 0;
   virtual void OnIgnored(const Record& rec) = 0;
   virtual void OnUnknown(const Record& rec) = 0;
   virtual void OnUndecodable(const Record& rec, const Status& why) = 0;
@@ -45,6 +48,8 @@ class RecordDispatcher {
   ClickRecord click_;
   EventRecord event_;
   CodeChange code_;
+  CampaignChange campaign_;
+  Payout payout_;
 };
 
 // The name `log dump` prints for a known type; "" for an unknown one.

@@ -12,57 +12,11 @@ namespace {
 constexpr int64_t kDayUs = 86400'000000;
 constexpr std::string_view kPendingPrefix = "q";
 
-// Days since 1970-01-01 <-> civil date (H. Hinnant's algorithms).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
-}
-
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
 std::string DateOf(int64_t t_us) { return FormatDate(FloorDiv(t_us, kDayUs) * 86400); }
 
 }  // namespace
-
-int64_t DivideHalfEven(__int128 n, int64_t d) {
-  __int128 q = n / d, r = n % d;
-  if (r < 0) {  // floor
-    q -= 1;
-    r += d;
-  }
-  if (2 * r > d || (2 * r == d && (q & 1) != 0)) q += 1;
-  return static_cast<int64_t>(q);
-}
-
-int64_t AddMonths(int64_t t_us, int months) {
-  const int64_t days = FloorDiv(t_us, kDayUs), rest = t_us - days * kDayUs;
-  int64_t y;
-  unsigned m, d;
-  CivilFromDays(days, &y, &m, &d);
-  int64_t total = y * 12 + (m - 1) + months;
-  y = FloorDiv(total, 12);
-  m = static_cast<unsigned>(total - y * 12) + 1;
-  static constexpr unsigned kLen[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-  const unsigned len = m == 2 && leap ? 29 : kLen[m - 1];
-  return DaysFromCivil(y, m, std::min(d, len)) * kDayUs + rest;
-}
 
 struct Attribution::Candidate {
   bool found = false;
@@ -220,22 +174,41 @@ Status Attribution::FindCandidate(const EventRecord& e, Candidate* c, std::strin
   return Status::OK();
 }
 
-Status Attribution::Reward(const EventRecord& e, const Candidate& c, int64_t* reward) {
-  const RewardRules& r = opt_.rules;  // campaign overrides: not yet (see README)
-  if (e.type == EventType::kLead) {
-    *reward = r.lead_minor;
-    return Status::OK();
-  }
-  *reward = DivideHalfEven(static_cast<__int128>(e.amount_minor) * r.sale_percent_ppm, 1'000'000) +
-            r.sale_flat_minor;
+Status Attribution::Rules(const std::string& campaign, int64_t t_us, const RewardRules** out) {
+  *out = &opt_.rules;
+  if (campaign.empty()) return Status::OK();
+  CampaignRules* c;
+  if (Status s = Load(CampaignRulesKey(campaign), &campaigns_, &c); !s.ok()) return s;
+  *out = &RulesAt(*c, opt_.rules, t_us);
+  return Status::OK();
+}
+
+int64_t Attribution::Reward(const EventRecord& e, const Candidate& c, const RewardRules& r) {
+  if (e.type == EventType::kLead) return r.lead_minor;
   if (c.binding != nullptr) {
     // A bound customer's later sales earn for recurring_months after the
     // binding; with 0, only the first sale.
     const bool earns = r.recurring_months == 0
                            ? c.binding->sales == 0
                            : e.occurred_us < AddMonths(c.binding->bound_us, r.recurring_months);
-    if (!earns) *reward = 0;
+    if (!earns) return 0;
   }
+  return SaleReward(r, e.amount_minor);
+}
+
+Status Attribution::OnCampaign(const clicklog::CampaignChange& change) {
+  as_of_us_ = std::max(as_of_us_, change.changed_us);
+  CampaignRules* c;
+  if (Status s = Load(CampaignRulesKey(change.campaign), &campaigns_, &c); !s.ok()) return s;
+  c->history.push_back({change.changed_us, change.deleted, change.rules});
+  return Status::OK();
+}
+
+Status Attribution::OnPayout(const clicklog::Payout& p) {
+  as_of_us_ = std::max(as_of_us_, p.at_us);
+  Earnings* w;
+  if (Status s = Load(EarningsKey(p.referrer_id), &earnings_, &w); !s.ok()) return s;
+  w->paid += p.amount_minor;
   return Status::OK();
 }
 
@@ -271,7 +244,9 @@ Status Attribution::DecideConversion(const EventRecord& e, bool retry, bool fina
     d.reason = "self_referral";
     return Record(e, d);
   }
-  if (c.click_at_us != 0 && e.occurred_us - c.click_at_us < opt_.min_click_age_s * 1'000'000) {
+  const RewardRules* rules;
+  if (Status s = Rules(c.campaign, e.occurred_us, &rules); !s.ok()) return s;
+  if (c.click_at_us != 0 && e.occurred_us - c.click_at_us < rules->min_click_age_s * 1'000'000) {
     d.status = "held";
     d.reason = "click_too_recent";
     return Record(e, d);
@@ -285,8 +260,7 @@ Status Attribution::DecideConversion(const EventRecord& e, bool retry, bool fina
       d.reason = "duplicate_order";
       return Record(e, d);
     }
-    int64_t reward;
-    if (Status s = Reward(e, c, &reward); !s.ok()) return s;
+    const int64_t reward = Reward(e, c, *rules);
     d.reward_minor = reward;
     *sale = SaleInfo{e.event_id,     DateOf(e.occurred_us),
                      c.referrer_id,  c.code,
@@ -298,7 +272,7 @@ Status Attribution::DecideConversion(const EventRecord& e, bool retry, bool fina
       return s;
     }
   } else {
-    d.reward_minor = opt_.rules.lead_minor;
+    d.reward_minor = rules->lead_minor;
   }
   d.status = "attributed";
   if (!e.customer_id.empty()) {
@@ -314,7 +288,7 @@ Status Attribution::DecideConversion(const EventRecord& e, bool retry, bool fina
   (e.type == EventType::kLead ? w->leads : w->sales) += 1;
   w->revenue += d.amount_minor;
   w->reward += d.reward_minor;
-  const int64_t hold = e.type == EventType::kSale ? int64_t{opt_.rules.hold_days} * kDayUs : 0;
+  const int64_t hold = e.type == EventType::kSale ? int64_t{rules->hold_days} * kDayUs : 0;
   if (d.reward_minor != 0) {
     lines_.emplace_back(RewardLineKey(c.referrer_id, e.occurred_us + hold, e.event_id, "reward"),
                         d.reward_minor);
@@ -425,6 +399,7 @@ void Attribution::Writes(std::vector<StateDb::Write>* out) const {
   }
   put(decisions_);
   put(earnings_);
+  put(campaigns_);
   for (const auto& k : new_hashes_) out->push_back({k, code_by_hash_.at(k)});
   for (const auto& [k, date] : event_dates_) out->push_back({k, date});
   for (const auto& [k, amount] : lines_) {

@@ -30,32 +30,19 @@
 #include "refgate/event_record.h"
 #include "rollup/aggregate.h"
 #include "rollup/conversion_rows.h"
+#include "rollup/rewards.h"
 #include "store/state_db.h"
 #include "util/click_id.h"
 
 namespace refgate::rollup {
 
-struct RewardRules {
-  int64_t lead_minor = 0;
-  int64_t sale_percent_ppm = 100000;  // millionths: 10 %
-  int64_t sale_flat_minor = 0;
-  int recurring_months = 12;
-  int hold_days = 30;
-};
-
 struct AttributionOptions {
   int window_days = 30;
   bool first_click = false;
   int customer_binding_days = 365;
-  int64_t min_click_age_s = 0;
-  RewardRules rules;
+  RewardRules rules;                      // the defaults; campaigns may override them
   const ClickIdKey* click_key = nullptr;  // null: no click id verifies
 };
-
-// round(n / d) to the nearest integer, ties to even. REQUIRES d > 0.
-int64_t DivideHalfEven(__int128 n, int64_t d);
-// t plus `months` calendar months (the day clamped to the month's end).
-int64_t AddMonths(int64_t t_us, int months);
 
 class Attribution {
  public:
@@ -66,6 +53,8 @@ class Attribution {
   Status OnClick(const ClickRecord& c);
   Status OnCode(const clicklog::CodeChange& c);
   Status OnEvent(const EventRecord& e, std::string_view payload);
+  Status OnCampaign(const clicklog::CampaignChange& change);
+  Status OnPayout(const clicklog::Payout& payout);
   // Looks again at every event still unattributed, this run's and earlier
   // runs', in log order; those whose window has passed are final.
   Status Finish();
@@ -89,7 +78,9 @@ class Attribution {
   Status FindCandidate(const EventRecord& e, Candidate* c, std::string* reason);
   Status FromClickId(const EventRecord& e, Candidate* c, std::string* reason);
   Status FromVisitor(const EventRecord& e, Candidate* c);
-  Status Reward(const EventRecord& e, const Candidate& c, int64_t* reward);
+  // The rules of `campaign` for an event at t: its override then, or the defaults.
+  Status Rules(const std::string& campaign, int64_t t_us, const RewardRules** out);
+  int64_t Reward(const EventRecord& e, const Candidate& c, const RewardRules& r);
   Status Record(const EventRecord& e, Decision d);
   Status Decide(const EventRecord& e, bool retry, bool final, bool* decided);
 
@@ -105,6 +96,7 @@ class Attribution {
   std::unordered_map<std::string, Decision> decisions_;  // by DecisionKey
   std::unordered_map<std::string, std::string> event_dates_;
   std::unordered_map<std::string, Earnings> earnings_;
+  std::unordered_map<std::string, CampaignRules> campaigns_;
   std::vector<std::pair<std::string, int64_t>> lines_;     // RewardLineKey, amount
   std::vector<std::pair<uint64_t, std::string>> pending_;  // this run's undecided: seq, payload
   std::vector<std::pair<std::string, std::string>> still_pending_;  // after Finish: key, payload

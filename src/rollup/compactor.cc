@@ -173,6 +173,12 @@ class Counter : public clicklog::RecordHandler {
   void OnCode(const clicklog::Record&, const clicklog::CodeChange& change) override {
     if (Status s = attribution_->OnCode(change); !s.ok()) status_ = s;
   }
+  void OnCampaign(const clicklog::Record&, const clicklog::CampaignChange& change) override {
+    if (Status s = attribution_->OnCampaign(change); !s.ok()) status_ = s;
+  }
+  void OnPayout(const clicklog::Record&, const clicklog::Payout& payout) override {
+    if (Status s = attribution_->OnPayout(payout); !s.ok()) status_ = s;
+  }
   void OnIgnored(const clicklog::Record&) override { ++result_->skipped; }
   void OnUnknown(const clicklog::Record& rec) override {
     status_ = Status::Corruption("record " + std::to_string(rec.seq) + " has type " +

@@ -70,7 +70,7 @@ Status RewardsCsv(const StateDb& db, std::string_view currency, std::string* out
       return false;
     }
     const auto it = payable.find(ref);
-    const int64_t due = it == payable.end() ? 0 : it->second, paid = 0;  // payouts: not yet
+    const int64_t due = it == payable.end() ? 0 : it->second, paid = w.paid;
     AppendCsvText(out, ref, true);
     AppendCsvText(out, currency);
     for (int64_t n : {w.leads, w.sales, w.revenue, w.refunded, w.reward, due, paid, due - paid}) {

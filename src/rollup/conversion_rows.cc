@@ -173,10 +173,10 @@ bool Decode(std::string_view in, Decision* v) {
 
 void Encode(const Earnings& v, std::string* out) {
   out->clear();
-  PutInts(out, {v.leads, v.sales, v.revenue, v.refunded, v.reward});
+  PutInts(out, {v.leads, v.sales, v.revenue, v.refunded, v.reward, v.paid});
 }
 bool Decode(std::string_view in, Earnings* v) {
-  return GetInts(&in, {&v->leads, &v->sales, &v->revenue, &v->refunded, &v->reward});
+  return GetInts(&in, {&v->leads, &v->sales, &v->revenue, &v->refunded, &v->reward, &v->paid});
 }
 
 void EncodeAmount(int64_t v, std::string* out) {

@@ -67,7 +67,7 @@ struct Decision {
 };
 
 struct Earnings {
-  int64_t leads = 0, sales = 0, revenue = 0, refunded = 0, reward = 0;
+  int64_t leads = 0, sales = 0, revenue = 0, refunded = 0, reward = 0, paid = 0;
 };
 
 std::string CodeInfoKey(std::string_view code);

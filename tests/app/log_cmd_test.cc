@@ -51,10 +51,10 @@ TEST_F(LogCmdTest, VerifyOfAnIntactLogIsOk) {
   Segment(11, SegmentBytes(11, 5));
   std::string out;
   EXPECT_EQ(Verify(&out), kExitOk) << out;
-  EXPECT_TRUE(Has(
-      out,
-      "2 segments, 15 records, seq 1 to 15 (15 clicks, 0 events, 0 code changes, 0 of unknown ignorable types), "
-      "0 damaged ranges, 0 gaps, 0 unreadable records: OK\n"))
+  EXPECT_TRUE(Has(out,
+                  "2 segments, 15 records, seq 1 to 15 (15 clicks, 0 events, 0 code changes, 0 "
+                  "rule changes, 0 payouts, 0 of unknown ignorable types), "
+                  "0 damaged ranges, 0 gaps, 0 unreadable records: OK\n"))
       << out;
 }
 
@@ -132,7 +132,10 @@ TEST_F(LogCmdTest, AnUnknownIgnorableTypeIsCountedNotDamage) {
   Segment(1, data);
   std::string out;
   EXPECT_EQ(Verify(&out), kExitOk) << out;
-  EXPECT_TRUE(Has(out, "(2 clicks, 0 events, 0 code changes, 1 of unknown ignorable types)")) << out;
+  EXPECT_TRUE(Has(out,
+                  "(2 clicks, 0 events, 0 code changes, 0 rule changes, 0 payouts, 1 of unknown "
+                  "ignorable types)"))
+      << out;
 }
 
 TEST_F(LogCmdTest, DumpPrintsEachClickFromTheGivenSeqAsOneJsonLine) {
