@@ -131,6 +131,14 @@ std::span<const AdminHandler::RouteRow> AdminHandler::Routes() {
       {kGet, "/api/v1/referrers/{}/stats", R::kStats, kMaxAdminBody, Scope::kAdmin, &H::Stats},
       {kPost, "/api/v1/events", R::kEventsPost, kMaxAdminBody, Scope::kEvents, &H::PostEvent},
       {kGet, "/api/v1/events/{}", R::kEventsGet, kMaxAdminBody, Scope::kEvents, &H::GetEvent},
+      {kPut, "/api/v1/campaigns/{}/rewards", R::kCampaigns, kMaxAdminBody, Scope::kAdmin,
+       &H::PutCampaign},
+      {kGet, "/api/v1/campaigns/{}/rewards", R::kCampaigns, kMaxAdminBody, Scope::kAdmin,
+       &H::GetCampaign},
+      {kDelete, "/api/v1/campaigns/{}/rewards", R::kCampaigns, kMaxAdminBody, Scope::kAdmin,
+       &H::DeleteCampaign},
+      {kPost, "/api/v1/referrers/{}/payouts", R::kPayouts, kMaxAdminBody, Scope::kAdmin,
+       &H::PostPayout},
   };
   return kRoutes;
 }

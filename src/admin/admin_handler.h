@@ -10,7 +10,9 @@
 
 #include "admin/codec.h"
 #include "clicklog/click_sink.h"
+#include "clicklog/format.h"
 #include "http/message.h"
+#include "refgate/reward_rules.h"
 #include "store/code_store.h"
 
 namespace refgate::events {
@@ -25,10 +27,12 @@ inline constexpr size_t kMaxBatchItems = 10000;
 
 // Fills the stats object for a referrer over UTC days [from, to] (Unix
 // seconds at 00:00).
-// Records code changes in the click log before the store takes them, so
-// that the compaction job knows every code from the log (SPEC §6): OK once
-// they are durable.
-using CodeJournal = std::function<Status(std::span<const CodeRecord> changed)>;
+// Appends records to the click log and waits until they are durable: OK,
+// or why not (the change is then refused). Code changes go there before
+// the store takes them, campaign rules and payouts before they are
+// indexed, so that the compaction job knows them from the log (SPEC §6).
+using Journal =
+    std::function<Status(clicklog::RecordType type, const std::vector<std::string>& payloads)>;
 
 using StatsFn = std::function<Status(std::string_view referrer, int64_t from, int64_t to,
                                      boost::json::object* out)>;
@@ -38,12 +42,16 @@ inline constexpr int64_t kMaxStatsDays = 366;
 // The events API (SPEC §6).
 // Fills what the compaction job decided about an event; NotFound: nothing yet.
 using DecisionFn = std::function<Status(std::string_view event_id, boost::json::object* out)>;
+// What the compaction job found payable to a referrer, before payouts.
+using PayableFn = std::function<Status(std::string_view referrer, int64_t* payable)>;
 
 struct EventsApi {
   events::EventIndex* index = nullptr;  // must outlive the handler; null: the routes answer 503
   DecisionFn decision;                  // null: every event is "pending"
   std::string token;                    // the events token; "": the admin token only
   std::string currency = "EUR";         // [rewards] currency
+  RewardRules defaults;                 // [rewards], what a campaign's missing keys take
+  PayableFn payable;                    // null: payouts answer 503
 };
 
 // Routing is one table (admin_handler.cc): a row per method and path
@@ -69,8 +77,8 @@ class AdminHandler : public Handler {
         events_(std::move(events)),
         max_auth_failures_(max_auth_failures) {}
 
-  // Before the first request; null (the default): changes are not journaled.
-  void set_code_journal(CodeJournal journal) { journal_ = std::move(journal); }
+  // Before the first request; null (the default): nothing is journaled.
+  void set_journal(Journal journal) { journal_ = std::move(journal); }
 
   RequestClass Classify(Method method, std::string_view target) const override;
   void RenderRefusal(HttpResponse* res) const override;
@@ -101,7 +109,7 @@ class AdminHandler : public Handler {
   void MetricsText(const Call& c, HttpResponse* res);
   void Create(const Call& c, HttpResponse* res);
   void Batch(const Call& c, HttpResponse* res);
-  Status Journal(const CodeRecord& rec);
+  Status JournalCode(const CodeRecord& rec);
   // Reads a code that is not deleted; otherwise fills *res (404 or 500).
   bool LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res);
   void GetCode(const Call& c, HttpResponse* res);
@@ -111,6 +119,14 @@ class AdminHandler : public Handler {
   void Stats(const Call& c, HttpResponse* res);
   void PostEvent(const Call& c, HttpResponse* res);
   void GetEvent(const Call& c, HttpResponse* res);
+  void PutCampaign(const Call& c, HttpResponse* res);
+  void GetCampaign(const Call& c, HttpResponse* res);
+  void DeleteCampaign(const Call& c, HttpResponse* res);
+  void PostPayout(const Call& c, HttpResponse* res);
+  // Records a validated payout once (idempotent on payout_id), within the balance.
+  void PayoutAnswer(const clicklog::Payout& p, HttpResponse* res);
+  // Journals one record of `type`, inside an EventIndex write when `money`.
+  Status JournalOne(clicklog::RecordType type, std::string payload);
 
   // Inserts recs, drawing new random codes for those with `generated` set
   // that collide. Fills one result per record: OK or the error.
@@ -123,7 +139,7 @@ class AdminHandler : public Handler {
   ClickSink* const sink_;
   const StatsFn stats_;
   const EventsApi events_;
-  CodeJournal journal_;
+  Journal journal_;
 
   // Failed authentications per client IP in the current minute.
   struct Failures {

@@ -100,7 +100,12 @@ Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,
   for (size_t i : fresh) batch.push_back((*recs)[i]);
   if (batch.empty()) return Status::OK();
   if (journal_) {
-    if (Status s = journal_(batch); !s.ok()) return s;
+    std::vector<std::string> payloads(batch.size());
+    const int64_t now = NowMicros();
+    for (size_t j = 0; j < batch.size(); ++j) {
+      clicklog::EncodeCodeChange({now, batch[j]}, &payloads[j]);
+    }
+    if (Status s = journal_(clicklog::kCode, payloads); !s.ok()) return s;
   }
   std::vector<Status> inserted;
   Status s = store_->Insert(batch, &inserted);
@@ -166,8 +171,14 @@ void AdminHandler::Batch(const Call& c, HttpResponse* res) {
   JsonResponse(res, 200, json::serialize(o));
 }
 
-Status AdminHandler::Journal(const CodeRecord& rec) {
-  return journal_ ? journal_(std::span<const CodeRecord>(&rec, 1)) : Status::OK();
+Status AdminHandler::JournalCode(const CodeRecord& rec) {
+  std::string payload;
+  clicklog::EncodeCodeChange({NowMicros(), rec}, &payload);
+  return JournalOne(clicklog::kCode, std::move(payload));
+}
+
+Status AdminHandler::JournalOne(clicklog::RecordType type, std::string payload) {
+  return journal_ ? journal_(type, {std::move(payload)}) : Status::OK();
 }
 
 bool AdminHandler::LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res) {
@@ -200,7 +211,7 @@ void AdminHandler::Patch(const Call& c, HttpResponse* res) {
   if (!LoadLiveCode(c.arg, &rec, res)) return;
   if (auto e = ApplyCodeFields(body, CodeFields::kPatch, policy_, &rec))
     return ErrorResponse(res, *e);
-  if (Status s = Journal(rec); !s.ok()) return InternalErrorResponse(res, s);
+  if (Status s = JournalCode(rec); !s.ok()) return InternalErrorResponse(res, s);
   if (Status s = store_->Update(rec); !s.ok()) return InternalErrorResponse(res, s);
   JsonResponse(res, 200, json::serialize(CodeToJson(rec, policy_)));
 }
@@ -209,7 +220,7 @@ void AdminHandler::Delete(const Call& c, HttpResponse* res) {
   CodeRecord rec;
   if (!LoadLiveCode(c.arg, &rec, res)) return;
   rec.status = CodeStatus::kDeleted;
-  if (Status s = Journal(rec); !s.ok()) return InternalErrorResponse(res, s);
+  if (Status s = JournalCode(rec); !s.ok()) return InternalErrorResponse(res, s);
   if (Status s = store_->Update(rec); !s.ok()) return InternalErrorResponse(res, s);
   res->status = 204;
 }

@@ -16,15 +16,6 @@ constexpr size_t kMaxMetadata = 20;
 constexpr size_t kMaxMetadataKey = 64;
 constexpr size_t kMaxMetadataValue = 256;
 
-// 1 to 128 of [A-Za-z0-9_.:@-]: event and order ids.
-bool IsValidEventId(std::string_view id) {
-  if (id.empty() || id.size() > 128) return false;
-  return std::all_of(id.begin(), id.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '.' || c == ':' || c == '@' || c == '-';
-  });
-}
-
 // A string field, checked by `valid`; absent leaves *out alone.
 std::optional<ApiError> TakeString(const json::value& v, std::string_view key,
                                    bool (*valid)(std::string_view), std::string_view what,
@@ -75,9 +66,9 @@ std::optional<ApiError> TakeMetadata(const json::value& v, EventRecord* e) {
 std::optional<ApiError> ApplyField(std::string_view key, const json::value& v, EventRecord* e,
                                    bool* has_amount) {
   if (key == "event_id")
-    return TakeString(v, key, IsValidEventId, "1 to 128 of [A-Za-z0-9_.:@-]", &e->event_id);
+    return TakeString(v, key, IsValidExternalId, "1 to 128 of [A-Za-z0-9_.:@-]", &e->event_id);
   if (key == "order_id")
-    return TakeString(v, key, IsValidEventId, "1 to 128 of [A-Za-z0-9_.:@-]", &e->order_id);
+    return TakeString(v, key, IsValidExternalId, "1 to 128 of [A-Za-z0-9_.:@-]", &e->order_id);
   if (key == "customer_id") {
     return TakeString(v, key, IsValidReferrerId,
                       "1 to 128 of [A-Za-z0-9_.@:-], first a letter or digit", &e->customer_id);

@@ -23,6 +23,10 @@ bool IsReservedCode(std::string_view code);
 // 1 to 128 of [A-Za-z0-9_.@:-], first a letter or digit.
 bool IsValidReferrerId(std::string_view id);
 
+// 1 to 128 of [A-Za-z0-9_.:@-]: the merchant's event, order and payout
+// ids, and campaign names in a path.
+bool IsValidExternalId(std::string_view id);
+
 // "" when `url` may be a target: CheckHttpUrl passes and its host matches
 // `allowed_hosts`; else the reason.
 std::string CheckTargetUrl(std::string_view url, std::span<const std::string> allowed_hosts);

@@ -22,6 +22,7 @@
 #include "events/event_index.h"
 #include "http/server.h"
 #include "redirect/redirect_handler.h"
+#include "rollup/conversion_csv.h"
 #include "rollup/stats.h"
 #include "store/state_db.h"
 #include "util/file_io.h"
@@ -143,6 +144,30 @@ Status DecisionFromRollups(const std::string& data_dir, std::string_view event_i
   return s.ok() ? rollup::EventDecision(db.get(), event_id, out) : s;
 }
 
+Status PayableFromRollups(const std::string& data_dir, std::string_view referrer,
+                          int64_t* payable) {
+  std::unique_ptr<StateDb> db;
+  Status s = OpenRollups(data_dir, &db);
+  return s.ok() ? rollup::PayableTo(db.get(), referrer, payable) : s;
+}
+
+EventsApi MakeEventsApi(const Config& cfg, events::EventIndex* index, std::string token) {
+  const Config::Rewards& r = cfg.rewards;
+  EventsApi api;
+  api.index = index;
+  api.decision = [dir = cfg.storage.data_dir](std::string_view id, boost::json::object* out) {
+    return DecisionFromRollups(dir, id, out);
+  };
+  api.payable = [dir = cfg.storage.data_dir](std::string_view referrer, int64_t* payable) {
+    return PayableFromRollups(dir, referrer, payable);
+  };
+  api.token = std::move(token);
+  api.currency = r.currency;
+  api.defaults = {r.lead_minor,       r.sale_percent_ppm, r.sale_flat_minor,
+                  r.recurring_months, r.hold_days,        r.min_click_age_s};
+  return api;
+}
+
 int Fail(const Status& s) {
   std::fprintf(stderr, "refgate: %s\n", s.ToString().c_str());
   return kExitFailure;
@@ -209,9 +234,10 @@ Status OpenEventIndex(const Config& cfg, clicklog::ClickLog* clicks,
   return events::EventIndex::Open(o, clicks, out, notes);
 }
 
-// Appends one kCode record per changed code and waits until the log has
-// them on disk (or failed, or timed out: then the change is refused).
-Status JournalCodes(clicklog::ClickLog* log, std::span<const CodeRecord> recs) {
+// Appends the records and waits until the log has them on disk (or
+// failed, or timed out: then the change is refused).
+Status JournalRecords(clicklog::ClickLog* log, clicklog::RecordType type,
+                      const std::vector<std::string>& payloads) {
   struct Wait final : Completion {
     Mutex mu;
     CondVar cv;
@@ -225,18 +251,15 @@ Status JournalCodes(clicklog::ClickLog* log, std::span<const CodeRecord> recs) {
   } wait;
   {
     MutexLock lock(&wait.mu);
-    wait.left = recs.size();
+    wait.left = payloads.size();
   }
-  const int64_t now = NowMicros();
-  std::string payload;
-  for (const CodeRecord& rec : recs) {
-    clicklog::EncodeCodeChange({now, rec}, &payload);
-    if (!log->AppendDurable(clicklog::kCode, payload, &wait)) wait.Complete(Outcome::kFailed);
+  if (payloads.empty()) return Status::OK();
+  for (const std::string& payload : payloads) {
+    if (!log->AppendDurable(type, payload, &wait)) wait.Complete(Outcome::kFailed);
   }
   MutexLock lock(&wait.mu);
   while (wait.left > 0) wait.cv.Wait(&wait.mu);
-  return wait.failed ? Status::IOError("click log: a code change could not be written")
-                     : Status::OK();
+  return wait.failed ? Status::IOError("click log: a record could not be written") : Status::OK();
 }
 
 // Codes made before code changes went to the log (or by an older
@@ -249,7 +272,12 @@ Status JournalExistingCodes(const Config& cfg, CodeStore* store, clicklog::Click
   for (bool more = true; more;) {
     std::vector<CodeRecord> page;
     Status s = store->List("", cursor, 1000, &page, &more);
-    if (s.ok() && !page.empty()) s = JournalCodes(log, page);
+    std::vector<std::string> payloads(page.size());
+    const int64_t now = NowMicros();
+    for (size_t i = 0; i < page.size(); ++i) {
+      clicklog::EncodeCodeChange({now, page[i]}, &payloads[i]);
+    }
+    if (s.ok()) s = JournalRecords(log, clicklog::kCode, payloads);
     if (!s.ok()) return s;
     n += page.size();
     if (!page.empty()) cursor = page.back().code;
@@ -324,14 +352,11 @@ int RunServe(const Config& cfg) {
                                    boost::json::object* out) {
         return StatsFromRollups(dir, ref, from, to, out);
       },
-      cfg.admin.max_auth_failures,
-      EventsApi{events.get(),
-                [dir = cfg.storage.data_dir](std::string_view id, boost::json::object* out) {
-                  return DecisionFromRollups(dir, id, out);
-                },
-                events_token, cfg.rewards.currency});
-  admin.set_code_journal(
-      [log = clicks.get()](std::span<const CodeRecord> recs) { return JournalCodes(log, recs); });
+      cfg.admin.max_auth_failures, MakeEventsApi(cfg, events.get(), events_token));
+  admin.set_journal(
+      [log = clicks.get()](clicklog::RecordType type, const std::vector<std::string>& payloads) {
+        return JournalRecords(log, type, payloads);
+      });
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, &admin),
                                     &admin_addr);
       !s.ok()) {

@@ -77,6 +77,25 @@ class EventIndex {
   // The recorded event; NotFound when its id was never recorded.
   Status Get(std::string_view event_id, EventRecord* e) const;
 
+  // The admin API's other money writes (campaign rules, payouts): each
+  // appends its record itself (synchronously, on the admin thread), between
+  // BeginWrite and EndWrite, so the watermark never passes a record whose
+  // entry is not committed yet.
+  int BeginWrite() EXCLUDES(mu_);
+  void EndWrite(int epoch) EXCLUDES(mu_);
+  // A campaign's current rules; NotFound when it has none of its own.
+  Status GetCampaign(std::string_view campaign, clicklog::CampaignChange* c) const;
+  // After its kCampaign record is durable.
+  Status CommitCampaign(const clicklog::CampaignChange& c);
+  // A recorded payout's digest and payload; NotFound when new.
+  Status GetPayout(std::string_view payout_id, std::string* digest, clicklog::Payout* p) const;
+  // What the referrer was paid, all recorded payouts.
+  Status PaidTo(std::string_view referrer, int64_t* paid) const;
+  // After its kPayout record is durable.
+  Status CommitPayout(const clicklog::Payout& p, std::string_view digest);
+  // Tells two posts of one payout_id apart: its referrer and amount.
+  static std::string PayoutDigestOf(const clicklog::Payout& p);
+
   // False while index writes fail.
   bool Healthy() const { return healthy_.load(std::memory_order_relaxed); }
 
@@ -94,6 +113,11 @@ class EventIndex {
              uint64_t watermark);
   static Status Rebuild(const Options& opt, StateDb* db, uint64_t* watermark,
                         std::vector<std::string>* notes);
+  // The writes that index a campaign change or a payout (`paid`: the
+  // referrer's total before it).
+  static void CampaignWrites(const clicklog::CampaignChange& c, std::vector<StateDb::Write>* out);
+  static void PayoutWrites(const clicklog::Payout& p, std::string_view digest, int64_t paid,
+                           std::vector<StateDb::Write>* out);
   // Decides a post under mu_: an answer now; or null with *append set (a
   // new id, registered in flight) or not (waiting on the first post).
   std::optional<Result> Admit(const EventRecord& e, Reply* reply, Pending** append) EXCLUDES(mu_);

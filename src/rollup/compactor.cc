@@ -248,7 +248,7 @@ class Run {
     Progress progress(opt_.progress, total_bytes);
     DamageReporter reporter(result_);
     Counter counter(agg_.get(), attribution_.get(), result_);
-    last_seq_ = cp.through;
+    last_seq_ = first_through_ = cp.through;
     uint64_t bytes_done = 0;
     for (size_t i = first; i < segments_.size() && read_ < opt_.max_records && counter.ok(); ++i) {
       DurableSegment segment;
@@ -283,7 +283,10 @@ class Run {
 
   Status Publish(StateDb* db, const Checkpoint& cp) const {
     const std::string rollups = opt_.data_dir + "/rollups";
-    if (!cp.dirty.empty() || !std::filesystem::exists(rollups + "/manifest.json")) {
+    // referrers.csv and rewards.csv change with any record (a payout
+    // touches no day), so a run that read one publishes.
+    if (!cp.dirty.empty() || last_seq_ > first_through_ ||
+        !std::filesystem::exists(rollups + "/manifest.json")) {
       Status s = rollup::Publish(*db, rollups, cp.dirty, last_seq_,
                                  opt_.io ? opt_.io : DefaultFileIo(), opt_.currency);
       if (!s.ok()) return s;
@@ -332,7 +335,7 @@ class Run {
   std::unique_ptr<Aggregate> agg_;
   std::unique_ptr<Attribution> attribution_;
   clicklog::RecordDispatcher dispatch_;
-  uint64_t last_seq_ = 0, read_ = 0;
+  uint64_t last_seq_ = 0, read_ = 0, first_through_ = 0;
   Status end_;
 };
 

@@ -82,4 +82,29 @@ Status RewardsCsv(const StateDb& db, std::string_view currency, std::string* out
   return s.ok() ? bad : s;
 }
 
+Status PayableTo(const StateDb* db, std::string_view referrer, int64_t* payable) {
+  *payable = 0;
+  if (db == nullptr) return Status::OK();
+  std::string value;
+  int64_t as_of = 0;
+  if (db->Get(kAsOfKey, &value).ok() && value.size() == 8) {
+    as_of = static_cast<int64_t>(DecodeFixed64(value.data()));
+  }
+  std::string prefix = "L";
+  PutLengthPrefixed(&prefix, referrer);
+  Status bad;
+  Status s = db->Scan(prefix, [&](std::string_view key, std::string_view v) {
+    std::string_view ref;
+    int64_t at = 0, amount = 0;
+    if (!ParseRewardLineKey(key, &ref, &at) || !DecodeAmount(v, &amount)) {
+      bad = Status::Corruption("rollup state: bad reward line");
+      return false;
+    }
+    if (at > as_of) return false;  // in time order: the rest are later
+    *payable += amount;
+    return true;
+  });
+  return s.ok() ? bad : s;
+}
+
 }  // namespace refgate::rollup

@@ -18,4 +18,8 @@ namespace refgate::rollup {
 // by the log's clock (kAsOfKey); paid_minor counts payouts.
 [[nodiscard]] Status RewardsCsv(const StateDb& db, std::string_view currency, std::string* out);
 
+// What is payable to `referrer` by the log's clock, before payouts; 0
+// when nothing was rolled up (db null).
+[[nodiscard]] Status PayableTo(const StateDb* db, std::string_view referrer, int64_t* payable);
+
 }  // namespace refgate::rollup

@@ -21,7 +21,7 @@ namespace refgate {
 namespace {
 
 constexpr uint8_t kVersion = 1;
-constexpr size_t kSignedBytes = 21;  // version, time, flags, code hash, nonce
+constexpr size_t kSignedBytes = 24;  // version, time, flags, code hash, nonce
 constexpr size_t kMacBytes = kClickIdBytes - kSignedBytes;
 
 }  // namespace
@@ -151,7 +151,7 @@ std::string_view ClickIdKey::Mint(int64_t ts_us, std::string_view code, bool bot
   EncodeFixed64(reinterpret_cast<char*>(b + 1), static_cast<uint64_t>(ts_us));
   b[9] = bot ? 1 : 0;
   EncodeFixed64(reinterpret_cast<char*>(b + 10), CodeHash(code));
-  RandomBytes(b + 18, 3);
+  RandomBytes(b + 18, 6);
   uint8_t mac[32];
   Mac(b, kSignedBytes, mac);
   std::memcpy(b + kSignedBytes, mac, kMacBytes);

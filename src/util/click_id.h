@@ -4,11 +4,12 @@
 // trusting the caller. A click id refgate never issued, or one altered by a
 // single character, does not verify.
 //
-// Layout, 33 bytes as 44 base64url characters (SPEC: at most 64):
+// Layout, 36 bytes as 48 base64url characters (SPEC: at most 64):
 //   version (1) | click time, Unix microseconds (8) | flags (1: bit 0 bot) |
-//   code hash, XXH3-64 of the code (8) | nonce (3) | HMAC-SHA256 of the
-//   21 bytes before it, cut to 12 bytes (96 bits)
-// The nonce keeps two clicks of one code in one microsecond apart. Every
+//   code hash, XXH3-64 of the code (8) | nonce (6) | HMAC-SHA256 of the
+//   24 bytes before it, cut to 12 bytes (96 bits)
+// The 48-bit nonce keeps clicks of one code in one microsecond apart (a
+// thousand of them collide with odds of about 2 in a billion). Every
 // node of a cluster holds the same key, so each verifies the others' ids.
 //
 // Thread-safety: a ClickIdKey is immutable; Mint and Verify from any thread.
@@ -23,9 +24,10 @@
 
 namespace refgate {
 
-inline constexpr size_t kClickIdBytes = 33;
-inline constexpr size_t kClickIdChars = 44;
+inline constexpr size_t kClickIdBytes = 36;
+inline constexpr size_t kClickIdChars = 48;
 inline constexpr size_t kClickKeyBytes = 32;
+static_assert(kClickIdBytes % 3 == 0 && kClickIdBytes / 3 * 4 == kClickIdChars);
 
 struct ClickIdKeyImpl;
 

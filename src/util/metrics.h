@@ -30,6 +30,8 @@ enum class Route : uint8_t {
   kStats,
   kEventsPost,
   kEventsGet,
+  kCampaigns,
+  kPayouts,
   kHealthz,
   kReadyz,
   kMetrics,

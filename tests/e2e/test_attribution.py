@@ -313,3 +313,82 @@ class Rules(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CampaignsAndPayouts(unittest.TestCase):
+    """A campaign's own rules apply to what occurs after the change; payouts
+    are idempotent and bounded by the payable balance; a refund after a
+    payout leaves a negative balance for the next one."""
+
+    def test_campaign_rules_and_payouts(self):
+        srv = Server(config=RULES, env={"REFGATE_EVENTS_TOKEN": EVENTS_TOKEN})
+        self.addCleanup(srv.cleanup)
+        srv.create(code="camp_code", referrer_id="eve", campaign="spring")
+
+        def sale(event_id, amount, order):
+            status, _, reply = srv.api("POST", "/api/v1/events",
+                                       {"event_id": event_id, "type": "sale", "order_id": order,
+                                        "amount_minor": amount, "code": "camp_code"},
+                                       token=EVENTS_TOKEN)
+            self.assertEqual(status, 201, reply)
+
+        def rewards():
+            compact(srv.data_dir, srv.config_path)
+            rows = read_csv(os.path.join(srv.data_dir, "rollups", "rewards.csv"))
+            return {r["referrer_id"]: r for r in rows}["eve"]
+
+        status, _, got = srv.api("GET", "/api/v1/campaigns/spring/rewards")
+        self.assertEqual((status, got["source"], got["sale_percent"]), (200, "default", 10.0))
+        sale("before", 1000, "o1")                       # 10 %: 100
+        status, _, got = srv.api("PUT", "/api/v1/campaigns/spring/rewards",
+                                 {"sale_percent": 20, "sale_flat_minor": 5})
+        self.assertEqual((status, got["source"], got["sale_percent"], got["lead_minor"]),
+                         (200, "campaign", 20.0, 100))   # missing keys: the defaults
+        self.assertEqual(srv.api("PUT", "/api/v1/campaigns/spring/rewards",
+                                 {"sale_percent": 101})[0], 400)
+        self.assertEqual(srv.api("PUT", "/api/v1/campaigns/spring/rewards",
+                                 {"bonus": 1})[2]["error"]["field"], "bonus")
+        self.assertEqual(srv.api("PUT", "/api/v1/campaigns/a%20b/rewards", {})[0], 400)
+        sale("after", 1000, "o2")                        # 20 % + 5: 205
+        self.assertEqual(srv.api("DELETE", "/api/v1/campaigns/spring/rewards")[0], 204)
+        self.assertEqual(srv.api("DELETE", "/api/v1/campaigns/spring/rewards")[0], 404)
+        sale("deleted", 1000, "o3")                      # the defaults again: 100
+        eve = rewards()
+        self.assertEqual((eve["reward_minor"], eve["payable_minor"]), ("405", "405"))
+
+        pay = lambda pid, amount: srv.api("POST", "/api/v1/referrers/eve/payouts",
+                                          {"payout_id": pid, "amount_minor": amount})
+        status, _, got = pay("p1", 400)
+        self.assertEqual((status, got["replayed"]), (201, False))
+        status, _, got = pay("p1", 400)
+        self.assertEqual((status, got["replayed"]), (201, True))
+        self.assertEqual(pay("p1", 401)[2]["error"]["field"], "payout_id")
+        status, _, got = pay("p2", 6)                    # 5 left
+        self.assertEqual((status, got["error"]["field"]), (409, "amount_minor"))
+        self.assertEqual(pay("p3", 0)[0], 400)
+        self.assertEqual(srv.api("POST", "/api/v1/referrers/eve/payouts", {"payout_id": "x"},
+                                 token=EVENTS_TOKEN)[0], 403)
+        eve = rewards()
+        self.assertEqual((eve["paid_minor"], eve["balance_minor"]), ("400", "5"))
+        # A full refund of "after" once paid: -205, a negative balance.
+        status, _, _ = srv.api("POST", "/api/v1/events",
+                               {"event_id": "refund-after", "type": "refund", "order_id": "o2",
+                                "amount_minor": 1000}, token=EVENTS_TOKEN)
+        self.assertEqual(status, 201)
+        eve = rewards()
+        self.assertEqual((eve["reward_minor"], eve["payable_minor"], eve["paid_minor"],
+                          eve["balance_minor"]), ("200", "200", "400", "-200"))
+        self.assertEqual(pay("p4", 1)[0], 409)
+        # Recomputing from scratch keeps every past decision and payout.
+        before = open(os.path.join(srv.data_dir, "rollups", "rewards.csv"), "rb").read()
+        srv.stop()
+        shutil.rmtree(os.path.join(srv.data_dir, "rollups"))
+        compact(srv.data_dir, srv.config_path)
+        self.assertEqual(open(os.path.join(srv.data_dir, "rollups", "rewards.csv"), "rb").read(),
+                         before)
+        # The payout index survives a restart: p1 is still a replay.
+        again = Server(config=RULES, data_dir=srv.data_dir)
+        self.addCleanup(again.cleanup)
+        status, _, got = again.api("POST", "/api/v1/referrers/eve/payouts",
+                                   {"payout_id": "p1", "amount_minor": 400})
+        self.assertEqual((status, got.get("replayed")), (201, True), got)

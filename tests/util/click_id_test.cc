@@ -18,7 +18,7 @@ TEST(ClickId, WhatWasMintedVerifiesWithItsClaims) {
   ClickIdKey key(kKey);
   char buf[kClickIdChars];
   std::string id(key.Mint(1'795'341'840'123'456, "Ab3xY9k", false, buf));
-  EXPECT_EQ(id.size(), 44u);
+  EXPECT_EQ(id.size(), 48u);
   EXPECT_EQ(
       id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
       std::string::npos);
@@ -36,8 +36,8 @@ TEST(ClickId, TwoClicksOfOneCodeInOneMicrosecondGetTwoIds) {
   ClickIdKey key(kKey);
   std::set<std::string> ids;
   char buf[kClickIdChars];
-  for (int i = 0; i < 1000; ++i) ids.emplace(key.Mint(7, "abc", false, buf));
-  EXPECT_EQ(ids.size(), 1000u);
+  for (int i = 0; i < 10000; ++i) ids.emplace(key.Mint(7, "abc", false, buf));
+  EXPECT_EQ(ids.size(), 10000u);
 }
 
 TEST(ClickId, EveryOneCharacterAlterationFails) {
@@ -63,9 +63,9 @@ TEST(ClickId, AnotherKeysIdsAndMalformedOnesFail) {
   EXPECT_FALSE(key.Verify(id, &c));
   EXPECT_TRUE(other.Verify(id, &c));
   EXPECT_FALSE(key.Verify("", &c));
-  EXPECT_FALSE(key.Verify(id.substr(0, 40), &c));
+  EXPECT_FALSE(key.Verify(id.substr(0, 44), &c));
   EXPECT_FALSE(key.Verify(id + "AAAA", &c));
-  EXPECT_FALSE(key.Verify(std::string(44, '.'), &c));
+  EXPECT_FALSE(key.Verify(std::string(48, '.'), &c));
   EXPECT_FALSE(key.Verify("9enKg2hqrsZL1zLGCQc77g", &c));  // an old random click id
 }
 
