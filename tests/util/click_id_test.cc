@@ -2,12 +2,15 @@
 #include "util/click_id.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <set>
 
 #include "tests/util/scratch_dir.h"
+#include "util/coding.h"
 
 namespace refgate {
 namespace {
@@ -67,6 +70,24 @@ TEST(ClickId, AnotherKeysIdsAndMalformedOnesFail) {
   EXPECT_FALSE(key.Verify(id + "AAAA", &c));
   EXPECT_FALSE(key.Verify(std::string(48, '.'), &c));
   EXPECT_FALSE(key.Verify("9enKg2hqrsZL1zLGCQc77g", &c));  // an old random click id
+}
+
+// The MAC is HMAC-SHA256 as OpenSSL's own HMAC() computes it, cut to 12
+// bytes: an independent implementation of RFC 2104 checks ours.
+TEST(ClickId, TheMacIsHmacSha256) {
+  const std::string key_bytes = "0123456789abcdef0123456789abcdef";
+  ClickIdKey key(key_bytes);
+  char buf[kClickIdChars];
+  const std::string id(key.Mint(1'795'341'840'123'456, "Ab3xY9k", true, buf));
+  uint8_t raw[kClickIdBytes];
+  ASSERT_TRUE(DecodeBase64UrlGroups(id, raw, sizeof raw));
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned len = 0;
+  ASSERT_NE(
+      HMAC(EVP_sha256(), key_bytes.data(), static_cast<int>(key_bytes.size()), raw, 24, mac, &len),
+      nullptr);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(raw + 24), 12),
+            std::string(reinterpret_cast<char*>(mac), 12));
 }
 
 TEST(ClickIdKeyLoad, MakesAPrivateKeyFileOnceAndReadsItBack) {
