@@ -57,11 +57,35 @@ json::array SortedByClicks(const Map& m, Name name) {
   return out;
 }
 
+// What the compaction job decided about the day's events: the referrer's
+// attributed leads and rewards, and the program's unattributed events.
+struct EventTotals {
+  uint64_t leads = 0, unattributed = 0;
+  int64_t reward_minor = 0;
+};
+
+Status CountDecisions(const StateDb& db, const std::string& date, std::string_view referrer,
+                      EventTotals* t, Status* bad) {
+  return db.Scan(DecisionPrefix(date), [&](std::string_view, std::string_view v) {
+    Decision d;
+    if (!Decode(v, &d)) {
+      *bad = Status::Corruption("rollup state: bad event row");
+      return false;
+    }
+    if (d.status == "unattributed") ++t->unattributed;
+    if (d.status != "attributed" || d.referrer_id != referrer) return true;
+    t->leads += d.type == EventType::kLead ? 1 : 0;
+    t->reward_minor += d.reward_minor;
+    return true;
+  });
+}
+
 }  // namespace
 
 Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from, int64_t to,
                      json::object* out) {
   Totals all;
+  EventTotals events;
   json::array by_day;
   std::map<std::string, Totals> by_code;
   std::map<std::tuple<std::string, std::string, std::string>, ChannelTotals> by_channel;
@@ -94,24 +118,31 @@ Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from,
         return true;
       });
     }
+    if (s.ok()) s = CountDecisions(*db, date, referrer, &events, &bad);
     if (!s.ok()) return s;
     if (!bad.ok()) return bad;
-    if (today.clicks + today.bot_clicks == 0) continue;
-    json::object o;
-    o["date"] = date;
-    today.Fill(&o);
-    by_day.push_back(std::move(o));
     all.clicks += today.clicks;
     all.new_visitors += today.new_visitors;
     all.bot_clicks += today.bot_clicks;
     all.conversions += today.conversions;
     all.revenue_minor += today.revenue_minor;
     all.visitors.Merge(today.visitors);
+    if (today.clicks + today.bot_clicks + today.conversions == 0) continue;
+    json::object o;
+    o["date"] = date;
+    today.Fill(&o);
+    by_day.push_back(std::move(o));
   }
   (*out)["referrer_id"] = referrer;
   (*out)["from"] = FormatDate(from);
   (*out)["to"] = FormatDate(to);
   all.Fill(out);
+  (*out)["leads"] = events.leads;
+  (*out)["reward_minor"] = events.reward_minor;
+  (*out)["unattributed"] = events.unattributed;
+  const uint64_t visitors = all.visitors.Count();
+  (*out)["conversion_rate"] =
+      visitors == 0 ? 0.0 : static_cast<double>(all.conversions) / static_cast<double>(visitors);
   (*out)["by_day"] = std::move(by_day);
   json::array codes;
   for (const auto& [code, t] : by_code) {

@@ -14,6 +14,9 @@ namespace refgate::rollup {
 // The stats object for `referrer` over the UTC days [from, to] (Unix seconds
 // at 00:00). `db` may be null (nothing rolled up yet): all counts are zero.
 // Unique visitors over several days or codes are the union of their sets.
+// Adds (SPEC §6) the referrer's attributed leads and reward_minor over the
+// days, conversion_rate (attributed sales over unique visitors) and
+// unattributed: the program's events left unattributed on those days.
 Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from, int64_t to,
                      boost::json::object* out);
 

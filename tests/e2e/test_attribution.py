@@ -203,6 +203,12 @@ class Scenario(unittest.TestCase):
             self.assertRegex(got["attribution"]["click_at"], r"^\d{4}-\d\d-\d\dT")
             status, _, got = srv.api("GET", "/api/v1/events/s-self", token=EVENTS_TOKEN)
             self.assertEqual((got["status"], got["reason"]), ("held", "self_referral"))
+            status, _, bob = srv.api("GET", "/api/v1/referrers/bob/stats")
+            self.assertEqual(status, 200)
+            # The lead (100) and s-early (70); s-forged and s-bot stay unattributed.
+            self.assertEqual((bob["leads"], bob["reward_minor"], bob["conversions"],
+                              bob["unattributed"]), (1, 170, 1, 2))
+            self.assertAlmostEqual(bob["conversion_rate"], 1 / bob["unique_visitors"])
         finally:
             srv.cleanup()
 
