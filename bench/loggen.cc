@@ -2,10 +2,13 @@
 // 64 MiB) and the same clicks as DIR/clicks.csv, for comparing compaction
 // with DuckDB on identical data.
 //
-//   refgate_loggen DIR N
+//   refgate_loggen DIR N [EVENTS_PERCENT]
 //
 // 100,000 codes of 5,000 referrers, 2,000,000 visitors, 20 channels, 7 days;
-// 5% bots, 1% orphans. Deterministic (fixed seed).
+// 5% bots, 1% orphans. Deterministic (fixed seed). With EVENTS_PERCENT, that
+// share of the N records are conversion events instead (SPEC §6): sales
+// of a random visitor and customer, to be attributed by the visitor rule
+// (they are not in clicks.csv).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -19,12 +22,13 @@
 using namespace refgate;
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: refgate_loggen DIR N\n");
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: refgate_loggen DIR N [EVENTS_PERCENT]\n");
     return 2;
   }
   const std::string dir = argv[1];
   const uint64_t n = std::strtoull(argv[2], nullptr, 10);
+  const uint64_t events_percent = argc == 4 ? std::strtoull(argv[3], nullptr, 10) : 0;
   std::filesystem::create_directories(dir + "/clicks");
   std::mt19937_64 rng(42);
   const int64_t start_us = 1795305600'000000 - 6 * 86400'000000LL;  // 7 days to 2026-11-22
@@ -61,10 +65,26 @@ int main(int argc, char** argv) {
     c.utm = {sources[(r >> 44) % 5], media[(r >> 48) % 4], (r >> 52) % 2 ? "spring" : "", "", ""};
     c.ts_us = start_us + static_cast<int64_t>(seq * (7 * 86400'000000ULL / n));
     c.click_id = std::to_string(seq);
+    const bool event = (r >> 56) % 100 < events_percent;
+    if (event) {
+      EventRecord e;
+      e.type = EventType::kSale;
+      e.event_id = "e" + std::to_string(seq);
+      e.order_id = "o" + std::to_string(seq);
+      e.amount_minor = 4990;
+      e.currency = "EUR";
+      std::snprintf(buf, sizeof buf, "v%021llu",
+                    static_cast<unsigned long long>((r >> 8) % 2000000));
+      e.visitor_id = buf;
+      e.customer_id = "cus_" + std::to_string((r >> 8) % 2000000);
+      e.occurred_us = e.received_us = c.ts_us;
+      clicklog::EncodeEvent(e, &payload);
+    } else {
+      clicklog::EncodeClick(c, &payload);
+    }
     c.status = orphan ? 404 : 302;
-    clicklog::EncodeClick(c, &payload);
     framed.clear();
-    clicklog::AppendRecord(&framed, clicklog::kClick, seq, payload);
+    clicklog::AppendRecord(&framed, event ? clicklog::kEvent : clicklog::kClick, seq, payload);
     if (!seg || seg_bytes + framed.size() > (64u << 20)) {
       if (seg) std::fclose(seg);
       seg = std::fopen((dir + "/clicks/" + clicklog::SegmentName(seq)).c_str(), "w");
@@ -72,6 +92,7 @@ int main(int argc, char** argv) {
     }
     std::fwrite(framed.data(), 1, framed.size(), seg);
     seg_bytes += framed.size();
+    if (event) continue;
     line.clear();
     AppendCsvNumber(&line, seq, true);
     AppendCsvText(&line, FormatRfc3339Micros(c.ts_us));
