@@ -159,4 +159,13 @@ json::object EventToJson(const EventRecord& e) {
   return o;
 }
 
+void AppendRulesJson(const RewardRules& r, json::object* o) {
+  (*o)["lead_minor"] = r.lead_minor;
+  (*o)["sale_percent"] = static_cast<double>(r.sale_percent_ppm) / 10000;
+  (*o)["sale_flat_minor"] = r.sale_flat_minor;
+  (*o)["recurring_months"] = r.recurring_months;
+  (*o)["hold_days"] = r.hold_days;
+  (*o)["min_click_age_s"] = r.min_click_age_s;
+}
+
 }  // namespace refgate

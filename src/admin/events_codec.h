@@ -8,6 +8,7 @@
 
 #include "admin/validate.h"
 #include "refgate/event_record.h"
+#include "refgate/reward_rules.h"
 
 namespace refgate {
 
@@ -21,5 +22,8 @@ std::optional<ApiError> ParseEvent(const boost::json::object& body, std::string_
 // The fields the caller sent, as the caller would send them again, plus
 // received_at.
 boost::json::object EventToJson(const EventRecord& e);
+
+// The rules' keys as [rewards] names them (sale_percent as a percentage).
+void AppendRulesJson(const RewardRules& r, boost::json::object* o);
 
 }  // namespace refgate

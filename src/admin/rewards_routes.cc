@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "admin/admin_handler.h"
+#include "admin/events_codec.h"
 #include "admin/json_response.h"
 #include "events/event_index.h"
 #include "refgate/config.h"
@@ -59,12 +60,7 @@ json::object RulesToJson(std::string_view campaign, const RewardRules& r, bool o
                          int64_t updated_us) {
   json::object o;
   o["campaign"] = campaign;
-  o["lead_minor"] = r.lead_minor;
-  o["sale_percent"] = static_cast<double>(r.sale_percent_ppm) / 10000;
-  o["sale_flat_minor"] = r.sale_flat_minor;
-  o["recurring_months"] = r.recurring_months;
-  o["hold_days"] = r.hold_days;
-  o["min_click_age_s"] = r.min_click_age_s;
+  AppendRulesJson(r, &o);
   o["source"] = own ? "campaign" : "default";
   o["updated_at"] = own ? json::value(FormatRfc3339Micros(updated_us)) : nullptr;
   return o;

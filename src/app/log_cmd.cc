@@ -139,13 +139,7 @@ class Dumper : public clicklog::RecordHandler {
     o["type"] = "campaign";
     o["campaign"] = ValidUtf8(c.campaign);
     o["deleted"] = c.deleted;
-    const RewardRules& r = c.rules;
-    o["lead_minor"] = r.lead_minor;
-    o["sale_percent"] = static_cast<double>(r.sale_percent_ppm) / 10000;
-    o["sale_flat_minor"] = r.sale_flat_minor;
-    o["recurring_months"] = r.recurring_months;
-    o["hold_days"] = r.hold_days;
-    o["min_click_age_s"] = r.min_click_age_s;
+    AppendRulesJson(c.rules, &o);
     Print(o);
   }
   void OnPayout(const clicklog::Record& rec, const clicklog::Payout& p) override {

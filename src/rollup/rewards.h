@@ -32,8 +32,6 @@ void Encode(const CampaignRules& v, std::string* out);
 
 // round(n / d) to the nearest integer, ties to even. REQUIRES d > 0.
 int64_t DivideHalfEven(__int128 n, int64_t d);
-// t plus `months` calendar months (the day clamped to the month's end).
-int64_t AddMonths(int64_t t_us, int months);
 // A sale's reward under `r`: sale_percent of the amount, half-even, plus
 // sale_flat_minor.
 int64_t SaleReward(const RewardRules& r, int64_t amount_minor);

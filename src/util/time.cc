@@ -140,4 +140,18 @@ std::string_view HttpDate() {
   return buf;
 }
 
+int64_t AddMonths(int64_t t_us, int months) {
+  const int64_t secs = t_us >= 0 ? t_us / 1000000 : (t_us - 999999) / 1000000;
+  const int64_t rest_us = t_us - secs * 1000000;
+  const Civil c = ToCivil(secs);
+  const int64_t total = c.y * 12 + (c.m - 1) + months;
+  const int64_t y = total >= 0 ? total / 12 : (total - 11) / 12;
+  const unsigned m = static_cast<unsigned>(total - y * 12) + 1;
+  static constexpr unsigned kLen[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  const unsigned len = m == 2 && leap ? 29 : kLen[m - 1];
+  const int64_t day = DaysFromCivil(y, m, c.d < len ? c.d : len);
+  return (day * 86400 + c.hh * 3600 + c.mm * 60 + c.ss) * 1000000 + rest_us;
+}
+
 }  // namespace refgate

@@ -29,6 +29,10 @@ std::string FormatDate(int64_t unix_seconds);
 // lower-case t and z too). Fractions of a second are dropped.
 std::optional<int64_t> ParseRfc3339(std::string_view s);
 
+// t (Unix microseconds, UTC) plus `months` calendar months, the day
+// clamped to the month's end (Jan 31 + 1 month: Feb 28 or 29).
+int64_t AddMonths(int64_t t_us, int months);
+
 // "YYYY-MM-DD" to Unix seconds at 00:00 UTC.
 std::optional<int64_t> ParseDate(std::string_view s);
 

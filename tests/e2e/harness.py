@@ -204,3 +204,23 @@ def status_of(response_bytes):
 def query_of(location):
     from urllib.parse import urlsplit, parse_qsl
     return parse_qsl(urlsplit(location).query, keep_blank_values=True)
+
+
+BUILD_NODE = os.environ.get("REFGATE_NODE_DIR", os.path.join(HERE, "../../build/duckdb-node"))
+
+
+def duckdb_read(rollups):
+    """What DuckDB reads from the rollup files as they are (duckdb/read_rollups.mjs),
+    installing @duckdb/node-api into BUILD_NODE the first time."""
+    node = shutil.which("node")
+    assert node, "node is needed (scripts/setup.sh installs it)"
+    os.makedirs(BUILD_NODE, exist_ok=True)
+    shutil.copy(os.path.join(HERE, "duckdb", "package.json"), BUILD_NODE)
+    shutil.copy(os.path.join(HERE, "duckdb", "read_rollups.mjs"), BUILD_NODE)
+    if not os.path.isdir(os.path.join(BUILD_NODE, "node_modules", "@duckdb", "node-api")):
+        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=BUILD_NODE,
+                       check=True, timeout=300)
+    r = subprocess.run([node, os.path.join(BUILD_NODE, "read_rollups.mjs"), rollups],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return json.loads(r.stdout)

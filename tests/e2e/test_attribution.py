@@ -9,8 +9,7 @@ import shutil
 import subprocess
 import unittest
 
-from harness import BIN, DEFAULT_CONFIG, Server, query_of
-from test_rollup import BUILD_NODE, HERE
+from harness import BIN, DEFAULT_CONFIG, Server, duckdb_read, query_of
 
 EVENTS_TOKEN = "e2e-events-token-fedcba9876543210"
 RULES = DEFAULT_CONFIG + """
@@ -229,18 +228,7 @@ class Scenario(unittest.TestCase):
         self.assertGreater(len(before), 1)
 
     def test_duckdb_reads_the_conversion_files(self):
-        node = shutil.which("node")
-        self.assertIsNotNone(node)
-        os.makedirs(BUILD_NODE, exist_ok=True)
-        shutil.copy(os.path.join(HERE, "duckdb", "package.json"), BUILD_NODE)
-        shutil.copy(os.path.join(HERE, "duckdb", "read_rollups.mjs"), BUILD_NODE)
-        if not os.path.isdir(os.path.join(BUILD_NODE, "node_modules", "@duckdb", "node-api")):
-            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"],
-                           cwd=BUILD_NODE, check=True, timeout=300)
-        r = subprocess.run([node, os.path.join(BUILD_NODE, "read_rollups.mjs"), self.rollups],
-                           capture_output=True, text=True, timeout=120)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        got = json.loads(r.stdout)
+        got = duckdb_read(self.rollups)
         events = {e["event_id"]: e for e in got["events"]}
         self.assertEqual(int(events["s-clickid"]["reward_minor"]), 499)
         self.assertEqual(int(events["r-2"]["reward_minor"]), -399)

@@ -9,9 +9,8 @@ import shutil
 import subprocess
 import unittest
 
-from harness import BIN, BROWSER, HERE, Server
+from harness import BIN, BROWSER, Server, duckdb_read
 
-BUILD_NODE = os.environ.get("REFGATE_NODE_DIR", os.path.join(HERE, "../../build/duckdb-node"))
 
 
 def compact(data_dir):
@@ -132,18 +131,7 @@ class Rollups(unittest.TestCase):
         self.assertEqual(open(os.path.join(self.rollups, "referrers.csv")).read(), before)
 
     def test_duckdb_reads_the_files_as_they_are(self):
-        node = shutil.which("node")
-        self.assertIsNotNone(node, "node is needed (scripts/setup.sh installs it)")
-        os.makedirs(BUILD_NODE, exist_ok=True)
-        shutil.copy(os.path.join(HERE, "duckdb", "package.json"), BUILD_NODE)
-        shutil.copy(os.path.join(HERE, "duckdb", "read_rollups.mjs"), BUILD_NODE)
-        if not os.path.isdir(os.path.join(BUILD_NODE, "node_modules", "@duckdb", "node-api")):
-            subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=BUILD_NODE,
-                           check=True, timeout=300)
-        r = subprocess.run([node, os.path.join(BUILD_NODE, "read_rollups.mjs"), self.rollups],
-                           capture_output=True, text=True, timeout=120)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        got = json.loads(r.stdout)
+        got = duckdb_read(self.rollups)
         codes = {row["code"]: row for row in got["codes"]}
         self.assertEqual(int(codes["roll_a1"]["clicks"]), 3)
         self.assertEqual(int(codes["roll_a1"]["bot_clicks"]), 2)
