@@ -303,6 +303,58 @@ void WaitAndShutDown(const sigset_t& sigs, Server* server, clicklog::ClickLog* c
   std::printf("refgate: stopped\n");
 }
 
+// What serve opens before it listens. Members are destroyed events
+// first: the index is closed after the log (WaitAndShutDown).
+struct Storage {
+  std::unique_ptr<ClickIdKey> click_key;
+  std::unique_ptr<CodeStore> store;
+  std::unique_ptr<clicklog::ClickLog> clicks;
+  std::unique_ptr<events::EventIndex> events;
+};
+
+// The click log is recovered before anything reads it: the code journal
+// and the event index's rebuild.
+Status OpenStorage(const Config& cfg, Storage* st) {
+  Status s = ClickIdKey::Load(cfg.storage.data_dir, true, &st->click_key);
+  if (s.ok()) s = OpenCodeStore(cfg, &st->store);
+  std::vector<std::string> notes;
+  if (s.ok()) s = clicklog::ClickLog::Open(LogOptions(cfg), &st->clicks, &notes);
+  for (const auto& n : notes) std::printf("click log recovery: %s\n", n.c_str());
+  if (s.ok()) s = JournalExistingCodes(cfg, st->store.get(), st->clicks.get());
+  notes.clear();
+  if (s.ok()) s = OpenEventIndex(cfg, st->clicks.get(), &st->events, &notes);
+  for (const auto& n : notes) std::printf("%s\n", n.c_str());
+  return s;
+}
+
+struct Tokens {
+  std::string admin, admin_from, events, events_from;
+};
+
+Status LoadTokens(const Config& cfg, Tokens* t) {
+  Status s = LoadToken(cfg, "REFGATE_ADMIN_TOKEN", cfg.admin.token, "admin.token", &t->admin,
+                       &t->admin_from);
+  if (!s.ok()) return s;
+  return LoadToken(cfg, "REFGATE_EVENTS_TOKEN", cfg.admin.events_token, "events.token", &t->events,
+                   &t->events_from);
+}
+
+std::unique_ptr<AdminHandler> MakeAdmin(const Config& cfg, const Storage& st, const Tokens& t,
+                                        const HostPort& public_addr) {
+  auto admin = std::make_unique<AdminHandler>(
+      t.admin, MakeCodePolicy(cfg, public_addr), st.store.get(), st.clicks.get(),
+      [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
+                                   boost::json::object* out) {
+        return StatsFromRollups(dir, ref, from, to, out);
+      },
+      cfg.admin.max_auth_failures, MakeEventsApi(cfg, st.events.get(), t.events));
+  admin->set_journal(
+      [log = st.clicks.get()](clicklog::RecordType type, const std::vector<std::string>& payloads) {
+        return JournalRecords(log, type, payloads);
+      });
+  return admin;
+}
+
 }  // namespace
 
 int RunServe(const Config& cfg) {
@@ -312,52 +364,21 @@ int RunServe(const Config& cfg) {
   std::error_code fec;
   std::filesystem::create_directories(cfg.storage.data_dir, fec);
   if (fec) return Fail(Status::IOError(cfg.storage.data_dir + ": " + fec.message()));
-
-  std::string token, token_from, events_token, events_token_from;
-  if (Status s = LoadToken(cfg, "REFGATE_ADMIN_TOKEN", cfg.admin.token, "admin.token", &token,
-                           &token_from);
-      !s.ok()) {
-    return Fail(s);
-  }
-  if (Status s = LoadToken(cfg, "REFGATE_EVENTS_TOKEN", cfg.admin.events_token, "events.token",
-                           &events_token, &events_token_from);
-      !s.ok()) {
-    return Fail(s);
-  }
-  std::unique_ptr<ClickIdKey> click_key;
-  if (Status s = ClickIdKey::Load(cfg.storage.data_dir, true, &click_key); !s.ok()) return Fail(s);
-  std::unique_ptr<CodeStore> store;
-  if (Status s = OpenCodeStore(cfg, &store); !s.ok()) return Fail(s);
-  std::unique_ptr<clicklog::ClickLog> clicks;
-  std::vector<std::string> notes;
-  if (Status s = clicklog::ClickLog::Open(LogOptions(cfg), &clicks, &notes); !s.ok())
-    return Fail(s);
-  for (const auto& n : notes) std::printf("click log recovery: %s\n", n.c_str());
-  if (Status s = JournalExistingCodes(cfg, store.get(), clicks.get()); !s.ok()) return Fail(s);
-  std::unique_ptr<events::EventIndex> events;
-  notes.clear();
-  if (Status s = OpenEventIndex(cfg, clicks.get(), &events, &notes); !s.ok()) return Fail(s);
-  for (const auto& n : notes) std::printf("%s\n", n.c_str());
+  Tokens tokens;
+  Storage st;
+  if (Status s = LoadTokens(cfg, &tokens); !s.ok()) return Fail(s);
+  if (Status s = OpenStorage(cfg, &st); !s.ok()) return Fail(s);
 
   size_t threads = cfg.server.threads > 0 ? static_cast<size_t>(cfg.server.threads)
                                           : std::max(1u, std::thread::hardware_concurrency());
   Server server(threads);
   HostPort public_addr, admin_addr;
-  RedirectHandler redirect(MakeRedirectOptions(cfg, click_key.get()), store.get(), clicks.get());
+  RedirectHandler redirect(MakeRedirectOptions(cfg, st.click_key.get()), st.store.get(),
+                           st.clicks.get());
   const ListenerOptions lo = PublicListenerOptions(cfg, max_connections, &redirect);
   if (Status s = server.ListenPublic(cfg.server.listen, lo, &public_addr); !s.ok()) return Fail(s);
-  AdminHandler admin(
-      token, MakeCodePolicy(cfg, public_addr), store.get(), clicks.get(),
-      [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
-                                   boost::json::object* out) {
-        return StatsFromRollups(dir, ref, from, to, out);
-      },
-      cfg.admin.max_auth_failures, MakeEventsApi(cfg, events.get(), events_token));
-  admin.set_journal(
-      [log = clicks.get()](clicklog::RecordType type, const std::vector<std::string>& payloads) {
-        return JournalRecords(log, type, payloads);
-      });
-  if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, &admin),
+  std::unique_ptr<AdminHandler> admin = MakeAdmin(cfg, st, tokens, public_addr);
+  if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, admin.get()),
                                     &admin_addr);
       !s.ok()) {
     return Fail(s);
@@ -368,9 +389,9 @@ int RunServe(const Config& cfg) {
               cfg.storage.data_dir.c_str());
   std::printf("public listening on %s\n", public_addr.ToString().c_str());
   std::printf("admin listening on %s (token from %s, events token from %s)\n",
-              admin_addr.ToString().c_str(), token_from.c_str(), events_token_from.c_str());
-  PrintLogBanner(cfg, *clicks);
-  WaitAndShutDown(sigs, &server, clicks.get(), events.get(), &rollups);
+              admin_addr.ToString().c_str(), tokens.admin_from.c_str(), tokens.events_from.c_str());
+  PrintLogBanner(cfg, *st.clicks);
+  WaitAndShutDown(sigs, &server, st.clicks.get(), st.events.get(), &rollups);
   return kExitOk;
 }
 

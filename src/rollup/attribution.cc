@@ -10,7 +10,6 @@ namespace refgate::rollup {
 namespace {
 
 constexpr int64_t kDayUs = 86400'000000;
-constexpr std::string_view kPendingPrefix = "q";
 
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
@@ -216,19 +215,14 @@ Status Attribution::DecideConversion(const EventRecord& e, bool retry, bool fina
   Candidate c;
   std::string reason;
   if (Status s = FindCandidate(e, &c, &reason); !s.ok()) return s;
-  Decision d{e.type,
-             e.event_id,
-             e.customer_id,
-             e.order_id,
-             "",
-             "",
-             "",
-             "",
-             reason,
-             e.occurred_us,
-             e.type == EventType::kLead ? 0 : e.amount_minor,
-             0,
-             0};
+  Decision d;
+  d.type = e.type;
+  d.event_id = e.event_id;
+  d.customer_id = e.customer_id;
+  d.order_id = e.order_id;
+  d.reason = reason;
+  d.occurred_us = e.occurred_us;
+  d.amount_minor = e.type == EventType::kLead ? 0 : e.amount_minor;
   *decided = c.found || final;
   if (!c.found) {
     if (retry && !final) return Status::OK();  // its row says so already
@@ -239,61 +233,68 @@ Status Attribution::DecideConversion(const EventRecord& e, bool retry, bool fina
   d.code = c.code;
   d.method = c.method;
   d.click_at_us = c.click_at_us;
-  if (!e.customer_id.empty() && e.customer_id == c.referrer_id) {
-    d.status = "held";
-    d.reason = "self_referral";
-    return Record(e, d);
-  }
   const RewardRules* rules;
   if (Status s = Rules(c.campaign, e.occurred_us, &rules); !s.ok()) return s;
-  if (c.click_at_us != 0 && e.occurred_us - c.click_at_us < rules->min_click_age_s * 1'000'000) {
+  if (Status s = HoldReason(e, c, *rules, &d.reason); !s.ok() || !d.reason.empty()) {
     d.status = "held";
-    d.reason = "click_too_recent";
-    return Record(e, d);
+    return s.ok() ? Record(e, d) : s;
   }
-  if (e.type == EventType::kSale) {
+  d.status = "attributed";
+  d.reward_minor = Reward(e, c, *rules);
+  if (Status s = Credit(e, c, *rules, d.reward_minor); !s.ok()) return s;
+  return Record(e, d);
+}
+
+Status Attribution::HoldReason(const EventRecord& e, const Candidate& c, const RewardRules& rules,
+                               std::string* reason) {
+  if (!e.customer_id.empty() && e.customer_id == c.referrer_id) {
+    *reason = "self_referral";
+  } else if (c.click_at_us != 0 &&
+             e.occurred_us - c.click_at_us < rules.min_click_age_s * 1'000'000) {
+    *reason = "click_too_recent";
+  } else if (e.type == EventType::kSale) {
     SaleInfo* sale;
     bool existed;
     if (Status s = Load(SaleKey(e.order_id), &sales_, &sale, &existed); !s.ok()) return s;
-    if (existed) {
-      d.status = "held";
-      d.reason = "duplicate_order";
-      return Record(e, d);
-    }
-    const int64_t reward = Reward(e, c, *rules);
-    d.reward_minor = reward;
-    *sale = SaleInfo{e.event_id,     DateOf(e.occurred_us),
-                     c.referrer_id,  c.code,
-                     c.method,       e.occurred_us,
-                     e.amount_minor, 0,
-                     reward,         0};
-    if (Status s = agg_->AddConversion(e.occurred_us, c.referrer_id, c.code, 1, e.amount_minor);
-        !s.ok()) {
-      return s;
-    }
-  } else {
-    d.reward_minor = rules->lead_minor;
+    if (existed) *reason = "duplicate_order";
   }
-  d.status = "attributed";
+  return Status::OK();
+}
+
+// An attributed event's effects: the sale kept for its refunds, the
+// conversion in codes.csv, the customer bound, the referrer's earnings
+// and the reward's line, payable after the hold.
+Status Attribution::Credit(const EventRecord& e, const Candidate& c, const RewardRules& rules,
+                           int64_t reward) {
+  const bool sale = e.type == EventType::kSale;
+  if (sale) {
+    sales_[SaleKey(e.order_id)] = SaleInfo{e.event_id,     DateOf(e.occurred_us),
+                                           c.referrer_id,  c.code,
+                                           c.method,       e.occurred_us,
+                                           e.amount_minor, 0,
+                                           reward,         0};
+    Status s = agg_->AddConversion(e.occurred_us, c.referrer_id, c.code, 1, e.amount_minor);
+    if (!s.ok()) return s;
+  }
   if (!e.customer_id.empty()) {
     Binding* b = c.binding;
     if (b == nullptr) {
       if (Status s = Load(BindingKey(e.customer_id), &bindings_, &b); !s.ok()) return s;
       *b = Binding{c.referrer_id, c.code, c.campaign, e.occurred_us, 0};
     }
-    if (e.type == EventType::kSale) ++b->sales;
+    if (sale) ++b->sales;
   }
   Earnings* w;
   if (Status s = Load(EarningsKey(c.referrer_id), &earnings_, &w); !s.ok()) return s;
-  (e.type == EventType::kLead ? w->leads : w->sales) += 1;
-  w->revenue += d.amount_minor;
-  w->reward += d.reward_minor;
-  const int64_t hold = e.type == EventType::kSale ? int64_t{rules->hold_days} * kDayUs : 0;
-  if (d.reward_minor != 0) {
+  (sale ? w->sales : w->leads) += 1;
+  w->revenue += sale ? e.amount_minor : 0;
+  w->reward += reward;
+  const int64_t hold = sale ? int64_t{rules.hold_days} * kDayUs : 0;
+  if (reward != 0) {
     lines_.emplace_back(RewardLineKey(c.referrer_id, e.occurred_us + hold, e.event_id, "reward"),
-                        d.reward_minor);
+                        reward);
   }
-  return Record(e, d);
+  return Status::OK();
 }
 
 Status Attribution::DecideRefund(const EventRecord& e, bool retry, bool final, bool* decided) {
@@ -346,71 +347,6 @@ Status Attribution::Record(const EventRecord& e, Decision d) {
   dates_.insert(date);
   if (decisions_[DecisionKey(date, e.event_id)].status != "unattributed") ++decided_;
   return Status::OK();
-}
-
-Status Attribution::Finish() {
-  std::string value;
-  if (db_->Get(kAsOfKey, &value).ok() && value.size() == 8) {
-    as_of_us_ = std::max(as_of_us_, static_cast<int64_t>(DecodeFixed64(value.data())));
-  }
-  // Earlier runs' pending events, then this run's: in log order.
-  std::vector<std::pair<std::string, std::string>> all;
-  Status s = db_->Scan(kPendingPrefix, [&all](std::string_view k, std::string_view v) {
-    all.emplace_back(std::string(k), std::string(v));
-    return true;
-  });
-  if (!s.ok()) return s;
-  for (auto& [seq, payload] : pending_) all.emplace_back(PendingEventKey(seq), std::move(payload));
-  pending_.clear();
-  const int64_t window = int64_t{opt_.window_days} * kDayUs;
-  for (auto& [key, payload] : all) {
-    EventRecord e;
-    if (s = clicklog::DecodeEvent(payload, &e); !s.ok()) return s;
-    bool decided = false;
-    if (s = Decide(e, true, as_of_us_ > e.occurred_us + window, &decided); !s.ok()) return s;
-    if (decided) {
-      pending_done_.insert(key);
-    } else {
-      still_pending_.emplace_back(key, std::move(payload));
-    }
-  }
-  return Status::OK();
-}
-
-void Attribution::Writes(std::vector<StateDb::Write>* out) const {
-  std::string v;
-  auto put = [&](const auto& map) {
-    for (const auto& [k, row] : map) {
-      Encode(row, &v);
-      out->push_back({k, v});
-    }
-  };
-  put(codes_);
-  put(touches_);
-  for (const auto& [k, row] : bindings_) {
-    if (row.referrer_id.empty()) continue;  // looked up, never bound
-    Encode(row, &v);
-    out->push_back({k, v});
-  }
-  for (const auto& [k, row] : sales_) {
-    if (row.event_id.empty()) continue;
-    Encode(row, &v);
-    out->push_back({k, v});
-  }
-  put(decisions_);
-  put(earnings_);
-  put(campaigns_);
-  for (const auto& k : new_hashes_) out->push_back({k, code_by_hash_.at(k)});
-  for (const auto& [k, date] : event_dates_) out->push_back({k, date});
-  for (const auto& [k, amount] : lines_) {
-    EncodeAmount(amount, &v);
-    out->push_back({k, v});
-  }
-  for (const auto& [k, payload] : still_pending_) out->push_back({k, payload});
-  for (const auto& k : pending_done_) out->push_back({k, "", true});
-  std::string as_of;
-  PutFixed64(&as_of, static_cast<uint64_t>(as_of_us_));
-  out->push_back({std::string(kAsOfKey), as_of});
 }
 
 }  // namespace refgate::rollup

@@ -81,6 +81,11 @@ class Attribution {
   // The rules of `campaign` for an event at t: its override then, or the defaults.
   Status Rules(const std::string& campaign, int64_t t_us, const RewardRules** out);
   int64_t Reward(const EventRecord& e, const Candidate& c, const RewardRules& r);
+  // Why an attributed event is held ("" when it is not).
+  Status HoldReason(const EventRecord& e, const Candidate& c, const RewardRules& rules,
+                    std::string* reason);
+  Status Credit(const EventRecord& e, const Candidate& c, const RewardRules& rules,
+                int64_t reward);
   Status Record(const EventRecord& e, Decision d);
   Status Decide(const EventRecord& e, bool retry, bool final, bool* decided);
 
