@@ -84,8 +84,7 @@ class Attribution {
   // Why an attributed event is held ("" when it is not).
   Status HoldReason(const EventRecord& e, const Candidate& c, const RewardRules& rules,
                     std::string* reason);
-  Status Credit(const EventRecord& e, const Candidate& c, const RewardRules& rules,
-                int64_t reward);
+  Status Credit(const EventRecord& e, const Candidate& c, const RewardRules& rules, int64_t reward);
   Status Record(const EventRecord& e, Decision d);
   Status Decide(const EventRecord& e, bool retry, bool final, bool* decided);
 
