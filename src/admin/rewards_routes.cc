@@ -4,6 +4,7 @@
 // click log, durable before it is answered, then indexed (EventIndex).
 #include <boost/json/serialize.hpp>
 #include <cmath>
+#include <functional>
 
 #include "admin/admin_handler.h"
 #include "admin/events_codec.h"
@@ -66,6 +67,23 @@ json::object RulesToJson(std::string_view campaign, const RewardRules& r, bool o
   return o;
 }
 
+// Journals `payload`, then indexes it with `commit`. A record in the log
+// but not in the index keeps its write open: the watermark stays below it
+// and the next start indexes it from the log.
+template <typename Commit>
+Status JournalAndIndex(events::EventIndex* index, const std::function<Status()>& journal,
+                       Commit&& commit) {
+  const int epoch = index->BeginWrite();
+  Status s = journal();
+  if (!s.ok()) {
+    index->EndWrite(epoch);
+    return s;
+  }
+  s = commit();
+  if (s.ok()) index->EndWrite(epoch);
+  return s;
+}
+
 void Unavailable(HttpResponse* res, const std::string& why) {
   res->extra_headers = "Retry-After: 1\r\n";
   ErrorResponse(res, 503, "unavailable", why);
@@ -84,10 +102,9 @@ void AdminHandler::PutCampaign(const Call& c, HttpResponse* res) {
   if (auto e = ParseRules(body, &change.rules)) return ErrorResponse(res, *e);
   std::string payload;
   clicklog::EncodeCampaignChange(change, &payload);
-  const int epoch = events_.index->BeginWrite();
-  Status s = JournalOne(clicklog::kCampaign, payload);
-  if (s.ok()) s = events_.index->CommitCampaign(change);
-  events_.index->EndWrite(epoch);
+  Status s = JournalAndIndex(
+      events_.index, [&] { return JournalOne(clicklog::kCampaign, payload); },
+      [&] { return events_.index->CommitCampaign(change); });
   if (!s.ok()) return Unavailable(res, "the rules could not be written to disk; retry");
   JsonResponse(
       res, 200,
@@ -115,10 +132,9 @@ void AdminHandler::DeleteCampaign(const Call& c, HttpResponse* res) {
   clicklog::CampaignChange change{NowMicros(), std::string(c.arg), true, events_.defaults};
   std::string payload;
   clicklog::EncodeCampaignChange(change, &payload);
-  const int epoch = events_.index->BeginWrite();
-  s = JournalOne(clicklog::kCampaign, payload);
-  if (s.ok()) s = events_.index->CommitCampaign(change);
-  events_.index->EndWrite(epoch);
+  s = JournalAndIndex(
+      events_.index, [&] { return JournalOne(clicklog::kCampaign, payload); },
+      [&] { return events_.index->CommitCampaign(change); });
   if (!s.ok()) return Unavailable(res, "the change could not be written to disk; retry");
   res->status = 204;
 }
@@ -187,10 +203,9 @@ void AdminHandler::PayoutAnswer(const clicklog::Payout& p, HttpResponse* res) {
   }
   std::string payload;
   clicklog::EncodePayout(p, &payload);
-  const int epoch = events_.index->BeginWrite();
-  s = JournalOne(clicklog::kPayout, payload);
-  if (s.ok()) s = events_.index->CommitPayout(p, digest);
-  events_.index->EndWrite(epoch);
+  s = JournalAndIndex(
+      events_.index, [&] { return JournalOne(clicklog::kPayout, payload); },
+      [&] { return events_.index->CommitPayout(p, digest); });
   if (!s.ok()) return Unavailable(res, "the payout could not be written to disk; retry");
   answer(false);
 }

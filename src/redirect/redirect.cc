@@ -71,7 +71,8 @@ void DecideRedirect(const RedirectOptions& opt, const Visit& v, const CodeRecord
     c.referrer_id = rec->referrer_id;
     res->status = rec->redirect_status ? rec->redirect_status : opt.default_status;
     char minted[kClickIdChars];
-    if (opt.click_key) c.click_id = opt.click_key->Mint(v.now_us, v.code, c.bot, minted);
+    if (opt.click_key && d->record)
+      c.click_id = opt.click_key->Mint(v.now_us, v.code, c.bot, minted);
     // A visit that is not recorded gets no click id: no record would hold it.
     Location loc = BuildLocation(opt.location, *rec, q,
                                  d->record ? std::string_view(c.click_id) : std::string_view());

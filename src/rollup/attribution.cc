@@ -61,14 +61,9 @@ Status Attribution::OnClick(const ClickRecord& c) {
   auto by_time = [](const Touch& a, const Touch& b) {
     return std::tie(a.ts_us, a.click_id) < std::tie(b.ts_us, b.click_id);
   };
-  t->list.insert(std::upper_bound(t->list.begin(), t->list.end(), touch, by_time), touch);
-  // Bounded: a click older than the window before the visitor's newest one
-  // can no longer win a conversion that comes after the newest.
-  const int64_t horizon = t->list.back().ts_us - int64_t{opt_.window_days} * kDayUs;
-  auto keep = std::find_if(t->list.begin(), t->list.end(),
-                           [horizon](const Touch& x) { return x.ts_us >= horizon; });
-  t->list.erase(t->list.begin(), keep);
-  return Status::OK();
+  t->list.insert(std::upper_bound(t->list.begin(), t->list.end(), touch, by_time),
+                 std::move(touch));
+  return Status::OK();  // pruned once the run is over (Writes)
 }
 
 Status Attribution::OnCode(const clicklog::CodeChange& c) {
@@ -205,6 +200,13 @@ Status Attribution::OnCampaign(const clicklog::CampaignChange& change) {
 
 Status Attribution::OnPayout(const clicklog::Payout& p) {
   as_of_us_ = std::max(as_of_us_, p.at_us);
+  // The first record of a payout_id counts (a retry after a failed index
+  // commit may have written a second).
+  const std::string key = PayoutSeenKey(p.payout_id);
+  std::string unused;
+  if (payouts_seen_.contains(key)) return Status::OK();
+  if (Status s = db_->Get(key, &unused); s.ok() || !s.IsNotFound()) return s;
+  payouts_seen_.insert(key);
   Earnings* w;
   if (Status s = Load(EarningsKey(p.referrer_id), &earnings_, &w); !s.ok()) return s;
   w->paid += p.amount_minor;
@@ -235,8 +237,12 @@ Status Attribution::DecideConversion(const EventRecord& e, bool retry, bool fina
   d.click_at_us = c.click_at_us;
   const RewardRules* rules;
   if (Status s = Rules(c.campaign, e.occurred_us, &rules); !s.ok()) return s;
-  if (Status s = HoldReason(e, c, *rules, &d.reason); !s.ok() || !d.reason.empty()) {
+  // d.reason so far notes failed evidence (an invalid click id) that the
+  // rule which did attribute makes no matter; a hold's reason replaces it.
+  std::string hold;
+  if (Status s = HoldReason(e, c, *rules, &hold); !s.ok() || !hold.empty()) {
     d.status = "held";
+    d.reason = hold;
     return s.ok() ? Record(e, d) : s;
   }
   d.status = "attributed";
@@ -335,7 +341,11 @@ Status Attribution::DecideRefund(const EventRecord& e, bool retry, bool final, b
   w->reward += d.reward_minor;
   if (d.reward_minor != 0) {
     // Deducted at once: against the next payout if the reward was paid.
-    lines_.emplace_back(RewardLineKey(sale->referrer_id, e.occurred_us, e.event_id, "reversal"),
+    // Against what is payable: at once if the reward is (it may be paid),
+    // else when it becomes payable, so the two cancel and nothing goes
+    // negative meanwhile.
+    lines_.emplace_back(RewardLineKey(sale->referrer_id, std::max(e.occurred_us, sale->payable_us),
+                                      e.event_id, "reversal"),
                         d.reward_minor);
   }
   return Record(e, d);

@@ -101,6 +101,7 @@ class Attribution {
   std::unordered_map<std::string, std::string> event_dates_;
   std::unordered_map<std::string, Earnings> earnings_;
   std::unordered_map<std::string, CampaignRules> campaigns_;
+  std::set<std::string> payouts_seen_;                     // PayoutSeenKey of this run's payouts
   std::vector<std::pair<std::string, int64_t>> lines_;     // RewardLineKey, amount
   std::vector<std::pair<uint64_t, std::string>> pending_;  // this run's undecided: seq, payload
   std::vector<std::pair<std::string, std::string>> still_pending_;  // after Finish: key, payload

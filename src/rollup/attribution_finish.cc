@@ -51,8 +51,30 @@ void Attribution::Writes(std::vector<StateDb::Write>* out) const {
       out->push_back({k, v});
     }
   };
-  put(codes_);
-  put(touches_);
+  for (const auto& [k, row] : codes_) {
+    if (row.referrer_id.empty() && row.history.empty()) continue;  // looked up, unknown
+    Encode(row, &v);
+    out->push_back({k, v});
+  }
+  // A visitor's clicks older than the window before the log's clock can no
+  // longer attribute anything still to be decided: pending events are
+  // final once their window has passed by that clock. (A conversion
+  // reported later than that after it occurred does not see them.)
+  const int64_t horizon = as_of_us_ - int64_t{opt_.window_days} * kDayUs;
+  for (const auto& [k, row] : touches_) {
+    Touches kept;
+    for (const Touch& t : row.list) {
+      if (t.ts_us >= horizon) kept.list.push_back(t);
+    }
+    if (kept.list.empty() && row.list.empty()) continue;  // looked up, never clicked
+    if (kept.list.empty()) {
+      out->push_back({k, "", true});
+      continue;
+    }
+    Encode(kept, &v);
+    out->push_back({k, v});
+  }
+  for (const auto& k : payouts_seen_) out->push_back({k, ""});
   for (const auto& [k, row] : bindings_) {
     if (row.referrer_id.empty()) continue;  // looked up, never bound
     Encode(row, &v);

@@ -67,6 +67,7 @@ std::string DecisionKey(std::string_view date, std::string_view event_id) {
 }
 std::string EventDateKey(std::string_view event_id) { return Tagged('X', {event_id}); }
 std::string EarningsKey(std::string_view referrer) { return Tagged('W', {referrer}); }
+std::string PayoutSeenKey(std::string_view payout_id) { return Tagged('P', {payout_id}); }
 std::string RewardLineKey(std::string_view referrer, int64_t at_us, std::string_view event_id,
                           std::string_view kind) {
   std::string k = Tagged('L', {referrer});
@@ -145,11 +146,12 @@ bool Decode(std::string_view in, Binding* v) {
 void Encode(const SaleInfo& v, std::string* out) {
   out->clear();
   PutStrings(out, {&v.event_id, &v.date, &v.referrer_id, &v.code, &v.method});
-  PutInts(out, {v.occurred_us, v.amount, v.refunded, v.reward, v.reversed});
+  PutInts(out, {v.occurred_us, v.amount, v.refunded, v.reward, v.reversed, v.payable_us});
 }
 bool Decode(std::string_view in, SaleInfo* v) {
   return GetStrings(&in, {&v->event_id, &v->date, &v->referrer_id, &v->code, &v->method}) &&
-         GetInts(&in, {&v->occurred_us, &v->amount, &v->refunded, &v->reward, &v->reversed});
+         GetInts(&in, {&v->occurred_us, &v->amount, &v->refunded, &v->reward, &v->reversed,
+                       &v->payable_us});
 }
 
 void Encode(const Decision& v, std::string* out) {

@@ -9,6 +9,7 @@
 //   "E" date lp(event_id)        -> Decision: the event's row of events.csv
 //   "X" lp(event_id)             -> date of its Decision
 //   "W" lp(referrer)             -> Earnings: rewards.csv's counts
+//   "P" lp(payout_id)            -> "": a payout counted
 //   "L" lp(referrer) at (8) lp(event_id) lp(kind) -> RewardLine: an amount payable from `at`
 //
 // Sizes: a visitor's Touches keep only clicks of the last window_days (about
@@ -58,6 +59,7 @@ struct Binding {
 struct SaleInfo {
   std::string event_id, date, referrer_id, code, method;
   int64_t occurred_us = 0, amount = 0, refunded = 0, reward = 0, reversed = 0;
+  int64_t payable_us = 0;  // when its reward becomes payable
 };
 
 struct Decision {
@@ -79,6 +81,7 @@ std::string DecisionKey(std::string_view date, std::string_view event_id);
 std::string DecisionPrefix(std::string_view date);
 std::string EventDateKey(std::string_view event_id);
 std::string EarningsKey(std::string_view referrer);
+std::string PayoutSeenKey(std::string_view payout_id);  // "P" lp(payout_id) -> ""
 std::string RewardLineKey(std::string_view referrer, int64_t at_us, std::string_view event_id,
                           std::string_view kind);
 inline constexpr std::string_view kEarningsPrefix = "W";

@@ -44,7 +44,10 @@ bool FromHex(std::string_view hex, std::string* out) {
   for (size_t i = 0; i < hex.size(); i += 2) {
     int v = 0;
     for (char c : hex.substr(i, 2)) {
-      int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+      int d = c >= '0' && c <= '9'   ? c - '0'
+              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                     : -1;
       if (d < 0) return false;
       v = v * 16 + d;
     }
@@ -77,6 +80,11 @@ Status ClickIdKey::Load(const std::string& data_dir, bool create,
   const std::string path = data_dir + "/click.key";
   std::string text;
   if (std::ifstream in(path); in && std::getline(in, text)) {
+    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  }
+  // An empty file is a first start that crashed before writing the key: no
+  // id was minted with it, so a new one is made.
+  if (!text.empty()) {
     if (!FromHex(text, &key)) return Status::Corruption(path + ": not 64 hex digits");
     *out = std::make_unique<ClickIdKey>(key);
     return Status::OK();
@@ -84,7 +92,7 @@ Status ClickIdKey::Load(const std::string& data_dir, bool create,
   if (!create) return Status::OK();
   uint8_t fresh[kClickKeyBytes];
   RandomBytes(fresh, sizeof fresh);
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return Status::IOError(path + ": " + std::strerror(errno));
   const std::string line = ToHex(fresh, sizeof fresh) + "\n";
   const bool ok =

@@ -69,6 +69,9 @@ class Scenario(unittest.TestCase):
         forged = cid[:10] + ("A" if cid[10] != "A" else "B") + cid[11:]
         post({"event_id": "s-forged", "type": "sale", "order_id": "o2", "amount_minor": 1000,
               "click_id": forged})
+        #    A forged click id is evidence that failed; the code still attributes.
+        post({"event_id": "s-forged-code", "type": "sale", "order_id": "o2b", "amount_minor": 1000,
+              "click_id": forged, "code": "ca_code"})
         # 3. a code typed at checkout.
         post({"event_id": "l-code", "type": "lead", "code": "bo_code"})
         # 4. the visitor's last click wins: ca_code, then da_code.
@@ -134,6 +137,10 @@ class Scenario(unittest.TestCase):
         self.assertEqual(self.decided("s-forged"),
                          ("unattributed", "", "", "", "0", "invalid_click_id"))
 
+    def test_a_forged_click_id_does_not_stop_the_rules_below_it(self):
+        self.assertEqual(self.decided("s-forged-code"),
+                         ("attributed", "code", "carol", "ca_code", "100", "invalid_click_id"))
+
     def test_a_code_typed_at_checkout_attributes_a_lead(self):
         self.assertEqual(self.decided("l-code"), ("attributed", "code", "bob", "bo_code", "100", ""))
 
@@ -176,7 +183,7 @@ class Scenario(unittest.TestCase):
         self.assertEqual((rows["bob"]["leads"], rows["bob"]["sales"], rows["bob"]["reward_minor"]),
                          ("1", "1", "170"))  # the lead (100) and s-early (70)
         self.assertEqual((rows["dave"]["sales"], rows["dave"]["reward_minor"]), ("1", "2"))
-        self.assertNotIn("carol", rows)
+        self.assertEqual((rows["carol"]["sales"], rows["carol"]["reward_minor"]), ("1", "100"))
 
     def test_codes_csv_counts_conversions_and_revenue_less_refunds(self):
         rows = {}
