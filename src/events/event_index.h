@@ -7,12 +7,12 @@
 // A post of a new event_id is appended to the log as a kEvent record that
 // must be durable (ClickLog::AppendDurable, never timed out by the log's
 // watchdog, so its real fate is always learnt); once the log says it is on
-// disk, the indexer thread commits its index entry (synced) and only then
-// answers kRecorded. A post of an event_id being recorded waits for that
-// first post and answers kReplayed (or kUnavailable if it failed); with
-// another body it is kConflict at once, as is any later post of a recorded
-// id with another body. So two concurrent posts of one id give one
-// kRecorded and one kReplayed, and the log holds one record.
+// disk, the indexer thread commits its index entry (not synced: the log
+// has the event, and the synced watermark commit below makes every entry
+// before it durable) and only then answers kRecorded. A post of an event_id being recorded waits
+// for that first post and answers kReplayed (or kUnavailable if it failed); with another body it is
+// kConflict at once, as is any later post of a recorded id with another body. So two concurrent
+// posts of one id give one kRecorded and one kReplayed, and the log holds one record.
 //
 // Crash safety: an event whose record reached the log but whose index entry
 // did not (a crash in between) is found again at the next Open, which

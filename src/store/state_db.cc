@@ -53,7 +53,7 @@ Status StateDb::Scan(std::string_view prefix,
   return FromRocks(it->status());
 }
 
-Status StateDb::Commit(const std::vector<Write>& writes) {
+Status StateDb::Commit(const std::vector<Write>& writes, bool sync) {
   // In key order: the memtable's skiplist then reuses its last insertion
   // point, which made a large commit several times cheaper.
   std::vector<const Write*> sorted;
@@ -72,7 +72,7 @@ Status StateDb::Commit(const std::vector<Write>& writes) {
     }
   }
   rocksdb::WriteOptions wo;
-  wo.sync = true;
+  wo.sync = sync;
   return FromRocks(db_->Write(wo, &batch));
 }
 

@@ -36,13 +36,16 @@ class StateDb {
               const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
   // Applies every write (a put, or a delete where `erase`) atomically and
-  // durably; of several writes to one key, the last one wins.
+  // (by default) durably; of several writes to one key, the last one wins.
   struct Write {
     std::string key;
     std::string value;
     bool erase = false;
   };
-  Status Commit(const std::vector<Write>& writes);
+  // With `sync` false the writes are in RocksDB's log but not yet synced:
+  // a later synced commit (or none, after a crash) decides. For an index
+  // that can be rebuilt from elsewhere.
+  Status Commit(const std::vector<Write>& writes, bool sync = true);
 
  private:
   explicit StateDb(rocksdb::DB* db);
