@@ -4,28 +4,6 @@
 
 namespace refgate::rollup {
 
-template <typename Row>
-Status Aggregate::Load(const std::string& key, std::unordered_map<std::string, Row>* map, Row** row,
-                       bool* existed) {
-  auto it = map->find(key);
-  if (it != map->end()) {
-    *row = &it->second;
-    if (existed) *existed = true;
-    return Status::OK();
-  }
-  Row fresh;
-  std::string value;
-  Status s = db_->Get(key, &value);
-  if (s.ok()) {
-    if (!Decode(value, &fresh)) return Status::Corruption("rollup state row");
-  } else if (!s.IsNotFound()) {
-    return s;
-  }
-  if (existed) *existed = s.ok();
-  *row = &map->emplace(key, std::move(fresh)).first->second;
-  return Status::OK();
-}
-
 const std::string& Aggregate::DateOf(int64_t ts_us) {
   int64_t day = ts_us >= 0 ? ts_us / 86400'000000 : (ts_us - 86399'999999) / 86400'000000;
   if (day != cached_day_) {
@@ -44,8 +22,8 @@ Status Aggregate::Add(const ClickRecord& rec) {
   const std::string date = DateOf(rec.ts_us);
   DayCodeRow* day;
   ReferrerRow* ref;
-  Status s = Load(DayCodeKey(date, rec.referrer_id, rec.code), &days_, &day, nullptr);
-  if (s.ok()) s = Load(ReferrerKey(rec.referrer_id), &referrers_, &ref, nullptr);
+  Status s = LoadRow(*db_, DayCodeKey(date, rec.referrer_id, rec.code), &days_, &day, nullptr);
+  if (s.ok()) s = LoadRow(*db_, ReferrerKey(rec.referrer_id), &referrers_, &ref, nullptr);
   if (s.ok()) s = CountMember(rec, ref);
   if (!s.ok()) return s;
   if (rec.bot) {
@@ -91,7 +69,7 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const std::string& date, 
     folded = g.IsNotFound();
     if (folded) key = ChannelKey(date, rec.referrer_id, rec.code, kOtherChannel, "", "");
   }
-  Status s = Load(key, &channels_, &ch, &existed);
+  Status s = LoadRow(*db_, key, &channels_, &ch, &existed);
   if (!s.ok()) return s;
   if (!existed && !folded) ++day->channel_rows;
   ++ch->clicks;
@@ -104,8 +82,8 @@ Status Aggregate::AddConversion(int64_t sale_us, const std::string& referrer,
   const std::string date = DateOf(sale_us);
   DayCodeRow* day;
   ReferrerRow* ref;
-  Status s = Load(DayCodeKey(date, referrer, code), &days_, &day, nullptr);
-  if (s.ok()) s = Load(ReferrerKey(referrer), &referrers_, &ref, nullptr);
+  Status s = LoadRow(*db_, DayCodeKey(date, referrer, code), &days_, &day, nullptr);
+  if (s.ok()) s = LoadRow(*db_, ReferrerKey(referrer), &referrers_, &ref, nullptr);
   if (!s.ok()) return s;
   // Revenue never goes below zero: a refund is at most what is left of its sale.
   day->conversions += static_cast<uint64_t>(conversions);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "refgate/click_record.h"
+#include "rollup/row_cache.h"
 #include "rollup/rows.h"
 #include "store/state_db.h"
 
@@ -43,9 +44,6 @@ class Aggregate {
   uint64_t orphans() const { return orphans_; }
 
  private:
-  template <typename Row>
-  Status Load(const std::string& key, std::unordered_map<std::string, Row>* map, Row** row,
-              bool* existed);
   const std::string& DateOf(int64_t ts_us);
   // The referrer's code count, the first time this run sees (referrer, code).
   Status CountMember(const ClickRecord& rec, ReferrerRow* ref);

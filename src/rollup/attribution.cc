@@ -24,30 +24,12 @@ struct Attribution::Candidate {
   Binding* binding = nullptr;  // method "customer"
 };
 
-template <typename Row>
-Status Attribution::Load(const std::string& key, std::unordered_map<std::string, Row>* map,
-                         Row** row, bool* existed) {
-  if (auto it = map->find(key); it != map->end()) {
-    *row = &it->second;
-    if (existed) *existed = true;
-    return Status::OK();
-  }
-  Row fresh;
-  std::string value;
-  Status s = db_->Get(key, &value);
-  if (s.ok() && !Decode(value, &fresh)) return Status::Corruption("conversion state row " + key);
-  if (!s.ok() && !s.IsNotFound()) return s;
-  if (existed) *existed = s.ok();
-  *row = &map->emplace(key, std::move(fresh)).first->second;
-  return Status::OK();
-}
-
 Status Attribution::OnClick(const ClickRecord& c) {
   as_of_us_ = std::max(as_of_us_, c.ts_us);
   if (c.type != ClickType::kClick) return Status::OK();
   CodeInfo* ci;
   bool existed;
-  Status s = Load(CodeInfoKey(c.code), &codes_, &ci, &existed);
+  Status s = LoadRow(*db_, CodeInfoKey(c.code), &codes_, &ci, &existed);
   if (!s.ok()) return s;
   if (!existed || ci->referrer_id.empty()) {
     ci->referrer_id = c.referrer_id;  // a code known from its clicks (older logs)
@@ -56,7 +38,7 @@ Status Attribution::OnClick(const ClickRecord& c) {
   }
   if (c.bot || c.visitor_id.empty()) return Status::OK();
   Touches* t;
-  if (s = Load(TouchesKey(c.visitor_id), &touches_, &t); !s.ok()) return s;
+  if (s = LoadRow(*db_, TouchesKey(c.visitor_id), &touches_, &t); !s.ok()) return s;
   Touch touch{c.ts_us, c.click_id, c.code};
   auto by_time = [](const Touch& a, const Touch& b) {
     return std::tie(a.ts_us, a.click_id) < std::tie(b.ts_us, b.click_id);
@@ -69,7 +51,7 @@ Status Attribution::OnClick(const ClickRecord& c) {
 Status Attribution::OnCode(const clicklog::CodeChange& c) {
   as_of_us_ = std::max(as_of_us_, c.changed_us);
   CodeInfo* ci;
-  Status s = Load(CodeInfoKey(c.code.code), &codes_, &ci);
+  Status s = LoadRow(*db_, CodeInfoKey(c.code.code), &codes_, &ci);
   if (!s.ok()) return s;
   ci->referrer_id = c.code.referrer_id;
   ci->campaign = c.code.campaign;
@@ -120,14 +102,14 @@ Status Attribution::FromClickId(const EventRecord& e, Candidate* c, std::string*
     it = code_by_hash_.emplace(hash_key, code).first;
   }
   CodeInfo* ci;
-  if (Status s = Load(CodeInfoKey(it->second), &codes_, &ci); !s.ok()) return s;
+  if (Status s = LoadRow(*db_, CodeInfoKey(it->second), &codes_, &ci); !s.ok()) return s;
   *c = Candidate{true, ci->referrer_id, it->second, ci->campaign, "click_id", claims.ts_us};
   return Status::OK();
 }
 
 Status Attribution::FromVisitor(const EventRecord& e, Candidate* c) {
   Touches* t;
-  if (Status s = Load(TouchesKey(e.visitor_id), &touches_, &t); !s.ok()) return s;
+  if (Status s = LoadRow(*db_, TouchesKey(e.visitor_id), &touches_, &t); !s.ok()) return s;
   const int64_t from = e.occurred_us - int64_t{opt_.window_days} * kDayUs;
   const Touch* pick = nullptr;
   for (const Touch& x : t->list) {  // by (time, click id)
@@ -136,7 +118,7 @@ Status Attribution::FromVisitor(const EventRecord& e, Candidate* c) {
   }
   if (pick == nullptr) return Status::OK();
   CodeInfo* ci;
-  if (Status s = Load(CodeInfoKey(pick->code), &codes_, &ci); !s.ok()) return s;
+  if (Status s = LoadRow(*db_, CodeInfoKey(pick->code), &codes_, &ci); !s.ok()) return s;
   *c = Candidate{true, ci->referrer_id, pick->code, ci->campaign, "visitor", pick->ts_us};
   return Status::OK();
 }
@@ -145,7 +127,7 @@ Status Attribution::FindCandidate(const EventRecord& e, Candidate* c, std::strin
   Status s;
   if (!e.customer_id.empty()) {
     Binding* b;
-    if (s = Load(BindingKey(e.customer_id), &bindings_, &b); !s.ok()) return s;
+    if (s = LoadRow(*db_, BindingKey(e.customer_id), &bindings_, &b); !s.ok()) return s;
     const int64_t until = b->bound_us + int64_t{opt_.customer_binding_days} * kDayUs;
     if (!b->referrer_id.empty() && e.occurred_us >= b->bound_us && e.occurred_us <= until) {
       *c = Candidate{true, b->referrer_id, b->code, b->campaign, "customer", 0, b};
@@ -158,7 +140,7 @@ Status Attribution::FindCandidate(const EventRecord& e, Candidate* c, std::strin
   if (!e.code.empty()) {
     CodeInfo* ci;
     bool existed;
-    if (s = Load(CodeInfoKey(e.code), &codes_, &ci, &existed); !s.ok()) return s;
+    if (s = LoadRow(*db_, CodeInfoKey(e.code), &codes_, &ci, &existed); !s.ok()) return s;
     if (existed && !ci->referrer_id.empty() && ActiveAt(*ci, e.occurred_us)) {
       *c = Candidate{true, ci->referrer_id, e.code, ci->campaign, "code", 0};
       return Status::OK();
@@ -172,7 +154,7 @@ Status Attribution::Rules(const std::string& campaign, int64_t t_us, const Rewar
   *out = &opt_.rules;
   if (campaign.empty()) return Status::OK();
   CampaignRules* c;
-  if (Status s = Load(CampaignRulesKey(campaign), &campaigns_, &c); !s.ok()) return s;
+  if (Status s = LoadRow(*db_, CampaignRulesKey(campaign), &campaigns_, &c); !s.ok()) return s;
   *out = &RulesAt(*c, opt_.rules, t_us);
   return Status::OK();
 }
@@ -193,7 +175,8 @@ int64_t Attribution::Reward(const EventRecord& e, const Candidate& c, const Rewa
 Status Attribution::OnCampaign(const clicklog::CampaignChange& change) {
   as_of_us_ = std::max(as_of_us_, change.changed_us);
   CampaignRules* c;
-  if (Status s = Load(CampaignRulesKey(change.campaign), &campaigns_, &c); !s.ok()) return s;
+  if (Status s = LoadRow(*db_, CampaignRulesKey(change.campaign), &campaigns_, &c); !s.ok())
+    return s;
   c->history.push_back({change.changed_us, change.deleted, change.rules});
   return Status::OK();
 }
@@ -208,7 +191,7 @@ Status Attribution::OnPayout(const clicklog::Payout& p) {
   if (Status s = db_->Get(key, &unused); s.ok() || !s.IsNotFound()) return s;
   payouts_seen_.insert(key);
   Earnings* w;
-  if (Status s = Load(EarningsKey(p.referrer_id), &earnings_, &w); !s.ok()) return s;
+  if (Status s = LoadRow(*db_, EarningsKey(p.referrer_id), &earnings_, &w); !s.ok()) return s;
   w->paid += p.amount_minor;
   return Status::OK();
 }
@@ -261,7 +244,7 @@ Status Attribution::HoldReason(const EventRecord& e, const Candidate& c, const R
   } else if (e.type == EventType::kSale) {
     SaleInfo* sale;
     bool existed;
-    if (Status s = Load(SaleKey(e.order_id), &sales_, &sale, &existed); !s.ok()) return s;
+    if (Status s = LoadRow(*db_, SaleKey(e.order_id), &sales_, &sale, &existed); !s.ok()) return s;
     if (existed) *reason = "duplicate_order";
   }
   return Status::OK();
@@ -285,13 +268,13 @@ Status Attribution::Credit(const EventRecord& e, const Candidate& c, const Rewar
   if (!e.customer_id.empty()) {
     Binding* b = c.binding;
     if (b == nullptr) {
-      if (Status s = Load(BindingKey(e.customer_id), &bindings_, &b); !s.ok()) return s;
+      if (Status s = LoadRow(*db_, BindingKey(e.customer_id), &bindings_, &b); !s.ok()) return s;
       *b = Binding{c.referrer_id, c.code, c.campaign, e.occurred_us, 0};
     }
     if (sale) ++b->sales;
   }
   Earnings* w;
-  if (Status s = Load(EarningsKey(c.referrer_id), &earnings_, &w); !s.ok()) return s;
+  if (Status s = LoadRow(*db_, EarningsKey(c.referrer_id), &earnings_, &w); !s.ok()) return s;
   (sale ? w->sales : w->leads) += 1;
   w->revenue += sale ? e.amount_minor : 0;
   w->reward += reward;
@@ -306,7 +289,7 @@ Status Attribution::Credit(const EventRecord& e, const Candidate& c, const Rewar
 Status Attribution::DecideRefund(const EventRecord& e, bool retry, bool final, bool* decided) {
   SaleInfo* sale;
   bool existed;
-  if (Status s = Load(SaleKey(e.order_id), &sales_, &sale, &existed); !s.ok()) return s;
+  if (Status s = LoadRow(*db_, SaleKey(e.order_id), &sales_, &sale, &existed); !s.ok()) return s;
   Decision d{e.type, e.event_id, e.customer_id, e.order_id,     "", "", "",
              "",     "",         e.occurred_us, e.amount_minor, 0,  0};
   *decided = existed || final;
@@ -336,7 +319,7 @@ Status Attribution::DecideRefund(const EventRecord& e, bool retry, bool final, b
     return s;
   }
   Earnings* w;
-  if (Status s = Load(EarningsKey(sale->referrer_id), &earnings_, &w); !s.ok()) return s;
+  if (Status s = LoadRow(*db_, EarningsKey(sale->referrer_id), &earnings_, &w); !s.ok()) return s;
   w->refunded += e.amount_minor;
   w->reward += d.reward_minor;
   if (d.reward_minor != 0) {

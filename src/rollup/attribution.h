@@ -31,6 +31,7 @@
 #include "rollup/aggregate.h"
 #include "rollup/conversion_rows.h"
 #include "rollup/rewards.h"
+#include "rollup/row_cache.h"
 #include "store/state_db.h"
 #include "util/click_id.h"
 
@@ -68,9 +69,6 @@ class Attribution {
 
  private:
   struct Candidate;
-  template <typename Row>
-  Status Load(const std::string& key, std::unordered_map<std::string, Row>* map, Row** row,
-              bool* existed = nullptr);
   // Decides a lead or sale; *decided false leaves it pending (never when
   // `final`). A `retry` that decides nothing records nothing.
   Status DecideConversion(const EventRecord& e, bool retry, bool final, bool* decided);

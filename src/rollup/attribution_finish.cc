@@ -15,10 +15,7 @@ constexpr std::string_view kPendingPrefix = "q";
 }  // namespace
 
 Status Attribution::Finish() {
-  std::string value;
-  if (db_->Get(kAsOfKey, &value).ok() && value.size() == 8) {
-    as_of_us_ = std::max(as_of_us_, static_cast<int64_t>(DecodeFixed64(value.data())));
-  }
+  as_of_us_ = std::max(as_of_us_, ReadAsOf(*db_));
   // Earlier runs' pending events, then this run's: in log order.
   std::vector<std::pair<std::string, std::string>> all;
   Status s = db_->Scan(kPendingPrefix, [&all](std::string_view k, std::string_view v) {

@@ -40,25 +40,35 @@ Status EventsCsv(const StateDb& db, const std::string& date, std::string* out, s
   return s.ok() ? bad : s;
 }
 
-Status RewardsCsv(const StateDb& db, std::string_view currency, std::string* out) {
-  std::string value;
-  int64_t as_of = 0;
-  if (db.Get(kAsOfKey, &value).ok() && value.size() == 8) {
-    as_of = static_cast<int64_t>(DecodeFixed64(value.data()));
-  }
-  std::map<std::string, int64_t, std::less<>> payable;
+namespace {
+
+using Payable = std::map<std::string, int64_t, std::less<>>;
+
+// Sums the reward lines under `prefix` (every referrer's, or one's) that
+// are payable by the log's clock, per referrer.
+Status SumPayable(const StateDb& db, std::string_view prefix, Payable* payable) {
+  const int64_t as_of = ReadAsOf(db);
   Status bad;
-  Status s = db.Scan(kRewardLinePrefix, [&](std::string_view key, std::string_view v) {
+  Status s = db.Scan(prefix, [&](std::string_view key, std::string_view v) {
     std::string_view ref;
     int64_t at = 0, amount = 0;
     if (!ParseRewardLineKey(key, &ref, &at) || !DecodeAmount(v, &amount)) {
       bad = Status::Corruption("rollup state: bad reward line");
       return false;
     }
-    if (at <= as_of) payable[std::string(ref)] += amount;
+    if (at <= as_of) (*payable)[std::string(ref)] += amount;
     return true;
   });
-  if (!s.ok() || !bad.ok()) return s.ok() ? bad : s;
+  return s.ok() ? bad : s;
+}
+
+}  // namespace
+
+Status RewardsCsv(const StateDb& db, std::string_view currency, std::string* out) {
+  Payable payable;
+  Status s = SumPayable(db, kRewardLinePrefix, &payable);
+  if (!s.ok()) return s;
+  Status bad;
   *out =
       "referrer_id,currency,leads,sales,revenue_minor,refunded_minor,reward_minor,payable_minor,"
       "paid_minor,balance_minor\r\n";
@@ -85,26 +95,12 @@ Status RewardsCsv(const StateDb& db, std::string_view currency, std::string* out
 Status PayableTo(const StateDb* db, std::string_view referrer, int64_t* payable) {
   *payable = 0;
   if (db == nullptr) return Status::OK();
-  std::string value;
-  int64_t as_of = 0;
-  if (db->Get(kAsOfKey, &value).ok() && value.size() == 8) {
-    as_of = static_cast<int64_t>(DecodeFixed64(value.data()));
-  }
-  std::string prefix = "L";
+  std::string prefix(kRewardLinePrefix);
   PutLengthPrefixed(&prefix, referrer);
-  Status bad;
-  Status s = db->Scan(prefix, [&](std::string_view key, std::string_view v) {
-    std::string_view ref;
-    int64_t at = 0, amount = 0;
-    if (!ParseRewardLineKey(key, &ref, &at) || !DecodeAmount(v, &amount)) {
-      bad = Status::Corruption("rollup state: bad reward line");
-      return false;
-    }
-    if (at > as_of) return false;  // in time order: the rest are later
-    *payable += amount;
-    return true;
-  });
-  return s.ok() ? bad : s;
+  Payable one;
+  Status s = SumPayable(*db, prefix, &one);
+  if (auto it = one.find(referrer); s.ok() && it != one.end()) *payable = it->second;
+  return s;
 }
 
 }  // namespace refgate::rollup

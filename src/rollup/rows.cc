@@ -124,4 +124,10 @@ bool Decode(std::string_view in, ReferrerRow* r) {
   return ok;
 }
 
+int64_t ReadAsOf(const StateDb& db) {
+  std::string v;
+  return db.Get(kAsOfKey, &v).ok() && v.size() == 8 ? static_cast<int64_t>(DecodeFixed64(v.data()))
+                                                    : 0;
+}
+
 }  // namespace refgate::rollup

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "rollup/visitor_set.h"
+#include "store/state_db.h"
 
 namespace refgate::rollup {
 
@@ -27,6 +28,8 @@ inline constexpr std::string_view kOrphansKey = "!orphans";
 // fixed64: the newest record time read (Unix us): the log's own clock, by
 // which attribution windows and reward holds pass.
 inline constexpr std::string_view kAsOfKey = "!as_of";
+// kAsOfKey's time; 0 before any run kept one.
+int64_t ReadAsOf(const StateDb& db);
 inline constexpr size_t kMaxChannelRows = 1000;  // per code and day, then "(other)"
 inline constexpr std::string_view kOtherChannel = "(other)";
 
