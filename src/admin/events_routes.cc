@@ -13,11 +13,6 @@ namespace json = boost::json;
 
 namespace {
 
-void Unavailable(HttpResponse* res, std::string message) {
-  res->extra_headers = "Retry-After: 1\r\n";
-  ErrorResponse(res, 503, "unavailable", std::move(message));
-}
-
 void Answer(events::Result result, const std::string& event_id, HttpResponse* res) {
   switch (result) {
     case events::Result::kRecorded:
@@ -33,14 +28,15 @@ void Answer(events::Result result, const std::string& event_id, HttpResponse* re
           res, ApiError{409, "conflict", "event_id was recorded with another body: " + event_id,
                         "event_id"});
     case events::Result::kUnavailable:
-      return Unavailable(res, "the event could not be written to disk; retry with the same body");
+      return UnavailableResponse(
+          res, "the event could not be written to disk; retry with the same body");
   }
 }
 
 }  // namespace
 
 void AdminHandler::PostEvent(const Call& c, HttpResponse* res) {
-  if (events_.index == nullptr) return Unavailable(res, "events are not enabled");
+  if (events_.index == nullptr) return UnavailableResponse(res, "events are not enabled");
   json::object body;
   if (auto e = ParseObject(c.req.body, &body)) return ErrorResponse(res, *e);
   EventRecord ev;
@@ -57,7 +53,7 @@ void AdminHandler::PostEvent(const Call& c, HttpResponse* res) {
 }
 
 void AdminHandler::GetEvent(const Call& c, HttpResponse* res) {
-  if (events_.index == nullptr) return Unavailable(res, "events are not enabled");
+  if (events_.index == nullptr) return UnavailableResponse(res, "events are not enabled");
   EventRecord ev;
   Status s = events_.index->Get(c.arg, &ev);
   if (s.IsNotFound()) return ErrorResponse(res, 404, "not_found", "no such event");

@@ -26,6 +26,11 @@ void ErrorResponse(HttpResponse* res, int status, std::string type, std::string 
   ErrorResponse(res, ApiError{status, std::move(type), std::move(message), ""});
 }
 
+void UnavailableResponse(HttpResponse* res, std::string message) {
+  res->extra_headers = "Retry-After: 1\r\n";
+  ErrorResponse(res, 503, "unavailable", std::move(message));
+}
+
 void InternalErrorResponse(HttpResponse* res, const Status& s) {
   std::fprintf(stderr, "refgate: admin store error: %s\n", s.ToString().c_str());
   ErrorResponse(res, 500, "internal", "storage error");

@@ -19,6 +19,9 @@ void JsonResponse(HttpResponse* res, int status, std::string body);
 void ErrorResponse(HttpResponse* res, const ApiError& e);
 void ErrorResponse(HttpResponse* res, int status, std::string type, std::string message);
 // 500 for a store failure, logged with its Status.
+// 503 "unavailable" with Retry-After: 1: nothing was done, try again.
+void UnavailableResponse(HttpResponse* res, std::string message);
+
 void InternalErrorResponse(HttpResponse* res, const Status& s);
 // Content-Type application/json, parameters and case aside.
 [[nodiscard]] bool IsJson(std::string_view content_type);

@@ -84,15 +84,10 @@ Status JournalAndIndex(events::EventIndex* index, const std::function<Status()>&
   return s;
 }
 
-void Unavailable(HttpResponse* res, const std::string& why) {
-  res->extra_headers = "Retry-After: 1\r\n";
-  ErrorResponse(res, 503, "unavailable", why);
-}
-
 }  // namespace
 
 void AdminHandler::PutCampaign(const Call& c, HttpResponse* res) {
-  if (events_.index == nullptr) return Unavailable(res, "rewards are not enabled");
+  if (events_.index == nullptr) return UnavailableResponse(res, "rewards are not enabled");
   if (!IsValidExternalId(c.arg)) {
     return ErrorResponse(res, FieldError("campaign", "1 to 128 of [A-Za-z0-9_.:@-]"));
   }
@@ -105,14 +100,14 @@ void AdminHandler::PutCampaign(const Call& c, HttpResponse* res) {
   Status s = JournalAndIndex(
       events_.index, [&] { return JournalOne(clicklog::kCampaign, payload); },
       [&] { return events_.index->CommitCampaign(change); });
-  if (!s.ok()) return Unavailable(res, "the rules could not be written to disk; retry");
+  if (!s.ok()) return UnavailableResponse(res, "the rules could not be written to disk; retry");
   JsonResponse(
       res, 200,
       json::serialize(RulesToJson(change.campaign, change.rules, true, change.changed_us)));
 }
 
 void AdminHandler::GetCampaign(const Call& c, HttpResponse* res) {
-  if (events_.index == nullptr) return Unavailable(res, "rewards are not enabled");
+  if (events_.index == nullptr) return UnavailableResponse(res, "rewards are not enabled");
   clicklog::CampaignChange own;
   Status s = events_.index->GetCampaign(c.arg, &own);
   if (!s.ok() && !s.IsNotFound()) return InternalErrorResponse(res, s);
@@ -123,7 +118,7 @@ void AdminHandler::GetCampaign(const Call& c, HttpResponse* res) {
 }
 
 void AdminHandler::DeleteCampaign(const Call& c, HttpResponse* res) {
-  if (events_.index == nullptr) return Unavailable(res, "rewards are not enabled");
+  if (events_.index == nullptr) return UnavailableResponse(res, "rewards are not enabled");
   clicklog::CampaignChange own;
   Status s = events_.index->GetCampaign(c.arg, &own);
   if (s.IsNotFound())
@@ -135,13 +130,13 @@ void AdminHandler::DeleteCampaign(const Call& c, HttpResponse* res) {
   s = JournalAndIndex(
       events_.index, [&] { return JournalOne(clicklog::kCampaign, payload); },
       [&] { return events_.index->CommitCampaign(change); });
-  if (!s.ok()) return Unavailable(res, "the change could not be written to disk; retry");
+  if (!s.ok()) return UnavailableResponse(res, "the change could not be written to disk; retry");
   res->status = 204;
 }
 
 void AdminHandler::PostPayout(const Call& c, HttpResponse* res) {
   if (events_.index == nullptr || !events_.payable) {
-    return Unavailable(res, "payouts are not enabled");
+    return UnavailableResponse(res, "payouts are not enabled");
   }
   if (!IsValidReferrerId(c.arg)) return ErrorResponse(res, 404, "not_found", "no such referrer");
   json::object body;
@@ -206,7 +201,7 @@ void AdminHandler::PayoutAnswer(const clicklog::Payout& p, HttpResponse* res) {
   s = JournalAndIndex(
       events_.index, [&] { return JournalOne(clicklog::kPayout, payload); },
       [&] { return events_.index->CommitPayout(p, digest); });
-  if (!s.ok()) return Unavailable(res, "the payout could not be written to disk; retry");
+  if (!s.ok()) return UnavailableResponse(res, "the payout could not be written to disk; retry");
   answer(false);
 }
 

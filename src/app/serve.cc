@@ -122,33 +122,17 @@ CodePolicy MakeCodePolicy(const Config& cfg, const HostPort& public_addr) {
   return p;
 }
 
-// Stats from the rollup state, opened read-only per request: it sees what
-// the last committed run wrote, whichever process ran it.
-Status OpenRollups(const std::string& data_dir, std::unique_ptr<StateDb>* db) {
+// Calls read(db) with the rollup state opened read-only, per request: it
+// sees what the last committed run wrote, whichever process ran it. db is
+// null before any run.
+template <typename Read>
+Status FromRollups(const std::string& data_dir, Read&& read) {
   const std::string dir = data_dir + "/rollups/state";
-  if (!std::filesystem::exists(dir + "/CURRENT")) return Status::OK();  // null: none yet
-  return StateDb::Open(dir, true, db);
-}
-
-Status StatsFromRollups(const std::string& data_dir, std::string_view referrer, int64_t from,
-                        int64_t to, boost::json::object* out) {
   std::unique_ptr<StateDb> db;
-  Status s = OpenRollups(data_dir, &db);
-  return s.ok() ? rollup::ReferrerStats(db.get(), referrer, from, to, out) : s;
-}
-
-Status DecisionFromRollups(const std::string& data_dir, std::string_view event_id,
-                           boost::json::object* out) {
-  std::unique_ptr<StateDb> db;
-  Status s = OpenRollups(data_dir, &db);
-  return s.ok() ? rollup::EventDecision(db.get(), event_id, out) : s;
-}
-
-Status PayableFromRollups(const std::string& data_dir, std::string_view referrer,
-                          int64_t* payable) {
-  std::unique_ptr<StateDb> db;
-  Status s = OpenRollups(data_dir, &db);
-  return s.ok() ? rollup::PayableTo(db.get(), referrer, payable) : s;
+  if (std::filesystem::exists(dir + "/CURRENT")) {
+    if (Status s = StateDb::Open(dir, true, &db); !s.ok()) return s;
+  }
+  return read(db.get());
 }
 
 EventsApi MakeEventsApi(const Config& cfg, events::EventIndex* index, std::string token) {
@@ -156,10 +140,11 @@ EventsApi MakeEventsApi(const Config& cfg, events::EventIndex* index, std::strin
   EventsApi api;
   api.index = index;
   api.decision = [dir = cfg.storage.data_dir](std::string_view id, boost::json::object* out) {
-    return DecisionFromRollups(dir, id, out);
+    return FromRollups(dir, [&](const StateDb* db) { return rollup::EventDecision(db, id, out); });
   };
   api.payable = [dir = cfg.storage.data_dir](std::string_view referrer, int64_t* payable) {
-    return PayableFromRollups(dir, referrer, payable);
+    return FromRollups(dir,
+                       [&](const StateDb* db) { return rollup::PayableTo(db, referrer, payable); });
   };
   api.token = std::move(token);
   api.currency = r.currency;
@@ -345,7 +330,8 @@ std::unique_ptr<AdminHandler> MakeAdmin(const Config& cfg, const Storage& st, co
       t.admin, MakeCodePolicy(cfg, public_addr), st.store.get(), st.clicks.get(),
       [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
                                    boost::json::object* out) {
-        return StatsFromRollups(dir, ref, from, to, out);
+        return FromRollups(
+            dir, [&](const StateDb* db) { return rollup::ReferrerStats(db, ref, from, to, out); });
       },
       cfg.admin.max_auth_failures, MakeEventsApi(cfg, st.events.get(), t.events));
   admin->set_journal(
