@@ -1,17 +1,110 @@
 #include "rollup/aggregate.h"
 
+#include <algorithm>
+#include <numeric>
+#include <tuple>
+
+#include "util/coding.h"
 #include "util/time.h"
 
 namespace refgate::rollup {
+namespace {
 
-const std::string& Aggregate::DateOf(int64_t ts_us) {
+// Reads `key`'s row into *row; a default row when the state has none.
+template <typename Row>
+Status LoadState(const StateDb& db, const std::string& key, Row* row, bool* existed) {
+  std::string value;
+  Status s = db.Get(key, &value);
+  *existed = s.ok();
+  if (s.ok() && !Decode(value, row)) return Status::Corruption("rollup state row " + key);
+  return s.IsNotFound() ? Status::OK() : s;
+}
+
+void EncodeChannel(std::string_view src, std::string_view med, std::string_view camp,
+                   std::string* out) {
+  out->clear();
+  PutLengthPrefixed(out, src);
+  PutLengthPrefixed(out, med);
+  PutLengthPrefixed(out, camp);
+}
+
+// Indices 0..n-1 ordered by key(i).
+template <typename KeyOf>
+std::vector<uint32_t> SortedBy(size_t n, KeyOf key) {
+  std::vector<uint32_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key(a) < key(b); });
+  return order;
+}
+
+}  // namespace
+
+size_t Aggregate::IdHash::operator()(const DayId& k) const {
+  const uint64_t words[2] = {uint64_t{k.date} << 32 | k.ref, k.code};
+  return XXH3_64bits(words, sizeof words);
+}
+size_t Aggregate::IdHash::operator()(const ChannelId& k) const {
+  const uint64_t words[2] = {uint64_t{k.day.date} << 32 | k.day.ref,
+                             uint64_t{k.day.code} << 32 | k.channel};
+  return XXH3_64bits(words, sizeof words);
+}
+
+Aggregate::Aggregate(const StateDb* db) : db_(db) {
+  EncodeChannel(kOtherChannel, "", "", &channel_);
+  other_channel_ = channel_names_.Intern(channel_);
+  day_index_.reserve(1 << 16);
+  channel_index_.reserve(1 << 16);
+}
+
+uint32_t Aggregate::DateOf(int64_t ts_us) {
   int64_t day = ts_us >= 0 ? ts_us / 86400'000000 : (ts_us - 86399'999999) / 86400'000000;
   if (day != cached_day_) {
     cached_day_ = day;
-    cached_date_ = FormatDate(day * 86400);
-    dates_.insert(cached_date_);
+    std::string date = FormatDate(day * 86400);
+    cached_date_ = date_names_.Intern(date);
+    dates_.insert(std::move(date));
   }
   return cached_date_;
+}
+
+std::string Aggregate::Key(const DayId& k) const {
+  return DayCodeKey(date_names_.Name(k.date), referrers_.Name(k.ref), codes_.Name(k.code));
+}
+
+std::string Aggregate::Key(const ChannelId& k) const {
+  return ChannelKeyOf(date_names_.Name(k.day.date), referrers_.Name(k.day.ref),
+                      codes_.Name(k.day.code), channel_names_.Name(k.channel));
+}
+
+Status Aggregate::Day(const DayId& k, uint32_t* row) {
+  if (auto it = day_index_.find(k); it != day_index_.end()) {
+    *row = it->second;
+    return Status::OK();
+  }
+  DayCodeRow fresh;
+  bool existed;
+  if (Status s = LoadState(*db_, Key(k), &fresh, &existed); !s.ok()) return s;
+  *row = static_cast<uint32_t>(days_.size());
+  day_index_.emplace(k, *row);
+  days_.emplace_back(k, std::move(fresh));
+  return Status::OK();
+}
+
+Status Aggregate::Referrer(uint32_t ref) {
+  if (ref >= referrer_rows_.size()) {
+    referrer_rows_.resize(ref + 1);
+    referrer_loaded_.resize(ref + 1, false);
+  }
+  if (referrer_loaded_[ref]) return Status::OK();
+  bool existed;
+  ReferrerRow* row = &referrer_rows_[ref];
+  Status s = LoadState(*db_, ReferrerKey(referrers_.Name(ref)), row, &existed);
+  if (!s.ok()) {
+    *row = ReferrerRow();
+    return s;
+  }
+  referrer_loaded_[ref] = true;
+  return Status::OK();
 }
 
 Status Aggregate::Add(const ClickRecord& rec) {
@@ -19,95 +112,146 @@ Status Aggregate::Add(const ClickRecord& rec) {
     ++orphans_;
     return Status::OK();
   }
-  const std::string date = DateOf(rec.ts_us);
-  DayCodeRow* day;
-  ReferrerRow* ref;
-  Status s = LoadRow(*db_, DayCodeKey(date, rec.referrer_id, rec.code), &days_, &day, nullptr);
-  if (s.ok()) s = LoadRow(*db_, ReferrerKey(rec.referrer_id), &referrers_, &ref, nullptr);
-  if (s.ok()) s = CountMember(rec, ref);
+  const DayId k{DateOf(rec.ts_us), referrers_.Intern(rec.referrer_id), codes_.Intern(rec.code)};
+  uint32_t d;
+  Status s = Day(k, &d);
+  if (s.ok()) s = Referrer(k.ref);
+  if (s.ok()) s = CountMember(k);
   if (!s.ok()) return s;
+  DayCodeRow& day = days_[d].second;
+  ReferrerRow& ref = referrer_rows_[k.ref];
   if (rec.bot) {
-    ++day->bot_clicks;
-    ++ref->bot_clicks;
+    ++day.bot_clicks;
+    ++ref.bot_clicks;
     return Status::OK();
   }
   uint64_t visitor = VisitorSet::Hash(rec.visitor_id);
-  ++day->clicks;
-  day->new_visitors += rec.new_visitor ? 1 : 0;
-  day->visitors.Add(visitor);
-  ++ref->clicks;
-  ref->visitors.Add(visitor);
-  if (ref->first_click_us == 0 || rec.ts_us < ref->first_click_us) ref->first_click_us = rec.ts_us;
-  if (rec.ts_us > ref->last_click_us) ref->last_click_us = rec.ts_us;
-  return CountChannel(rec, date, visitor, day);
+  ++day.clicks;
+  day.new_visitors += rec.new_visitor ? 1 : 0;
+  day_visits_.Add(d, visitor);
+  ++ref.clicks;
+  referrer_visits_.Add(k.ref, visitor);
+  if (ref.first_click_us == 0 || rec.ts_us < ref.first_click_us) ref.first_click_us = rec.ts_us;
+  if (rec.ts_us > ref.last_click_us) ref.last_click_us = rec.ts_us;
+  return CountChannel(rec, k, visitor, d);
 }
 
-Status Aggregate::CountMember(const ClickRecord& rec, ReferrerRow* ref) {
-  std::string member = MemberKey(rec.referrer_id, rec.code);
+Status Aggregate::CountMember(const DayId& k) {
+  const uint64_t member = uint64_t{k.ref} << 32 | k.code;
   if (members_seen_.contains(member)) return Status::OK();
   std::string unused;
-  Status m = db_->Get(member, &unused);
+  Status m = db_->Get(MemberKey(referrers_.Name(k.ref), codes_.Name(k.code)), &unused);
   if (!m.ok() && !m.IsNotFound()) return m;
   members_seen_.insert(member);
   if (m.IsNotFound()) {
-    ++ref->codes;
-    new_members_.insert(member);
+    ++referrer_rows_[k.ref].codes;
+    new_members_.emplace_back(k.ref, k.code);
   }
   return Status::OK();
 }
 
-Status Aggregate::CountChannel(const ClickRecord& rec, const std::string& date, uint64_t visitor,
-                               DayCodeRow* day) {
-  std::string key = ChannelKey(date, rec.referrer_id, rec.code, rec.utm[0], rec.utm[1], rec.utm[2]);
-  ChannelRow* ch;
+Status Aggregate::Channel(const ChannelId& id, uint32_t* row, bool* existed) {
+  if (auto it = channel_index_.find(id); it != channel_index_.end()) {
+    *row = it->second;
+    *existed = true;
+    return Status::OK();
+  }
+  ChannelRow fresh;
+  if (Status s = LoadState(*db_, Key(id), &fresh, existed); !s.ok()) return s;
+  *row = static_cast<uint32_t>(channels_.size());
+  channel_index_.emplace(id, *row);
+  channels_.emplace_back(id, std::move(fresh));
+  return Status::OK();
+}
+
+Status Aggregate::CountChannel(const ClickRecord& rec, const DayId& k, uint64_t visitor,
+                               uint32_t d) {
+  EncodeChannel(rec.utm[0], rec.utm[1], rec.utm[2], &channel_);
+  ChannelId id{k, channel_names_.Intern(channel_)};
+  DayCodeRow& day = days_[d].second;
   bool existed = false, folded = false;
-  if (!channels_.contains(key) && day->channel_rows >= kMaxChannelRows) {
+  if (!channel_index_.contains(id) && day.channel_rows >= kMaxChannelRows) {
     // Full: a channel this row already has still counts as itself.
     std::string unused;
-    Status g = db_->Get(key, &unused);
+    Status g = db_->Get(Key(id), &unused);
     if (!g.ok() && !g.IsNotFound()) return g;
     folded = g.IsNotFound();
-    if (folded) key = ChannelKey(date, rec.referrer_id, rec.code, kOtherChannel, "", "");
+    if (folded) id.channel = other_channel_;
   }
-  Status s = LoadRow(*db_, key, &channels_, &ch, &existed);
-  if (!s.ok()) return s;
-  if (!existed && !folded) ++day->channel_rows;
-  ++ch->clicks;
-  ch->visitors.Add(visitor);
+  uint32_t c;
+  if (Status s = Channel(id, &c, &existed); !s.ok()) return s;
+  if (!existed && !folded) ++day.channel_rows;
+  ++channels_[c].second.clicks;
+  channel_visits_.Add(c, visitor);
   return Status::OK();
 }
 
-Status Aggregate::AddConversion(int64_t sale_us, const std::string& referrer,
-                                const std::string& code, int64_t conversions, int64_t revenue) {
-  const std::string date = DateOf(sale_us);
-  DayCodeRow* day;
-  ReferrerRow* ref;
-  Status s = LoadRow(*db_, DayCodeKey(date, referrer, code), &days_, &day, nullptr);
-  if (s.ok()) s = LoadRow(*db_, ReferrerKey(referrer), &referrers_, &ref, nullptr);
+Status Aggregate::AddConversion(int64_t sale_us, std::string_view referrer, std::string_view code,
+                                int64_t conversions, int64_t revenue) {
+  const DayId k{DateOf(sale_us), referrers_.Intern(referrer), codes_.Intern(code)};
+  uint32_t d;
+  Status s = Day(k, &d);
+  if (s.ok()) s = Referrer(k.ref);
   if (!s.ok()) return s;
+  DayCodeRow& day = days_[d].second;
+  ReferrerRow& ref = referrer_rows_[k.ref];
   // Revenue never goes below zero: a refund is at most what is left of its sale.
-  day->conversions += static_cast<uint64_t>(conversions);
-  day->revenue_minor = static_cast<uint64_t>(static_cast<int64_t>(day->revenue_minor) + revenue);
-  ref->conversions += static_cast<uint64_t>(conversions);
-  ref->revenue_minor = static_cast<uint64_t>(static_cast<int64_t>(ref->revenue_minor) + revenue);
+  day.conversions += static_cast<uint64_t>(conversions);
+  day.revenue_minor = static_cast<uint64_t>(static_cast<int64_t>(day.revenue_minor) + revenue);
+  ref.conversions += static_cast<uint64_t>(conversions);
+  ref.revenue_minor = static_cast<uint64_t>(static_cast<int64_t>(ref.revenue_minor) + revenue);
   return Status::OK();
 }
 
-void Aggregate::Writes(std::vector<StateDb::Write>* out) const {
+void Aggregate::Visits::Group(size_t rows) {
+  begin_.assign(rows + 1, 0);
+  for (const auto& [row, h] : pairs_) ++begin_[row + 1];
+  for (size_t r = 0; r < rows; ++r) begin_[r + 1] += begin_[r];
+  end_.assign(begin_.begin(), begin_.end() - 1);
+  hashes_.resize(pairs_.size());
+  for (const auto& [row, h] : pairs_) hashes_[end_[row]++] = h;
+  pairs_ = {};
+  for (size_t r = 0; r < rows; ++r) {
+    auto first = hashes_.begin() + begin_[r], last = hashes_.begin() + end_[r];
+    std::sort(first, last);
+    end_[r] = static_cast<uint32_t>(std::unique(first, last) - hashes_.begin());
+  }
+}
+
+void Aggregate::Writes(StateDb::Batch* out) {
+  day_visits_.Group(days_.size());
+  channel_visits_.Group(channels_.size());
+  referrer_visits_.Group(referrer_rows_.size());
+  const std::vector<uint32_t> date = date_names_.KeyRanks(false), ref = referrers_.KeyRanks(true),
+                              code = codes_.KeyRanks(true),
+                              channel = channel_names_.KeyRanks(false);
+  auto day_rank = [&](const DayId& k) {
+    return std::tuple(date[k.date], ref[k.ref], code[k.code]);
+  };
   std::string value;
-  for (const auto& [k, row] : days_) {
-    Encode(row, &value);
-    out->push_back({k, value});
+  // "d" < "h" < "m" < "r": the groups in this order are in key order.
+  for (uint32_t i : SortedBy(days_.size(), [&](uint32_t i) { return day_rank(days_[i].first); })) {
+    Encode(days_[i].second, &value, day_visits_.Of(i));
+    out->Put(Key(days_[i].first), value);
   }
-  for (const auto& [k, row] : channels_) {
-    Encode(row, &value);
-    out->push_back({k, value});
+  for (uint32_t i : SortedBy(channels_.size(), [&](uint32_t i) {
+         const ChannelId& k = channels_[i].first;
+         return std::tuple_cat(day_rank(k.day), std::tuple(channel[k.channel]));
+       })) {
+    Encode(channels_[i].second, &value, channel_visits_.Of(i));
+    out->Put(Key(channels_[i].first), value);
   }
-  for (const auto& [k, row] : referrers_) {
-    Encode(row, &value);
-    out->push_back({k, value});
+  for (uint32_t i : SortedBy(new_members_.size(), [&](uint32_t i) {
+         return std::pair(ref[new_members_[i].first], code[new_members_[i].second]);
+       })) {
+    const auto& [r, c] = new_members_[i];
+    out->Put(MemberKey(referrers_.Name(r), codes_.Name(c)), "");
   }
-  for (const auto& k : new_members_) out->push_back({k, ""});
+  for (uint32_t r : SortedBy(referrer_rows_.size(), [&](uint32_t i) { return ref[i]; })) {
+    if (!referrer_loaded_[r]) continue;
+    Encode(referrer_rows_[r], &value, referrer_visits_.Of(r));
+    out->Put(ReferrerKey(referrers_.Name(r)), value);
+  }
 }
 
 }  // namespace refgate::rollup

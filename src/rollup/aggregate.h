@@ -1,31 +1,32 @@
 // Aggregate: one compaction run's changes to the rollup state.
 //
-// Rows are loaded from the state on first touch and updated in memory, so
-// a run reads each row once and writes it once, whatever the number of
-// clicks, and channel folding sees the rows earlier runs kept.
+// Dates, referrers, codes and channels are interned once per run; rows are
+// keyed by tuples of those ids in flat hash maps and kept in vectors. A
+// row is loaded from the state the first time the run touches it and
+// written once, in key order, so a run reads and writes each row once
+// whatever the number of clicks, and channel folding sees the rows earlier
+// runs kept.
 #pragma once
 
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <set>
+#include <span>
 #include <string>
-#include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "refgate/click_record.h"
-#include "rollup/row_cache.h"
+#include "rollup/interner.h"
 #include "rollup/rows.h"
 #include "store/state_db.h"
+#include "util/huge_pages.h"
 
 namespace refgate::rollup {
 
 class Aggregate {
  public:
   // `db` must outlive this; it is only read.
-  explicit Aggregate(const StateDb* db) : db_(db) {
-    days_.reserve(1 << 16);
-    channels_.reserve(1 << 16);
-    members_seen_.reserve(1 << 14);
-  }
+  explicit Aggregate(const StateDb* db);
 
   // Counts one record (SPEC §5): clicks are non-bot records of type click;
   // bots count in bot_clicks only; orphans in the orphan total only.
@@ -34,33 +35,91 @@ class Aggregate {
   // An attributed sale (conversions 1, revenue its amount) or a refund of
   // one (conversions 0, revenue minus the refund), on the sale's day row
   // and its referrer's row (SPEC §6).
-  Status AddConversion(int64_t sale_us, const std::string& referrer, const std::string& code,
+  Status AddConversion(int64_t sale_us, std::string_view referrer, std::string_view code,
                        int64_t conversions, int64_t revenue);
 
-  // The writes that apply this run to the state (without the checkpoint).
-  void Writes(std::vector<StateDb::Write>* out) const;
+  // The writes that apply this run to the state (without the checkpoint),
+  // in key order.
+  void Writes(StateDb::Batch* out);
+  void Writes(std::vector<StateDb::Write>* out) {
+    StateDb::Batch batch;
+    Writes(&batch);
+    batch.AppendTo(out);
+  }
 
+  // At least the number of writes Writes makes.
+  size_t rows() const {
+    return days_.size() + channels_.size() + new_members_.size() + referrer_rows_.size();
+  }
   const std::set<std::string>& dates() const { return dates_; }
   uint64_t orphans() const { return orphans_; }
 
  private:
-  const std::string& DateOf(int64_t ts_us);
+  // (date, referrer, code[, channel]) ids.
+  struct DayId {
+    uint32_t date, ref, code;
+    bool operator==(const DayId&) const = default;
+  };
+  struct ChannelId {
+    DayId day;
+    uint32_t channel;
+    bool operator==(const ChannelId&) const = default;
+  };
+  struct IdHash {
+    size_t operator()(const DayId& k) const;
+    size_t operator()(const ChannelId& k) const;
+  };
+
+  // This run's visitors of each row: (row, visitor) pairs as they come,
+  // grouped by row (counting sort) and sorted once the run is read.
+  class Visits {
+   public:
+    void Add(uint32_t row, uint64_t visitor) { pairs_.emplace_back(row, visitor); }
+    void Group(size_t rows);
+    std::span<const uint64_t> Of(uint32_t row) const {
+      return {hashes_.data() + begin_[row], end_[row] - begin_[row]};
+    }
+
+   private:
+    HugeVector<std::pair<uint32_t, uint64_t>> pairs_;
+    HugeVector<uint64_t> hashes_;
+    std::vector<uint32_t> begin_, end_;
+  };
+
+  uint32_t DateOf(int64_t ts_us);
+  std::string Key(const DayId& k) const;
+  std::string Key(const ChannelId& k) const;
+  Status Day(const DayId& k, uint32_t* row);
+  Status Referrer(uint32_t ref);
+  // *existed: the run or the state had it.
+  Status Channel(const ChannelId& id, uint32_t* row, bool* existed);
   // The referrer's code count, the first time this run sees (referrer, code).
-  Status CountMember(const ClickRecord& rec, ReferrerRow* ref);
+  Status CountMember(const DayId& k);
   // The click's channel row, folded into "(other)" once the day row is full.
-  Status CountChannel(const ClickRecord& rec, const std::string& date, uint64_t visitor,
-                      DayCodeRow* day);
+  Status CountChannel(const ClickRecord& rec, const DayId& k, uint64_t visitor, uint32_t day);
 
   const StateDb* db_;
-  std::unordered_map<std::string, DayCodeRow> days_;
-  std::unordered_map<std::string, ChannelRow> channels_;
-  std::unordered_map<std::string, ReferrerRow> referrers_;
-  std::set<std::string> new_members_;
-  std::unordered_set<std::string> members_seen_;  // member keys looked up this run
+  Interner date_names_, referrers_, codes_, channel_names_;  // channels: lp(src) lp(med) lp(camp)
+  uint32_t other_channel_;
+  template <typename K>
+  using Index = boost::unordered_flat_map<K, uint32_t, IdHash, std::equal_to<K>,
+                                          HugePageAllocator<std::pair<const K, uint32_t>>>;
+  // Rows hold what earlier runs kept (their visitors included); this
+  // run's visitors are in the Visits.
+  HugeVector<std::pair<DayId, DayCodeRow>> days_;
+  Index<DayId> day_index_;
+  HugeVector<std::pair<ChannelId, ChannelRow>> channels_;
+  Index<ChannelId> channel_index_;
+  std::vector<ReferrerRow> referrer_rows_;  // by referrer id
+  std::vector<bool> referrer_loaded_;
+  Visits day_visits_, channel_visits_, referrer_visits_;
+  boost::unordered_flat_set<uint64_t> members_seen_;  // referrer id << 32 | code id
+  std::vector<std::pair<uint32_t, uint32_t>> new_members_;
   std::set<std::string> dates_;
   uint64_t orphans_ = 0;
   int64_t cached_day_ = INT64_MIN;
-  std::string cached_date_;
+  uint32_t cached_date_ = 0;
+  std::string channel_;  // scratch
 };
 
 }  // namespace refgate::rollup

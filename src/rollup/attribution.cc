@@ -24,21 +24,49 @@ struct Attribution::Candidate {
   Binding* binding = nullptr;  // method "customer"
 };
 
-Status Attribution::OnClick(const ClickRecord& c) {
-  as_of_us_ = std::max(as_of_us_, c.ts_us);
-  if (c.type != ClickType::kClick) return Status::OK();
+Status Attribution::ClickCode(const ClickRecord& c) {
+  const uint32_t id = click_codes_.Intern(c.code);
+  if (id < click_code_ready_.size() && click_code_ready_[id]) return Status::OK();
   CodeInfo* ci;
   bool existed;
-  Status s = LoadRow(*db_, CodeInfoKey(c.code), &codes_, &ci, &existed);
-  if (!s.ok()) return s;
+  if (Status s = LoadRow(*db_, CodeInfoKey(c.code), &codes_, &ci, &existed); !s.ok()) return s;
   if (!existed || ci->referrer_id.empty()) {
     ci->referrer_id = c.referrer_id;  // a code known from its clicks (older logs)
     const std::string hash_key = CodeHashKey(ClickIdKey::CodeHash(c.code));
     if (code_by_hash_.emplace(hash_key, c.code).second) new_hashes_.insert(hash_key);
   }
+  if (id >= click_code_ready_.size()) click_code_ready_.resize(id + 1, false);
+  click_code_ready_[id] = true;  // its referrer is known: later clicks change nothing
+  return Status::OK();
+}
+
+Status Attribution::TouchesOf(std::string_view visitor, Touches** out) {
+  const uint32_t id = visitors_.Intern(visitor);
+  if (id >= touches_.size()) {
+    touches_.resize(id + 1);
+    touches_loaded_.resize(id + 1, false);
+  }
+  *out = &touches_[id];
+  if (touches_loaded_[id]) return Status::OK();
+  std::string value;
+  Status s = db_->Get(TouchesKey(visitor), &value);
+  if (s.ok() && !Decode(value, *out)) {
+    **out = Touches();
+    s = Status::Corruption("rollup state row " + TouchesKey(visitor));
+  }
+  if (s.IsNotFound()) s = Status::OK();
+  touches_loaded_[id] = s.ok();
+  return s;
+}
+
+Status Attribution::OnClick(const ClickRecord& c) {
+  as_of_us_ = std::max(as_of_us_, c.ts_us);
+  if (c.type != ClickType::kClick) return Status::OK();
+  Status s = ClickCode(c);
+  if (!s.ok()) return s;
   if (c.bot || c.visitor_id.empty()) return Status::OK();
   Touches* t;
-  if (s = LoadRow(*db_, TouchesKey(c.visitor_id), &touches_, &t); !s.ok()) return s;
+  if (s = TouchesOf(c.visitor_id, &t); !s.ok()) return s;
   Touch touch{c.ts_us, c.click_id, c.code};
   auto by_time = [](const Touch& a, const Touch& b) {
     return std::tie(a.ts_us, a.click_id) < std::tie(b.ts_us, b.click_id);
@@ -109,7 +137,7 @@ Status Attribution::FromClickId(const EventRecord& e, Candidate* c, std::string*
 
 Status Attribution::FromVisitor(const EventRecord& e, Candidate* c) {
   Touches* t;
-  if (Status s = LoadRow(*db_, TouchesKey(e.visitor_id), &touches_, &t); !s.ok()) return s;
+  if (Status s = TouchesOf(e.visitor_id, &t); !s.ok()) return s;
   const int64_t from = e.occurred_us - int64_t{opt_.window_days} * kDayUs;
   const Touch* pick = nullptr;
   for (const Touch& x : t->list) {  // by (time, click id)

@@ -30,6 +30,7 @@
 #include "refgate/event_record.h"
 #include "rollup/aggregate.h"
 #include "rollup/conversion_rows.h"
+#include "rollup/interner.h"
 #include "rollup/rewards.h"
 #include "rollup/row_cache.h"
 #include "store/state_db.h"
@@ -61,7 +62,14 @@ class Attribution {
   Status Finish();
 
   // The writes that apply this run to the state.
-  void Writes(std::vector<StateDb::Write>* out) const;
+  void Writes(StateDb::Batch* out) const;
+  void Writes(std::vector<StateDb::Write>* out) const {
+    StateDb::Batch batch;
+    Writes(&batch);
+    batch.AppendTo(out);
+  }
+  // About the number of writes Writes makes.
+  size_t rows() const { return touches_.size() + codes_.size() + decisions_.size(); }
   // Dates whose events.csv changed.
   const std::set<std::string>& dates() const { return dates_; }
   int64_t as_of_us() const { return as_of_us_; }
@@ -74,6 +82,11 @@ class Attribution {
   Status DecideConversion(const EventRecord& e, bool retry, bool final, bool* decided);
   Status DecideRefund(const EventRecord& e, bool retry, bool final, bool* decided);
   Status FindCandidate(const EventRecord& e, Candidate* c, std::string* reason);
+  void WriteTouches(StateDb::Batch* out) const;
+  // Learns a clicked code's referrer, once per run and code.
+  Status ClickCode(const ClickRecord& c);
+  // A visitor's clicks, read from the state the first time.
+  Status TouchesOf(std::string_view visitor, Touches** out);
   Status FromClickId(const EventRecord& e, Candidate* c, std::string* reason);
   Status FromVisitor(const EventRecord& e, Candidate* c);
   // The rules of `campaign` for an event at t: its override then, or the defaults.
@@ -92,7 +105,11 @@ class Attribution {
   std::unordered_map<std::string, CodeInfo> codes_;
   std::unordered_map<std::string, std::string> code_by_hash_;  // loaded or added
   std::set<std::string> new_hashes_;
-  std::unordered_map<std::string, Touches> touches_;
+  Interner visitors_;
+  std::vector<Touches> touches_;  // by visitor id
+  std::vector<bool> touches_loaded_;
+  Interner click_codes_;                // codes of this run's clicks
+  std::vector<bool> click_code_ready_;  // by click_codes_ id
   std::unordered_map<std::string, Binding> bindings_;
   std::unordered_map<std::string, SaleInfo> sales_;
   std::unordered_map<std::string, Decision> decisions_;  // by DecisionKey

@@ -40,62 +40,80 @@ Status Attribution::Finish() {
   return Status::OK();
 }
 
-void Attribution::Writes(std::vector<StateDb::Write>* out) const {
+namespace {
+
+// The entries of a map of rows by key, in key order.
+template <typename Map>
+std::vector<const typename Map::value_type*> InKeyOrder(const Map& map) {
+  std::vector<const typename Map::value_type*> out;
+  out.reserve(map.size());
+  for (const auto& entry : map) out.push_back(&entry);
+  std::sort(out.begin(), out.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+  return out;
+}
+
+}  // namespace
+
+// Each group in key order, and the groups by their tags ('!' < 'B' < 'C'
+// < ... < 'q'), so that the commit has few runs to merge.
+void Attribution::Writes(StateDb::Batch* out) const {
   std::string v;
-  auto put = [&](const auto& map) {
-    for (const auto& [k, row] : map) {
-      Encode(row, &v);
-      out->push_back({k, v});
+  auto put = [&](const auto& map, auto keep) {
+    for (const auto* entry : InKeyOrder(map)) {
+      if (!keep(entry->second)) continue;
+      Encode(entry->second, &v);
+      out->Put(entry->first, v);
     }
   };
-  for (const auto& [k, row] : codes_) {
-    if (row.referrer_id.empty() && row.history.empty()) continue;  // looked up, unknown
-    Encode(row, &v);
-    out->push_back({k, v});
+  auto all = [](const auto&) { return true; };
+  PutFixed64(&v, static_cast<uint64_t>(as_of_us_));
+  out->Put(std::string(kAsOfKey), v);
+  put(bindings_, [](const Binding& row) { return !row.referrer_id.empty(); });  // else never bound
+  put(codes_, [](const CodeInfo& row) {
+    return !row.referrer_id.empty() || !row.history.empty();  // else looked up, unknown
+  });
+  put(decisions_, all);
+  for (const auto& k : new_hashes_) out->Put(k, code_by_hash_.at(k));
+  put(campaigns_, all);
+  for (const auto& [k, amount] : lines_) {
+    EncodeAmount(amount, &v);
+    out->Put(k, v);
   }
-  // A visitor's clicks older than the window before the log's clock can no
-  // longer attribute anything still to be decided: pending events are
-  // final once their window has passed by that clock. (A conversion
-  // reported later than that after it occurred does not see them.)
+  put(sales_, [](const SaleInfo& row) { return !row.event_id.empty(); });
+  for (const auto& k : payouts_seen_) out->Put(k, "");
+  WriteTouches(out);
+  put(earnings_, all);
+  for (const auto* entry : InKeyOrder(event_dates_)) out->Put(entry->first, entry->second);
+  for (const auto& [k, payload] : still_pending_) out->Put(k, payload);
+  for (const auto& k : pending_done_) out->Delete(k);
+}
+
+// A visitor's clicks older than the window before the log's clock can no
+// longer attribute anything still to be decided: pending events are final
+// once their window has passed by that clock. (A conversion reported later
+// than that after it occurred does not see them.)
+void Attribution::WriteTouches(StateDb::Batch* out) const {
   const int64_t horizon = as_of_us_ - int64_t{opt_.window_days} * kDayUs;
-  for (const auto& [k, row] : touches_) {
+  const std::vector<uint32_t> rank = visitors_.KeyRanks(true);
+  std::vector<uint32_t> by_key(rank.size());
+  for (uint32_t id = 0; id < rank.size(); ++id) by_key[rank[id]] = id;
+  std::string v;
+  for (uint32_t id : by_key) {
+    if (!touches_loaded_[id]) continue;
+    const Touches& row = touches_[id];
     Touches kept;
     for (const Touch& t : row.list) {
       if (t.ts_us >= horizon) kept.list.push_back(t);
     }
     if (kept.list.empty() && row.list.empty()) continue;  // looked up, never clicked
     if (kept.list.empty()) {
-      out->push_back({k, "", true});
+      out->Delete(TouchesKey(visitors_.Name(id)));
       continue;
     }
     Encode(kept, &v);
-    out->push_back({k, v});
+    out->Put(TouchesKey(visitors_.Name(id)), v);
   }
-  for (const auto& k : payouts_seen_) out->push_back({k, ""});
-  for (const auto& [k, row] : bindings_) {
-    if (row.referrer_id.empty()) continue;  // looked up, never bound
-    Encode(row, &v);
-    out->push_back({k, v});
-  }
-  for (const auto& [k, row] : sales_) {
-    if (row.event_id.empty()) continue;
-    Encode(row, &v);
-    out->push_back({k, v});
-  }
-  put(decisions_);
-  put(earnings_);
-  put(campaigns_);
-  for (const auto& k : new_hashes_) out->push_back({k, code_by_hash_.at(k)});
-  for (const auto& [k, date] : event_dates_) out->push_back({k, date});
-  for (const auto& [k, amount] : lines_) {
-    EncodeAmount(amount, &v);
-    out->push_back({k, v});
-  }
-  for (const auto& [k, payload] : still_pending_) out->push_back({k, payload});
-  for (const auto& k : pending_done_) out->push_back({k, "", true});
-  std::string as_of;
-  PutFixed64(&as_of, static_cast<uint64_t>(as_of_us_));
-  out->push_back({std::string(kAsOfKey), as_of});
 }
 
 }  // namespace refgate::rollup

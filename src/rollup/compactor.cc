@@ -123,6 +123,23 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_;
 };
 
+// With progress on, how long each phase of a run took, on stderr.
+class PhaseClock {
+ public:
+  explicit PhaseClock(bool on) : on_(on) {}
+  void Lap(const char* phase) {
+    if (!on_) return;
+    auto now = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "compact: %s %.2fs\n", phase,
+                 std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  bool on_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 // Counts and prints the damage a run finds past its checkpoint. Damage
 // before a record an earlier run already counted was that run's to report,
 // and a torn tail of the newest segment is a write in progress.
@@ -267,7 +284,9 @@ class Run {
   Status Commit(StateDb* db, Checkpoint* cp) const {
     result_->through_seq = last_seq_;
     if (last_seq_ <= cp->through && attribution_->dates().empty()) return Status::OK();
-    std::vector<StateDb::Write> writes;
+    StateDb::Batch writes;
+    const size_t rows = agg_->rows() + attribution_->rows() + 3;
+    writes.Reserve(rows, rows * 64);
     agg_->Writes(&writes);
     attribution_->Writes(&writes);
     cp->dirty.insert(agg_->dates().begin(), agg_->dates().end());
@@ -275,9 +294,9 @@ class Run {
     std::string through_value, orphans_value;
     PutFixed64(&through_value, last_seq_);
     PutFixed64(&orphans_value, cp->orphans + agg_->orphans());
-    writes.push_back({std::string(kThroughKey), through_value});
-    writes.push_back({std::string(kOrphansKey), orphans_value});
-    writes.push_back({std::string(kDirtyKey), EncodeDates(cp->dirty)});
+    writes.Put(kDirtyKey, EncodeDates(cp->dirty));  // in key order
+    writes.Put(kOrphansKey, orphans_value);
+    writes.Put(kThroughKey, through_value);
     return db->Commit(writes);
   }
 
@@ -356,10 +375,14 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
   Checkpoint cp;
   cp.Load(*db);
   Run run(opt, result);
+  PhaseClock clock(opt.progress);
   if (s = run.Read(db.get(), cp); !s.ok()) return s;
+  clock.Lap("read");
   if (s = run.Commit(db.get(), &cp); !s.ok()) return s;
+  clock.Lap("commit");
   if (opt.after_commit) opt.after_commit();
   if (s = run.Publish(db.get(), cp); !s.ok()) return s;
+  clock.Lap("publish");
   return run.end();
 }
 

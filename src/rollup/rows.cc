@@ -58,6 +58,10 @@ std::string ChannelKey(std::string_view date, std::string_view ref, std::string_
                        std::string_view src, std::string_view med, std::string_view camp) {
   return Key('h', date, {ref, code, src, med, camp});
 }
+std::string ChannelKeyOf(std::string_view date, std::string_view ref, std::string_view code,
+                         std::string_view utm) {
+  return Key('h', date, {ref, code}).append(utm);
+}
 std::string ReferrerKey(std::string_view ref) { return Key('r', "", {ref}); }
 std::string MemberKey(std::string_view ref, std::string_view code) {
   return Key('m', "", {ref, code});
@@ -84,24 +88,24 @@ bool ParseReferrerKey(std::string_view key, std::string_view* ref) {
   return Split(key, 'r', false, &unused, {ref});
 }
 
-void Encode(const DayCodeRow& r, std::string* out) {
+void Encode(const DayCodeRow& r, std::string* out, std::span<const uint64_t> more) {
   out->clear();
   PutAll(out,
          {r.clicks, r.new_visitors, r.bot_clicks, r.conversions, r.revenue_minor, r.channel_rows});
-  r.visitors.EncodeTo(out);
+  r.visitors.EncodeUnionTo(more, out);
 }
 
-void Encode(const ChannelRow& r, std::string* out) {
+void Encode(const ChannelRow& r, std::string* out, std::span<const uint64_t> more) {
   out->clear();
   PutVarint64(out, r.clicks);
-  r.visitors.EncodeTo(out);
+  r.visitors.EncodeUnionTo(more, out);
 }
 
-void Encode(const ReferrerRow& r, std::string* out) {
+void Encode(const ReferrerRow& r, std::string* out, std::span<const uint64_t> more) {
   out->clear();
   PutAll(out, {r.clicks, r.bot_clicks, r.conversions, r.revenue_minor, r.codes,
                static_cast<uint64_t>(r.first_click_us), static_cast<uint64_t>(r.last_click_us)});
-  r.visitors.EncodeTo(out);
+  r.visitors.EncodeUnionTo(more, out);
 }
 
 bool Decode(std::string_view in, DayCodeRow* r) {

@@ -57,6 +57,9 @@ std::string ChannelPrefix(std::string_view date);
 std::string ChannelRefPrefix(std::string_view date, std::string_view referrer);
 std::string ChannelKey(std::string_view date, std::string_view referrer, std::string_view code,
                        std::string_view src, std::string_view med, std::string_view camp);
+// `utm`: lp(src) lp(med) lp(camp), as they are in the key.
+std::string ChannelKeyOf(std::string_view date, std::string_view referrer, std::string_view code,
+                         std::string_view utm);
 std::string ReferrerKey(std::string_view referrer);
 std::string MemberKey(std::string_view referrer, std::string_view code);
 // A conversion event the compaction job has read and not yet decided
@@ -72,9 +75,10 @@ std::string PendingEventKey(uint64_t seq);
                                    std::string_view* camp);
 [[nodiscard]] bool ParseReferrerKey(std::string_view key, std::string_view* referrer);
 
-void Encode(const DayCodeRow& r, std::string* out);
-void Encode(const ChannelRow& r, std::string* out);
-void Encode(const ReferrerRow& r, std::string* out);
+// `more`: visitors to add to the row's (sorted, without duplicates).
+void Encode(const DayCodeRow& r, std::string* out, std::span<const uint64_t> more = {});
+void Encode(const ChannelRow& r, std::string* out, std::span<const uint64_t> more = {});
+void Encode(const ReferrerRow& r, std::string* out, std::span<const uint64_t> more = {});
 [[nodiscard]] bool Decode(std::string_view in, DayCodeRow* r);
 [[nodiscard]] bool Decode(std::string_view in, ChannelRow* r);
 [[nodiscard]] bool Decode(std::string_view in, ReferrerRow* r);

@@ -88,6 +88,41 @@ void VisitorSet::EncodeTo(std::string* out) const {
   }
 }
 
+void VisitorSet::EncodeUnionTo(std::span<const uint64_t> more, std::string* out) const {
+  Normalize();
+  size_t n = 0;  // the union's size, while exact
+  if (exact()) {
+    auto a = hashes_.begin();
+    auto b = more.begin();
+    while (a != hashes_.end() || b != more.end()) {
+      if (b == more.end() || (a != hashes_.end() && *a < *b)) {
+        ++a;
+      } else {
+        a += a != hashes_.end() && *a == *b;
+        ++b;
+      }
+      ++n;
+    }
+  }
+  if (!exact() || n > kExactLimit) {
+    VisitorSet copy = *this;
+    for (uint64_t h : more) copy.Add(h);
+    return copy.EncodeTo(out);
+  }
+  out->push_back(0);
+  PutVarint64(out, n);
+  auto a = hashes_.begin();
+  auto b = more.begin();
+  while (a != hashes_.end() || b != more.end()) {
+    if (b == more.end() || (a != hashes_.end() && *a < *b)) {
+      PutFixed64(out, *a++);
+    } else {
+      a += a != hashes_.end() && *a == *b;
+      PutFixed64(out, *b++);
+    }
+  }
+}
+
 bool VisitorSet::DecodeFrom(std::string_view* in) {
   hashes_.clear();
   registers_.clear();

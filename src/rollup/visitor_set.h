@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,10 @@ class VisitorSet {
   }
 
   void EncodeTo(std::string* out) const;
+  // Appends the encoding of this set with `more` (sorted, without
+  // duplicates) added, as EncodeTo would after adding them; this set is
+  // unchanged. No allocation while the union stays exact.
+  void EncodeUnionTo(std::span<const uint64_t> more, std::string* out) const;
   // False on malformed input.
   [[nodiscard]] bool DecodeFrom(std::string_view* in);
 

@@ -2,10 +2,12 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace refgate {
 namespace {
@@ -17,7 +19,8 @@ Status FromRocks(const rocksdb::Status& s) {
 }
 }  // namespace
 
-StateDb::StateDb(rocksdb::DB* db) : db_(db) {}
+StateDb::StateDb(rocksdb::DB* db, rocksdb::Options opts, std::string dir)
+    : db_(db), opts_(new rocksdb::Options(std::move(opts))), dir_(std::move(dir)) {}
 StateDb::~StateDb() = default;
 
 Status StateDb::Open(const std::string& dir, bool read_only, std::unique_ptr<StateDb>* out) {
@@ -34,7 +37,7 @@ Status StateDb::Open(const std::string& dir, bool read_only, std::unique_ptr<Sta
   rocksdb::Status s =
       read_only ? rocksdb::DB::OpenForReadOnly(opts, dir, &db) : rocksdb::DB::Open(opts, dir, &db);
   if (!s.ok()) return FromRocks(s);
-  out->reset(new StateDb(db));
+  out->reset(new StateDb(db, opts, dir));
   return Status::OK();
 }
 
@@ -53,27 +56,105 @@ Status StateDb::Scan(std::string_view prefix,
   return FromRocks(it->status());
 }
 
+namespace {
+
+// The batch's writes by key, stably (of writes to one key, the last stays
+// last). Callers hand over writes in a few runs of ascending keys (a
+// compaction run's row groups), so the runs are merged: n log(runs).
+std::vector<uint32_t> SortedByKey(const StateDb::Batch& b) {
+  struct Run {
+    uint32_t next, end;
+  };
+  std::vector<Run> runs;  // in the order they were handed over
+  for (uint32_t i = 0; i < b.size(); ++i) {
+    if (runs.empty() || b.key(i) < b.key(i - 1)) runs.push_back({i, i});
+    runs.back().end = i + 1;
+  }
+  // The heap's top: the run with the smallest next key, the earliest on ties.
+  auto after = [&](size_t x, size_t y) {
+    const std::string_view kx = b.key(runs[x].next), ky = b.key(runs[y].next);
+    return kx != ky ? ky < kx : y < x;
+  };
+  std::vector<size_t> heap(runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) heap[i] = i;
+  std::make_heap(heap.begin(), heap.end(), after);
+  std::vector<uint32_t> out;
+  out.reserve(b.size());
+  while (!heap.empty()) {
+    std::pop_heap(heap.begin(), heap.end(), after);
+    Run& r = runs[heap.back()];
+    out.push_back(r.next++);
+    if (r.next == r.end) {
+      heap.pop_back();
+    } else {
+      std::push_heap(heap.begin(), heap.end(), after);
+    }
+  }
+  return out;
+}
+
+rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
+
+}  // namespace
+
+void StateDb::Batch::AppendTo(std::vector<Write>* out) const {
+  for (size_t i = 0; i < size(); ++i) {
+    out->push_back({std::string(key(i)), std::string(value(i)), erase(i)});
+  }
+}
+
 Status StateDb::Commit(const std::vector<Write>& writes, bool sync) {
-  // In key order: the memtable's skiplist then reuses its last insertion
-  // point, which made a large commit several times cheaper.
-  std::vector<const Write*> sorted;
-  sorted.reserve(writes.size());
-  for (const Write& w : writes) sorted.push_back(&w);
-  // Stable: writes to one key keep their order, so the last one wins.
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const Write* a, const Write* b) { return a->key < b->key; });
-  rocksdb::WriteBatch batch;
-  for (const Write* wp : sorted) {
-    const Write& w = *wp;
+  Batch batch;
+  for (const Write& w : writes) {
     if (w.erase) {
       batch.Delete(w.key);
     } else {
       batch.Put(w.key, w.value);
     }
   }
+  return Commit(batch, sync);
+}
+
+Status StateDb::Commit(const Batch& batch, bool sync) {
+  // In key order: the memtable's skiplist then reuses its last insertion
+  // point, and a table file can be written straight from the list.
+  const std::vector<uint32_t> sorted = SortedByKey(batch);
+  if (sync && sorted.size() >= kIngestAtWrites) return Ingest(batch, sorted);
+  rocksdb::WriteBatch wb;
+  for (uint32_t i : sorted) {
+    if (batch.erase(i)) {
+      wb.Delete(ToSlice(batch.key(i)));
+    } else {
+      wb.Put(ToSlice(batch.key(i)), ToSlice(batch.value(i)));
+    }
+  }
   rocksdb::WriteOptions wo;
   wo.sync = sync;
-  return FromRocks(db_->Write(wo, &batch));
+  return FromRocks(db_->Write(wo, &wb));
+}
+
+// One table file, synced, then added to the database in one atomic,
+// synced step (RocksDB's ingestion: the file and the MANIFEST entry naming
+// it), with a sequence number above every earlier write. A crash before
+// the ingestion leaves only a stray file, which the next one overwrites.
+Status StateDb::Ingest(const Batch& batch, const std::vector<uint32_t>& sorted) {
+  const std::string path = dir_ + "/ingest.sst.tmp";
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *opts_);
+  rocksdb::Status s = writer.Open(path);
+  for (size_t n = 0; s.ok() && n < sorted.size(); ++n) {
+    const uint32_t i = sorted[n];
+    if (n + 1 < sorted.size() && batch.key(sorted[n + 1]) == batch.key(i)) continue;  // last wins
+    s = batch.erase(i) ? writer.Delete(ToSlice(batch.key(i)))
+                       : writer.Put(ToSlice(batch.key(i)), ToSlice(batch.value(i)));
+  }
+  if (s.ok()) s = writer.Finish();  // syncs the file
+  if (s.ok()) {
+    rocksdb::IngestExternalFileOptions io;
+    io.move_files = true;
+    s = db_->IngestExternalFile({path}, io);
+  }
+  if (!s.ok()) std::remove(path.c_str());
+  return FromRocks(s);
 }
 
 }  // namespace refgate

@@ -16,7 +16,8 @@
 
 namespace rocksdb {
 class DB;
-}
+struct Options;
+}  // namespace rocksdb
 
 namespace refgate {
 
@@ -45,11 +46,55 @@ class StateDb {
   // With `sync` false the writes are in RocksDB's log but not yet synced:
   // a later synced commit (or none, after a crash) decides. For an index
   // that can be rebuilt from elsewhere.
+  // A synced commit of at least kIngestAtWrites writes is written as one
+  // table file and ingested (cheaper than the memtable and its log by far).
   Status Commit(const std::vector<Write>& writes, bool sync = true);
+  static constexpr size_t kIngestAtWrites = 4096;
+
+  // Writes packed into one buffer: a large commit without an allocation
+  // per key and value. Writes handed over in a few runs of ascending keys
+  // (row groups) are merged by Commit, not sorted.
+  class Batch {
+   public:
+    void Reserve(size_t writes, size_t bytes) {
+      entries_.reserve(writes);
+      data_.reserve(bytes);
+    }
+    void Put(std::string_view key, std::string_view value) { Add(key, value, false); }
+    void Delete(std::string_view key) { Add(key, "", true); }
+    size_t size() const { return entries_.size(); }
+    std::string_view key(size_t i) const {
+      return {data_.data() + entries_[i].at, entries_[i].key};
+    }
+    std::string_view value(size_t i) const {
+      return {data_.data() + entries_[i].at + entries_[i].key, entries_[i].value};
+    }
+    bool erase(size_t i) const { return entries_[i].erase; }
+    // Appends each write as a Write (for tests and small callers).
+    void AppendTo(std::vector<Write>* out) const;
+
+   private:
+    struct Entry {
+      uint64_t at;
+      uint32_t key, value;  // sizes
+      bool erase;
+    };
+    void Add(std::string_view key, std::string_view value, bool erase) {
+      entries_.push_back({data_.size(), static_cast<uint32_t>(key.size()),
+                          static_cast<uint32_t>(value.size()), erase});
+      data_.append(key).append(value);
+    }
+    std::string data_;
+    std::vector<Entry> entries_;
+  };
+  Status Commit(const Batch& batch, bool sync = true);
 
  private:
-  explicit StateDb(rocksdb::DB* db);
+  StateDb(rocksdb::DB* db, rocksdb::Options opts, std::string dir);
+  Status Ingest(const Batch& batch, const std::vector<uint32_t>& sorted);
   std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<rocksdb::Options> opts_;
+  std::string dir_;
 };
 
 }  // namespace refgate

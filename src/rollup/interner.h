@@ -1,0 +1,88 @@
+// Interner: dense integer ids for the strings one compaction run meets
+// (codes, referrers, channels, dates), so that its rows are keyed, hashed
+// and compared as integers and each string is stored once.
+//
+// Ids are 0, 1, 2, ... in order of first appearance. Names live in an
+// arena of 2 MiB chunks and stay put for the Interner's lifetime. Not
+// thread-safe.
+#pragma once
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/coding.h"
+#include "util/huge_pages.h"
+
+namespace refgate::rollup {
+
+struct StringHash {
+  using is_avalanching = void;  // XXH3 mixes well: no post-mixing needed
+  size_t operator()(std::string_view s) const { return XXH3_64bits(s.data(), s.size()); }
+};
+
+class Interner {
+ public:
+  uint32_t Intern(std::string_view s) {
+    auto it = ids_.find(s);
+    if (it != ids_.end()) return it->second;
+    const auto id = static_cast<uint32_t>(names_.size());
+    names_.push_back(Store(s));
+    ids_.emplace(names_.back(), id);
+    return id;
+  }
+  std::string_view Name(uint32_t id) const { return names_[id]; }
+  size_t size() const { return names_.size(); }
+
+  // rank[id]: the place of the id's name in the order of the state keys
+  // built from it: the names as they are (`length_prefixed` false), or
+  // length-prefixed (a length-prefixed name is never a prefix of another,
+  // so tuples of them sort as their concatenations).
+  std::vector<uint32_t> KeyRanks(bool length_prefixed) const {
+    std::vector<std::string> encoded(names_.size());
+    std::vector<uint32_t> by_key(names_.size());
+    for (uint32_t id = 0; id < names_.size(); ++id) {
+      if (length_prefixed) {
+        PutLengthPrefixed(&encoded[id], names_[id]);
+      } else {
+        encoded[id] = names_[id];
+      }
+      by_key[id] = id;
+    }
+    std::sort(by_key.begin(), by_key.end(),
+              [&](uint32_t a, uint32_t b) { return encoded[a] < encoded[b]; });
+    std::vector<uint32_t> rank(names_.size());
+    for (uint32_t i = 0; i < by_key.size(); ++i) rank[by_key[i]] = i;
+    return rank;
+  }
+
+ private:
+  static constexpr size_t kChunk = kHugePage;
+
+  std::string_view Store(std::string_view s) {
+    if (s.size() > capacity_ - used_) {
+      capacity_ = std::max(kChunk, s.size());
+      chunks_.emplace_back(capacity_);
+      used_ = 0;
+    }
+    char* p = chunks_.back().data() + used_;
+    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    used_ += s.size();
+    return {p, s.size()};
+  }
+
+  boost::unordered_flat_map<std::string_view, uint32_t, StringHash, std::equal_to<>,
+                            HugePageAllocator<std::pair<const std::string_view, uint32_t>>>
+      ids_;
+  HugeVector<std::string_view> names_;
+  std::vector<HugeVector<char>> chunks_;
+  size_t used_ = 0, capacity_ = 0;  // of the newest chunk
+};
+
+}  // namespace refgate::rollup
