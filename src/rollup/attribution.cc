@@ -290,8 +290,7 @@ Status Attribution::Credit(const EventRecord& e, const Candidate& c, const Rewar
                                            c.method,       e.occurred_us,
                                            e.amount_minor, 0,
                                            reward,         0};
-    Status s = agg_->AddConversion(e.occurred_us, c.referrer_id, c.code, 1, e.amount_minor);
-    if (!s.ok()) return s;
+    conversions_.push_back({e.occurred_us, c.referrer_id, c.code, 1, e.amount_minor});
   }
   if (!e.customer_id.empty()) {
     Binding* b = c.binding;
@@ -341,11 +340,7 @@ Status Attribution::DecideRefund(const EventRecord& e, bool retry, bool final, b
   d.reward_minor = -(reversed - sale->reversed);
   sale->reversed = reversed;
   d.status = "attributed";
-  if (Status s =
-          agg_->AddConversion(sale->occurred_us, sale->referrer_id, sale->code, 0, -e.amount_minor);
-      !s.ok()) {
-    return s;
-  }
+  conversions_.push_back({sale->occurred_us, sale->referrer_id, sale->code, 0, -e.amount_minor});
   Earnings* w;
   if (Status s = LoadRow(*db_, EarningsKey(sale->referrer_id), &earnings_, &w); !s.ok()) return s;
   w->refunded += e.amount_minor;

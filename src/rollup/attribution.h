@@ -48,7 +48,9 @@ struct AttributionOptions {
 
 class Attribution {
  public:
-  // `db` and `agg` must outlive this; conversions and revenue go to agg's rows.
+  // `db` and `agg` must outlive this; conversions and revenue go to agg's
+  // rows at CreditConversions (agg may count clicks on another thread
+  // meanwhile: this reads the state only, and never touches agg before).
   Attribution(const StateDb* db, const AttributionOptions& opt, Aggregate* agg)
       : db_(db), opt_(opt), agg_(agg) {}
 
@@ -57,6 +59,8 @@ class Attribution {
   Status OnEvent(const EventRecord& e, std::string_view payload);
   Status OnCampaign(const clicklog::CampaignChange& change);
   Status OnPayout(const clicklog::Payout& payout);
+  // Adds the conversions decided so far to agg's rows.
+  Status CreditConversions();
   // Looks again at every event still unattributed, this run's and earlier
   // runs', in log order; those whose window has passed are final.
   Status Finish();
@@ -102,6 +106,12 @@ class Attribution {
   const StateDb* db_;
   const AttributionOptions opt_;
   Aggregate* agg_;
+  struct Conversion {
+    int64_t sale_us;
+    std::string referrer_id, code;
+    int64_t conversions, revenue;
+  };
+  std::vector<Conversion> conversions_;  // for agg_, at CreditConversions
   std::unordered_map<std::string, CodeInfo> codes_;
   std::unordered_map<std::string, std::string> code_by_hash_;  // loaded or added
   std::set<std::string> new_hashes_;

@@ -40,6 +40,15 @@ Status Attribution::Finish() {
   return Status::OK();
 }
 
+Status Attribution::CreditConversions() {
+  for (const Conversion& c : conversions_) {
+    Status s = agg_->AddConversion(c.sale_us, c.referrer_id, c.code, c.conversions, c.revenue);
+    if (!s.ok()) return s;
+  }
+  conversions_.clear();
+  return Status::OK();
+}
+
 namespace {
 
 // The entries of a map of rows by key, in key order.
@@ -101,17 +110,15 @@ void Attribution::WriteTouches(StateDb::Batch* out) const {
   std::string v;
   for (uint32_t id : by_key) {
     if (!touches_loaded_[id]) continue;
-    const Touches& row = touches_[id];
-    Touches kept;
-    for (const Touch& t : row.list) {
-      if (t.ts_us >= horizon) kept.list.push_back(t);
-    }
-    if (kept.list.empty() && row.list.empty()) continue;  // looked up, never clicked
-    if (kept.list.empty()) {
+    const std::vector<Touch>& list = touches_[id].list;  // by (time, click id)
+    if (list.empty()) continue;                          // looked up, never clicked
+    auto kept = std::lower_bound(list.begin(), list.end(), horizon,
+                                 [](const Touch& t, int64_t h) { return t.ts_us < h; });
+    if (kept == list.end()) {
       out->Delete(TouchesKey(visitors_.Name(id)));
       continue;
     }
-    Encode(kept, &v);
+    EncodeTouches({kept, list.end()}, &v);
     out->Put(TouchesKey(visitors_.Name(id)), v);
   }
 }

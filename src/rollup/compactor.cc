@@ -2,8 +2,6 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <thread>
 
 #include "clicklog/format.h"
 #include "clicklog/reader.h"
@@ -22,6 +21,7 @@
 #include "rollup/attribution.h"
 #include "rollup/publish.h"
 #include "rollup/rows.h"
+#include "rollup/segments.h"
 #include "util/coding.h"
 
 namespace refgate::rollup {
@@ -44,49 +44,6 @@ class FileLock {
 
  private:
   int fd_ = -1;
-};
-
-// A segment read into memory after making sure what is read is on disk.
-// Not mmap of the file: the writer cuts the zeros off the newest segment
-// when it seals it, and touching a mapped page past the new end of the file
-// is SIGBUS (in serve, the job runs in the server's process). read(2) just
-// comes back short. The buffer is anonymous memory populated in one go:
-// on these VMs a page fault per page cost more than the parsing.
-class DurableSegment {
- public:
-  Status Open(const std::string& path) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return Status::IOError(path + ": " + std::strerror(errno));
-    struct stat st;
-    bool ok = fdatasync(fd) == 0 && fstat(fd, &st) == 0;
-    capacity_ = ok ? static_cast<size_t>(st.st_size) : 0;
-    if (ok && capacity_ > 0) {
-      void* p = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-      ok = p != MAP_FAILED;
-      mem_ = ok ? static_cast<char*>(p) : nullptr;
-    }
-    while (ok && size_ < capacity_) {
-      ssize_t n = read(fd, mem_ + size_, capacity_ - size_);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ok = n == 0;  // 0: cut shorter meanwhile
-        break;
-      }
-      size_ += static_cast<size_t>(n);
-    }
-    close(fd);
-    if (!ok) return Status::IOError(path + ": cannot sync and read: " + std::strerror(errno));
-    return Status::OK();
-  }
-  ~DurableSegment() {
-    if (mem_) munmap(mem_, capacity_);
-  }
-  std::string_view data() const { return std::string_view(mem_ ? mem_ : "", size_); }
-
- private:
-  char* mem_ = nullptr;
-  size_t capacity_ = 0, size_ = 0;
 };
 
 std::set<std::string> DecodeDates(std::string_view in) {
@@ -172,12 +129,10 @@ class DamageReporter : public clicklog::Reporter {
 // An unknown type without kIgnorableBit, or a failing state, stops the run.
 class Counter : public clicklog::RecordHandler {
  public:
-  Counter(Aggregate* agg, Attribution* attribution, CompactResult* result)
-      : agg_(agg), attribution_(attribution), result_(result) {}
+  Counter(Attribution* attribution, CompactResult* result)
+      : attribution_(attribution), result_(result) {}
   void OnClick(const clicklog::Record&, const ClickRecord& click) override {
-    Status s = agg_->Add(click);
-    if (s.ok()) s = attribution_->OnClick(click);
-    if (!s.ok()) {
+    if (Status s = attribution_->OnClick(click); !s.ok()) {
       status_ = s;
       return;
     }
@@ -215,7 +170,6 @@ class Counter : public clicklog::RecordHandler {
   const Status& status() const { return status_; }
 
  private:
-  Aggregate* agg_;
   Attribution* attribution_;
   CompactResult* result_;
   Status status_;
@@ -264,19 +218,26 @@ class Run {
     attribution_ = std::make_unique<Attribution>(db, ao, agg_.get());
     Progress progress(opt_.progress, total_bytes);
     DamageReporter reporter(result_);
-    Counter counter(agg_.get(), attribution_.get(), result_);
+    Counter counter(attribution_.get(), result_);
+    ClickFeed feed(agg_.get(), cp.through, opt_.max_records);
     last_seq_ = first_through_ = cp.through;
     uint64_t bytes_done = 0;
     for (size_t i = first; i < segments_.size() && read_ < opt_.max_records && counter.ok(); ++i) {
       DurableSegment segment;
       if (s = segment.Open(clicks_ + "/" + segments_[i].second); !s.ok()) return s;
+      // Both cores: the clicks' counts on a thread, the rest on this one.
+      std::thread clicks(
+          [&] { feed.Read(segment.data(), segments_[i].second, i + 1 == segments_.size()); });
       ReadSegment(segment.data(), i, &reporter, &counter, &progress, bytes_done);
+      clicks.join();
       bytes_done += segment.data().size();
     }
     progress.Update(read_, bytes_done, true);
     end_ = counter.status();
     if (!counter.stop() && !end_.ok()) return end_;  // a failing state ends the run
+    if (!feed.status().ok()) return feed.status();
     if (s = attribution_->Finish(); !s.ok()) return s;
+    if (s = attribution_->CreditConversions(); !s.ok()) return s;
     result_->decided = attribution_->decided();
     return Status::OK();
   }
@@ -284,20 +245,20 @@ class Run {
   Status Commit(StateDb* db, Checkpoint* cp) const {
     result_->through_seq = last_seq_;
     if (last_seq_ <= cp->through && attribution_->dates().empty()) return Status::OK();
-    StateDb::Batch writes;
-    const size_t rows = agg_->rows() + attribution_->rows() + 3;
-    writes.Reserve(rows, rows * 64);
-    agg_->Writes(&writes);
-    attribution_->Writes(&writes);
+    StateDb::Batch rows, decisions;
+    rows.Reserve(agg_->rows(), agg_->rows() * 64);
+    std::thread aggregate([&] { agg_->Writes(&rows); });
+    attribution_->Writes(&decisions);
+    aggregate.join();
     cp->dirty.insert(agg_->dates().begin(), agg_->dates().end());
     cp->dirty.insert(attribution_->dates().begin(), attribution_->dates().end());
     std::string through_value, orphans_value;
     PutFixed64(&through_value, last_seq_);
     PutFixed64(&orphans_value, cp->orphans + agg_->orphans());
-    writes.Put(kDirtyKey, EncodeDates(cp->dirty));  // in key order
-    writes.Put(kOrphansKey, orphans_value);
-    writes.Put(kThroughKey, through_value);
-    return db->Commit(writes);
+    decisions.Put(kDirtyKey, EncodeDates(cp->dirty));  // in key order
+    decisions.Put(kOrphansKey, orphans_value);
+    decisions.Put(kThroughKey, through_value);
+    return db->Commit({&rows, &decisions});
   }
 
   Status Publish(StateDb* db, const Checkpoint& cp) const {

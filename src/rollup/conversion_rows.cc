@@ -115,10 +115,11 @@ bool Decode(std::string_view in, CodeInfo* v) {
   return true;
 }
 
-void Encode(const Touches& v, std::string* out) {
+void Encode(const Touches& v, std::string* out) { EncodeTouches(v.list, out); }
+void EncodeTouches(std::span<const Touch> list, std::string* out) {
   out->clear();
-  PutInts(out, {static_cast<int64_t>(v.list.size())});
-  for (const auto& t : v.list) {
+  PutInts(out, {static_cast<int64_t>(list.size())});
+  for (const auto& t : list) {
     PutInts(out, {t.ts_us});
     PutStrings(out, {&t.click_id, &t.code});
   }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,6 +93,8 @@ inline constexpr std::string_view kRewardLinePrefix = "L";
 
 void Encode(const CodeInfo& v, std::string* out);
 void Encode(const Touches& v, std::string* out);
+// As Encode(Touches{list}), for a part of a list.
+void EncodeTouches(std::span<const Touch> list, std::string* out);
 void Encode(const Binding& v, std::string* out);
 void Encode(const SaleInfo& v, std::string* out);
 void Encode(const Decision& v, std::string* out);

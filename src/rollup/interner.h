@@ -13,7 +13,6 @@
 #include <boost/unordered/unordered_flat_map.hpp>
 #include <cstdint>
 #include <cstring>
-#include <string>
 #include <string_view>
 #include <vector>
 
@@ -45,18 +44,19 @@ class Interner {
   // length-prefixed (a length-prefixed name is never a prefix of another,
   // so tuples of them sort as their concatenations).
   std::vector<uint32_t> KeyRanks(bool length_prefixed) const {
-    std::vector<std::string> encoded(names_.size());
     std::vector<uint32_t> by_key(names_.size());
-    for (uint32_t id = 0; id < names_.size(); ++id) {
-      if (length_prefixed) {
-        PutLengthPrefixed(&encoded[id], names_[id]);
-      } else {
-        encoded[id] = names_[id];
+    for (uint32_t id = 0; id < names_.size(); ++id) by_key[id] = id;
+    auto prefix = [](size_t n, char(&buf)[kMaxVarint64Bytes]) {
+      return std::string_view(buf, static_cast<size_t>(EncodeVarint64(buf, n) - buf));
+    };
+    std::sort(by_key.begin(), by_key.end(), [&](uint32_t a, uint32_t b) {
+      const std::string_view x = names_[a], y = names_[b];
+      if (length_prefixed && x.size() != y.size()) {
+        char bx[kMaxVarint64Bytes], by[kMaxVarint64Bytes];
+        return prefix(x.size(), bx) < prefix(y.size(), by);  // the lengths decide
       }
-      by_key[id] = id;
-    }
-    std::sort(by_key.begin(), by_key.end(),
-              [&](uint32_t a, uint32_t b) { return encoded[a] < encoded[b]; });
+      return x < y;
+    });
     std::vector<uint32_t> rank(names_.size());
     for (uint32_t i = 0; i < by_key.size(); ++i) rank[by_key[i]] = i;
     return rank;

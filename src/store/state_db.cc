@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <span>
 
 namespace refgate {
 namespace {
@@ -58,28 +59,38 @@ Status StateDb::Scan(std::string_view prefix,
 
 namespace {
 
-// The batch's writes by key, stably (of writes to one key, the last stays
-// last). Callers hand over writes in a few runs of ascending keys (a
-// compaction run's row groups), so the runs are merged: n log(runs).
-std::vector<uint32_t> SortedByKey(const StateDb::Batch& b) {
+// A write of one of several batches: batch << 32 | index.
+using Ref = uint64_t;
+
+// The batches' writes by key, stably (of writes to one key, the last
+// stays last; the batches count in their order). Callers hand over writes
+// in a few runs of ascending keys (a compaction run's row groups), so the
+// runs are merged: n log(runs).
+std::vector<Ref> SortedByKey(std::span<const StateDb::Batch* const> batches) {
   struct Run {
-    uint32_t next, end;
+    Ref next, end;
   };
+  auto key = [&](Ref r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
   std::vector<Run> runs;  // in the order they were handed over
-  for (uint32_t i = 0; i < b.size(); ++i) {
-    if (runs.empty() || b.key(i) < b.key(i - 1)) runs.push_back({i, i});
-    runs.back().end = i + 1;
+  size_t total = 0;
+  for (size_t b = 0; b < batches.size(); ++b) {
+    const Ref base = Ref{b} << 32;
+    for (uint32_t i = 0; i < batches[b]->size(); ++i) {
+      if (i == 0 || key(base | i) < key(base | (i - 1))) runs.push_back({base | i, base | i});
+      runs.back().end = (base | i) + 1;
+    }
+    total += batches[b]->size();
   }
   // The heap's top: the run with the smallest next key, the earliest on ties.
   auto after = [&](size_t x, size_t y) {
-    const std::string_view kx = b.key(runs[x].next), ky = b.key(runs[y].next);
+    const std::string_view kx = key(runs[x].next), ky = key(runs[y].next);
     return kx != ky ? ky < kx : y < x;
   };
   std::vector<size_t> heap(runs.size());
   for (size_t i = 0; i < runs.size(); ++i) heap[i] = i;
   std::make_heap(heap.begin(), heap.end(), after);
-  std::vector<uint32_t> out;
-  out.reserve(b.size());
+  std::vector<Ref> out;
+  out.reserve(total);
   while (!heap.empty()) {
     std::pop_heap(heap.begin(), heap.end(), after);
     Run& r = runs[heap.back()];
@@ -115,17 +126,22 @@ Status StateDb::Commit(const std::vector<Write>& writes, bool sync) {
   return Commit(batch, sync);
 }
 
-Status StateDb::Commit(const Batch& batch, bool sync) {
+Status StateDb::Commit(const Batch& batch, bool sync) { return Commit({&batch}, sync); }
+
+Status StateDb::Commit(std::initializer_list<const Batch*> batches, bool sync) {
+  const std::span<const Batch* const> all(batches.begin(), batches.size());
   // In key order: the memtable's skiplist then reuses its last insertion
   // point, and a table file can be written straight from the list.
-  const std::vector<uint32_t> sorted = SortedByKey(batch);
-  if (sync && sorted.size() >= kIngestAtWrites) return Ingest(batch, sorted);
+  const std::vector<Ref> sorted = SortedByKey(all);
+  if (sync && sorted.size() >= kIngestAtWrites) return Ingest(all, sorted);
   rocksdb::WriteBatch wb;
-  for (uint32_t i : sorted) {
-    if (batch.erase(i)) {
-      wb.Delete(ToSlice(batch.key(i)));
+  for (Ref r : sorted) {
+    const Batch& b = *all[r >> 32];
+    const auto i = static_cast<uint32_t>(r);
+    if (b.erase(i)) {
+      wb.Delete(ToSlice(b.key(i)));
     } else {
-      wb.Put(ToSlice(batch.key(i)), ToSlice(batch.value(i)));
+      wb.Put(ToSlice(b.key(i)), ToSlice(b.value(i)));
     }
   }
   rocksdb::WriteOptions wo;
@@ -137,15 +153,17 @@ Status StateDb::Commit(const Batch& batch, bool sync) {
 // synced step (RocksDB's ingestion: the file and the MANIFEST entry naming
 // it), with a sequence number above every earlier write. A crash before
 // the ingestion leaves only a stray file, which the next one overwrites.
-Status StateDb::Ingest(const Batch& batch, const std::vector<uint32_t>& sorted) {
+Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted) {
   const std::string path = dir_ + "/ingest.sst.tmp";
+  auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *opts_);
   rocksdb::Status s = writer.Open(path);
   for (size_t n = 0; s.ok() && n < sorted.size(); ++n) {
-    const uint32_t i = sorted[n];
-    if (n + 1 < sorted.size() && batch.key(sorted[n + 1]) == batch.key(i)) continue;  // last wins
-    s = batch.erase(i) ? writer.Delete(ToSlice(batch.key(i)))
-                       : writer.Put(ToSlice(batch.key(i)), ToSlice(batch.value(i)));
+    if (n + 1 < sorted.size() && key(sorted[n + 1]) == key(sorted[n])) continue;  // last wins
+    const Batch& b = *batches[sorted[n] >> 32];
+    const auto i = static_cast<uint32_t>(sorted[n]);
+    s = b.erase(i) ? writer.Delete(ToSlice(b.key(i)))
+                   : writer.Put(ToSlice(b.key(i)), ToSlice(b.value(i)));
   }
   if (s.ok()) s = writer.Finish();  // syncs the file
   if (s.ok()) {

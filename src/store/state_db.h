@@ -6,7 +6,9 @@
 #pragma once
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -88,10 +90,13 @@ class StateDb {
     std::vector<Entry> entries_;
   };
   Status Commit(const Batch& batch, bool sync = true);
+  // Several batches as one commit: of writes to one key, the last batch's
+  // last one wins.
+  Status Commit(std::initializer_list<const Batch*> batches, bool sync = true);
 
  private:
   StateDb(rocksdb::DB* db, rocksdb::Options opts, std::string dir);
-  Status Ingest(const Batch& batch, const std::vector<uint32_t>& sorted);
+  Status Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted);
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<rocksdb::Options> opts_;
   std::string dir_;
