@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
-"""Compaction throughput against DuckDB's GROUP BY over the same clicks as CSV.
+"""Compaction throughput against DuckDB computing the same tables.
 
-    bench/compaction_vs_duckdb.py [--records 10000000] [--build build-release]
+    bench/compaction_vs_duckdb.py [--records 10000000] [--events-percent 1] [--build build-release]
 
-Generates a click log and the same clicks as CSV (refgate_loggen), times
-`refgate compact` over the log and DuckDB computing the same per-code daily
-aggregates from the CSV (node + @duckdb/node-api, installed into the build
-directory), checks both count the same clicks, and prints records/s.
+Generates a click log and the same records as CSV (refgate_loggen), times
+`refgate compact` over the log and DuckDB computing every table compact
+writes (codes, channels, referrers and, with events, their attribution:
+bench/duckdb_rollup.mjs) from the CSV in memory (node + @duckdb/node-api,
+installed into the build directory), checks both count the same totals,
+and prints records/s and each one's peak RSS.
 """
 import argparse
 import csv
@@ -22,9 +24,37 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def timed(cmd, **kw):
+    """Runs cmd; returns (seconds, peak RSS in MiB, stdout)."""
+    t = time.time()
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, **kw)
+    out = p.stdout.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        raise subprocess.CalledProcessError(p.returncode, cmd)
+    return time.time() - t, usage.ru_maxrss / 1024, out
+
+
+def refgate_totals(rollups):
+    t = {"clicks": 0, "channel_clicks": 0, "referrer_clicks": 0, "attributed": 0}
+    for name, column, key in (("codes.csv", "clicks", "clicks"),
+                              ("channels.csv", "clicks", "channel_clicks")):
+        for path in glob.glob(rollups + "/daily/*/" + name):
+            with open(path, newline="") as f:
+                t[key] += sum(int(r[column]) for r in csv.DictReader(f))
+    with open(rollups + "/referrers.csv", newline="") as f:
+        t["referrer_clicks"] = sum(int(r["clicks"]) for r in csv.DictReader(f))
+    for path in glob.glob(rollups + "/daily/*/events.csv"):
+        with open(path, newline="") as f:
+            t["attributed"] += sum(r["status"] == "attributed" for r in csv.DictReader(f))
+    return t
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=10_000_000)
+    ap.add_argument("--events-percent", type=int, default=0)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build-release"))
     ap.add_argument("--dir", default=None, help="scratch directory (default: a temp dir)")
     args = ap.parse_args()
@@ -39,33 +69,29 @@ def main():
     work = args.dir or tempfile.mkdtemp(prefix="refgate-compact-bench-")
     try:
         t = time.time()
-        subprocess.run([os.path.join(build, "bench", "refgate_loggen"), work, str(args.records)],
-                       check=True)
+        subprocess.run([os.path.join(build, "bench", "refgate_loggen"), work, str(args.records),
+                        str(args.events_percent)], check=True)
         log_bytes = sum(os.path.getsize(p) for p in glob.glob(work + "/clicks/*.log"))
-        print(f"# {args.records} clicks generated in {time.time() - t:.1f}s: log "
-              f"{log_bytes / 2**20:.0f} MiB, CSV {os.path.getsize(work + '/clicks.csv') / 2**20:.0f} MiB, "
-              f"cores={os.cpu_count()}")
+        print(f"# {args.records} records ({args.events_percent}% events) generated in "
+              f"{time.time() - t:.1f}s: log {log_bytes / 2**20:.0f} MiB, "
+              f"CSV {os.path.getsize(work + '/clicks.csv') / 2**20:.0f} MiB, cores={os.cpu_count()}")
         subprocess.run(["sync"], check=True)
 
-        t = time.time()
-        subprocess.run([os.path.join(build, "refgate"), "compact", "--data-dir", work], check=True,
-                       stdout=subprocess.DEVNULL)
-        rg_s = time.time() - t
-        rg_clicks = 0
-        for path in glob.glob(work + "/rollups/daily/*/codes.csv"):
-            with open(path, newline="") as f:
-                rg_clicks += sum(int(r["clicks"]) for r in csv.DictReader(f))
-
-        out = subprocess.run(["node", os.path.join(node_dir, "duckdb_rollup.mjs"),
-                              work + "/clicks.csv", work + "/duckdb_codes.csv"],
-                             check=True, capture_output=True, text=True).stdout
+        rg_s, rg_rss, _ = timed([os.path.join(build, "refgate"), "compact", "--data-dir", work])
+        rg = refgate_totals(work + "/rollups")
+        out_dir = work + "/duckdb-out"
+        os.makedirs(out_dir)
+        _, duck_rss, out = timed(["node", os.path.join(node_dir, "duckdb_rollup.mjs"), work, out_dir])
         duck = json.loads(out)
-        print(f"refgate compact : {rg_s:7.2f}s  {args.records / rg_s:12,.0f} records/s  clicks={rg_clicks}")
-        print(f"duckdb group by : {duck['seconds']:7.2f}s  {args.records / duck['seconds']:12,.0f} records/s  "
-              f"clicks={duck['clicks']}")
+        totals = " ".join(f"{k}={rg[k]}" for k in rg)
+        print(f"refgate compact : {rg_s:7.2f}s  {args.records / rg_s:12,.0f} records/s  "
+              f"peak_rss={rg_rss:.0f}MiB  {totals}")
+        totals = " ".join(f"{k}={duck[k]}" for k in rg)
+        print(f"duckdb          : {duck['seconds']:7.2f}s  {args.records / duck['seconds']:12,.0f} "
+              f"records/s  peak_rss={duck_rss:.0f}MiB  {totals}")
         print(f"ratio duckdb_time/refgate_time={duck['seconds'] / rg_s:.2f} (above 1: refgate faster)")
-        if int(duck["clicks"]) != rg_clicks:
-            print("MISMATCH: the two counted different clicks")
+        if any(int(duck[k]) != rg[k] for k in rg):
+            print("MISMATCH: the two counted different totals")
             return 1
         return 0
     finally:

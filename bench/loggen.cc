@@ -7,8 +7,8 @@
 // 100,000 codes of 5,000 referrers, 2,000,000 visitors, 20 channels, 7 days;
 // 5% bots, 1% orphans. Deterministic (fixed seed). With EVENTS_PERCENT, that
 // share of the N records are conversion events instead (SPEC §6): sales
-// of a random visitor and customer, to be attributed by the visitor rule
-// (they are not in clicks.csv).
+// of a random visitor and customer, to be attributed by the visitor rule,
+// written to DIR/events.csv too (seq,ts,event_id,visitor_id,amount_minor).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
       "seq,ts,type,code,referrer_id,visitor_id,new_visitor,bot,utm_source,utm_medium,"
       "utm_campaign\n",
       csv);
+  std::FILE* events_csv = std::fopen((dir + "/events.csv").c_str(), "w");
+  std::fputs("seq,ts,event_id,visitor_id,amount_minor\n", events_csv);
   std::FILE* seg = nullptr;
   uint64_t seg_bytes = 0;
   std::string payload, framed, line;
@@ -79,6 +81,14 @@ int main(int argc, char** argv) {
       e.customer_id = "cus_" + std::to_string((r >> 8) % 2000000);
       e.occurred_us = e.received_us = c.ts_us;
       clicklog::EncodeEvent(e, &payload);
+      line.clear();
+      AppendCsvNumber(&line, seq, true);
+      AppendCsvText(&line, FormatRfc3339Micros(e.occurred_us));
+      AppendCsvText(&line, e.event_id);
+      AppendCsvText(&line, e.visitor_id);
+      AppendCsvNumber(&line, static_cast<uint64_t>(e.amount_minor));
+      line.push_back('\n');
+      std::fwrite(line.data(), 1, line.size(), events_csv);
     } else {
       clicklog::EncodeClick(c, &payload);
     }
@@ -106,5 +116,6 @@ int main(int argc, char** argv) {
   }
   if (seg) std::fclose(seg);
   std::fclose(csv);
+  std::fclose(events_csv);
   return 0;
 }

@@ -11,10 +11,13 @@ namespace refgate::rollup {
 namespace {
 
 // Reads `key`'s row into *row; a default row when the state has none.
+// `db` null: a state known to hold no row of this kind.
 template <typename Row>
-Status LoadState(const StateDb& db, const std::string& key, Row* row, bool* existed) {
+Status LoadState(const StateDb* db, const std::string& key, Row* row, bool* existed) {
+  *existed = false;
+  if (db == nullptr) return Status::OK();
   std::string value;
-  Status s = db.Get(key, &value);
+  Status s = db->Get(key, &value);
   *existed = s.ok();
   if (s.ok() && !Decode(value, row)) return Status::Corruption("rollup state row " + key);
   return s.IsNotFound() ? Status::OK() : s;
@@ -49,7 +52,11 @@ size_t Aggregate::IdHash::operator()(const ChannelId& k) const {
   return XXH3_64bits(words, sizeof words);
 }
 
-Aggregate::Aggregate(const StateDb* db) : db_(db) {
+Aggregate::Aggregate(const StateDb* db) {
+  // A first run (or a recompute) finds no rows: no lookups at all.
+  for (const char* tag : {"d", "h", "m", "r"}) {
+    if (db->Holds(tag)) rows_db_ = db;
+  }
   EncodeChannel(kOtherChannel, "", "", &channel_);
   other_channel_ = channel_names_.Intern(channel_);
   day_index_.reserve(1 << 16);
@@ -83,7 +90,7 @@ Status Aggregate::Day(const DayId& k, uint32_t* row) {
   }
   DayCodeRow fresh;
   bool existed;
-  if (Status s = LoadState(*db_, Key(k), &fresh, &existed); !s.ok()) return s;
+  if (Status s = LoadState(rows_db_, Key(k), &fresh, &existed); !s.ok()) return s;
   *row = static_cast<uint32_t>(days_.size());
   day_index_.emplace(k, *row);
   days_.emplace_back(k, std::move(fresh));
@@ -98,7 +105,7 @@ Status Aggregate::Referrer(uint32_t ref) {
   if (referrer_loaded_[ref]) return Status::OK();
   bool existed;
   ReferrerRow* row = &referrer_rows_[ref];
-  Status s = LoadState(*db_, ReferrerKey(referrers_.Name(ref)), row, &existed);
+  Status s = LoadState(rows_db_, ReferrerKey(referrers_.Name(ref)), row, &existed);
   if (!s.ok()) {
     *row = ReferrerRow();
     return s;
@@ -140,7 +147,9 @@ Status Aggregate::CountMember(const DayId& k) {
   const uint64_t member = uint64_t{k.ref} << 32 | k.code;
   if (members_seen_.contains(member)) return Status::OK();
   std::string unused;
-  Status m = db_->Get(MemberKey(referrers_.Name(k.ref), codes_.Name(k.code)), &unused);
+  Status m = rows_db_
+                 ? rows_db_->Get(MemberKey(referrers_.Name(k.ref), codes_.Name(k.code)), &unused)
+                 : Status::NotFound("");
   if (!m.ok() && !m.IsNotFound()) return m;
   members_seen_.insert(member);
   if (m.IsNotFound()) {
@@ -157,7 +166,7 @@ Status Aggregate::Channel(const ChannelId& id, uint32_t* row, bool* existed) {
     return Status::OK();
   }
   ChannelRow fresh;
-  if (Status s = LoadState(*db_, Key(id), &fresh, existed); !s.ok()) return s;
+  if (Status s = LoadState(rows_db_, Key(id), &fresh, existed); !s.ok()) return s;
   *row = static_cast<uint32_t>(channels_.size());
   channel_index_.emplace(id, *row);
   channels_.emplace_back(id, std::move(fresh));
@@ -173,7 +182,7 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const DayId& k, uint64_t 
   if (!channel_index_.contains(id) && day.channel_rows >= kMaxChannelRows) {
     // Full: a channel this row already has still counts as itself.
     std::string unused;
-    Status g = db_->Get(Key(id), &unused);
+    Status g = rows_db_ ? rows_db_->Get(Key(id), &unused) : Status::NotFound("");
     if (!g.ok() && !g.IsNotFound()) return g;
     folded = g.IsNotFound();
     if (folded) id.channel = other_channel_;

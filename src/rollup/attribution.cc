@@ -29,7 +29,8 @@ Status Attribution::ClickCode(const ClickRecord& c) {
   if (id < click_code_ready_.size() && click_code_ready_[id]) return Status::OK();
   CodeInfo* ci;
   bool existed;
-  if (Status s = LoadRow(*db_, CodeInfoKey(c.code), &codes_, &ci, &existed); !s.ok()) return s;
+  Status s = LoadRow(codes_stored_ ? db_ : nullptr, CodeInfoKey(c.code), &codes_, &ci, &existed);
+  if (!s.ok()) return s;
   if (!existed || ci->referrer_id.empty()) {
     ci->referrer_id = c.referrer_id;  // a code known from its clicks (older logs)
     const std::string hash_key = CodeHashKey(ClickIdKey::CodeHash(c.code));
@@ -49,7 +50,7 @@ Status Attribution::TouchesOf(std::string_view visitor, Touches** out) {
   *out = &touches_[id];
   if (touches_loaded_[id]) return Status::OK();
   std::string value;
-  Status s = db_->Get(TouchesKey(visitor), &value);
+  Status s = touches_stored_ ? db_->Get(TouchesKey(visitor), &value) : Status::NotFound("");
   if (s.ok() && !Decode(value, *out)) {
     **out = Touches();
     s = Status::Corruption("rollup state row " + TouchesKey(visitor));

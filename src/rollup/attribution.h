@@ -52,7 +52,11 @@ class Attribution {
   // rows at CreditConversions (agg may count clicks on another thread
   // meanwhile: this reads the state only, and never touches agg before).
   Attribution(const StateDb* db, const AttributionOptions& opt, Aggregate* agg)
-      : db_(db), opt_(opt), agg_(agg) {}
+      : db_(db),
+        opt_(opt),
+        agg_(agg),
+        codes_stored_(db->Holds(CodeInfoKey("").substr(0, 1))),
+        touches_stored_(db->Holds(TouchesKey("").substr(0, 1))) {}
 
   Status OnClick(const ClickRecord& c);
   Status OnCode(const clicklog::CodeChange& c);
@@ -115,6 +119,9 @@ class Attribution {
   std::unordered_map<std::string, CodeInfo> codes_;
   std::unordered_map<std::string, std::string> code_by_hash_;  // loaded or added
   std::set<std::string> new_hashes_;
+  // Whether the state holds code rows, visitors' clicks: a first run (or a
+  // recompute) looks up neither.
+  const bool codes_stored_, touches_stored_;
   Interner visitors_;
   std::vector<Touches> touches_;  // by visitor id
   std::vector<bool> touches_loaded_;

@@ -222,8 +222,8 @@ class Run {
     ClickFeed feed(agg_.get(), cp.through, opt_.max_records);
     last_seq_ = first_through_ = cp.through;
     uint64_t bytes_done = 0;
+    DurableSegment segment;
     for (size_t i = first; i < segments_.size() && read_ < opt_.max_records && counter.ok(); ++i) {
-      DurableSegment segment;
       if (s = segment.Open(clicks_ + "/" + segments_[i].second); !s.ok()) return s;
       // Both cores: the clicks' counts on a thread, the rest on this one.
       std::thread clicks(
@@ -247,6 +247,7 @@ class Run {
     if (last_seq_ <= cp->through && attribution_->dates().empty()) return Status::OK();
     StateDb::Batch rows, decisions;
     rows.Reserve(agg_->rows(), agg_->rows() * 64);
+    decisions.Reserve(attribution_->rows(), attribution_->rows() * 64);
     std::thread aggregate([&] { agg_->Writes(&rows); });
     attribution_->Writes(&decisions);
     aggregate.join();

@@ -14,8 +14,9 @@ namespace refgate::rollup {
 // first time (a default Row when the state has none). *existed, when
 // given, says whether the state or the map had it. Row needs a
 // Decode(std::string_view, Row*) that returns false on damage.
+// `db` null: a state known to hold no such row (nothing is read).
 template <typename Row>
-Status LoadRow(const StateDb& db, const std::string& key, std::unordered_map<std::string, Row>* map,
+Status LoadRow(const StateDb* db, const std::string& key, std::unordered_map<std::string, Row>* map,
                Row** row, bool* existed = nullptr) {
   if (auto it = map->find(key); it != map->end()) {
     *row = &it->second;
@@ -24,12 +25,18 @@ Status LoadRow(const StateDb& db, const std::string& key, std::unordered_map<std
   }
   Row fresh;
   std::string value;
-  Status s = db.Get(key, &value);
+  Status s = db ? db->Get(key, &value) : Status::NotFound(key);
   if (s.ok() && !Decode(value, &fresh)) return Status::Corruption("rollup state row " + key);
   if (!s.ok() && !s.IsNotFound()) return s;
   if (existed) *existed = s.ok();
   *row = &map->emplace(key, std::move(fresh)).first->second;
   return Status::OK();
+}
+
+template <typename Row>
+Status LoadRow(const StateDb& db, const std::string& key, std::unordered_map<std::string, Row>* map,
+               Row** row, bool* existed = nullptr) {
+  return LoadRow(&db, key, map, row, existed);
 }
 
 }  // namespace refgate::rollup

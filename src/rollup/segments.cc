@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "clicklog/reader.h"
+#include "util/huge_pages.h"
 
 namespace refgate::rollup {
 
@@ -17,15 +18,19 @@ Status DurableSegment::Open(const std::string& path) {
   if (fd < 0) return Status::IOError(path + ": " + std::strerror(errno));
   struct stat st;
   bool ok = fdatasync(fd) == 0 && fstat(fd, &st) == 0;
-  capacity_ = ok ? static_cast<size_t>(st.st_size) : 0;
-  if (ok && capacity_ > 0) {
-    void* p = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE,
-                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  const size_t want = ok ? static_cast<size_t>(st.st_size) : 0;
+  if (ok && want > capacity_) {  // else the last segment's buffer, its pages in place
+    if (mem_) munmap(mem_, capacity_);
+    capacity_ = (want + kHugePage - 1) & ~(kHugePage - 1);
+    void* p = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     ok = p != MAP_FAILED;
     mem_ = ok ? static_cast<char*>(p) : nullptr;
+    if (ok) madvise(mem_, capacity_, MADV_HUGEPAGE);
+    if (!ok) capacity_ = 0;
   }
-  while (ok && size_ < capacity_) {
-    ssize_t n = read(fd, mem_ + size_, capacity_ - size_);
+  size_ = 0;
+  while (ok && size_ < want) {
+    ssize_t n = read(fd, mem_ + size_, want - size_);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       ok = n == 0;  // 0: cut shorter meanwhile

@@ -18,10 +18,11 @@ namespace refgate::rollup {
 // Not mmap of the file: the writer cuts the zeros off the newest segment
 // when it seals it, and touching a mapped page past the new end of the file
 // is SIGBUS (in serve, the job runs in the server's process). read(2) just
-// comes back short. The buffer is anonymous memory populated in one go:
-// on these VMs a page fault per page cost more than the parsing.
+// comes back short. The buffer is anonymous memory in huge pages, kept for
+// the next segment: on these VMs faulting pages in cost more than parsing.
 class DurableSegment {
  public:
+  // Replaces what an earlier Open read.
   Status Open(const std::string& path);
   ~DurableSegment();
   std::string_view data() const { return std::string_view(mem_ ? mem_ : "", size_); }

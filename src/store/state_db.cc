@@ -57,6 +57,12 @@ Status StateDb::Scan(std::string_view prefix,
   return FromRocks(it->status());
 }
 
+bool StateDb::Holds(std::string_view prefix) const {
+  bool any = false;
+  Status s = Scan(prefix, [&](std::string_view, std::string_view) { return !(any = true); });
+  return any || !s.ok();
+}
+
 namespace {
 
 // A write of one of several batches: batch << 32 | index.

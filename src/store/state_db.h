@@ -38,6 +38,9 @@ class StateDb {
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
+  // Whether any key starts with `prefix` (true when that cannot be told).
+  bool Holds(std::string_view prefix) const;
+
   // Applies every write (a put, or a delete where `erase`) atomically and
   // (by default) durably; of several writes to one key, the last one wins.
   struct Write {
