@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Compaction throughput against DuckDB computing the same tables.
 
-    bench/compaction_vs_duckdb.py [--records 10000000] [--events-percent 1] [--build build-release]
+    bench/compaction_vs_duckdb.py [--records 10000000] [--events-percent 1] [--increment 100000]
+                                  [--max-memory-mb 1024] [--build build-release]
 
 Generates a click log and the same records as CSV (refgate_loggen), times
 `refgate compact` over the log and DuckDB computing every table compact
 writes (codes, channels, referrers and, with events, their attribution:
 bench/duckdb_rollup.mjs) from the CSV in memory (node + @duckdb/node-api,
 installed into the build directory), checks both count the same totals,
-and prints records/s and each one's peak RSS.
+and prints records/s and each one's peak RSS. With --increment, then
+appends that many new records to the log and times one more (incremental)
+run on top of the state the first one built. --max-memory-mb sets
+[rollup] max_memory_mb for compact (default: refgate's default).
 """
 import argparse
 import csv
@@ -55,6 +59,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--records", type=int, default=10_000_000)
     ap.add_argument("--events-percent", type=int, default=0)
+    ap.add_argument("--increment", type=int, default=0)
+    ap.add_argument("--max-memory-mb", type=int, default=0)
     ap.add_argument("--build", default=os.path.join(HERE, "..", "build-release"))
     ap.add_argument("--dir", default=None, help="scratch directory (default: a temp dir)")
     args = ap.parse_args()
@@ -77,7 +83,12 @@ def main():
               f"CSV {os.path.getsize(work + '/clicks.csv') / 2**20:.0f} MiB, cores={os.cpu_count()}")
         subprocess.run(["sync"], check=True)
 
-        rg_s, rg_rss, _ = timed([os.path.join(build, "refgate"), "compact", "--data-dir", work])
+        compact = [os.path.join(build, "refgate"), "compact", "--data-dir", work]
+        if args.max_memory_mb:
+            with open(work + "/refgate.toml", "w") as f:
+                f.write(f"[rollup]\nmax_memory_mb = {args.max_memory_mb}\n")
+            compact += ["--config", work + "/refgate.toml"]
+        rg_s, rg_rss, _ = timed(compact)
         rg = refgate_totals(work + "/rollups")
         out_dir = work + "/duckdb-out"
         os.makedirs(out_dir)
@@ -93,6 +104,17 @@ def main():
         if any(int(duck[k]) != rg[k] for k in rg):
             print("MISMATCH: the two counted different totals")
             return 1
+        if args.increment:
+            inc = work + "/increment"
+            subprocess.run([os.path.join(build, "bench", "refgate_loggen"), inc, str(args.increment),
+                            str(args.events_percent), str(args.records + 1)], check=True)
+            for name in os.listdir(inc + "/clicks"):
+                os.rename(f"{inc}/clicks/{name}", f"{work}/clicks/{name}")
+            subprocess.run(["sync"], check=True)
+            inc_s, inc_rss, _ = timed(compact)
+            print(f"incremental     : {inc_s:7.2f}s  {args.increment / inc_s:12,.0f} records/s  "
+                  f"peak_rss={inc_rss:.0f}MiB  ({args.increment} new records on the state of "
+                  f"{args.records})")
         return 0
     finally:
         if not args.dir:

@@ -34,8 +34,8 @@ await con.run(`COPY (
            min(ts) FILTER (WHERE NOT bot) AS first_click_at,
            max(ts) FILTER (WHERE NOT bot) AS last_click_at
     FROM c GROUP BY ALL ORDER BY ALL) TO '${out}/referrers.csv' (HEADER)`);
-const hasEvents = readFileSync(`${dir}/events.csv`, 'utf8').split('\n', 3).length > 2 &&
-  readFileSync(`${dir}/events.csv`, 'utf8').split('\n', 3)[1] !== '';
+const eventLines = readFileSync(`${dir}/events.csv`, 'utf8').split('\n', 3);
+const hasEvents = eventLines.length > 2 || (eventLines[1] ?? '') !== '';
 if (hasEvents) await con.run(`COPY (
     SELECT e.event_id, t.referrer_id, t.code, e.amount_minor,
            CASE WHEN t.ts >= e.ts - INTERVAL 30 DAY THEN round_even(e.amount_minor * 0.1, 0)

@@ -2,13 +2,16 @@
 // 64 MiB) and the same clicks as DIR/clicks.csv, for comparing compaction
 // with DuckDB on identical data.
 //
-//   refgate_loggen DIR N [EVENTS_PERCENT]
+//   refgate_loggen DIR N [EVENTS_PERCENT [FIRST_SEQ]]
 //
 // 100,000 codes of 5,000 referrers, 2,000,000 visitors, 20 channels, 7 days;
 // 5% bots, 1% orphans. Deterministic (fixed seed). With EVENTS_PERCENT, that
 // share of the N records are conversion events instead (SPEC §6): sales
 // of a random visitor and customer, to be attributed by the visitor rule,
 // written to DIR/events.csv too (seq,ts,event_id,visitor_id,amount_minor).
+// With FIRST_SEQ the records are numbered from it (default 1), their times
+// spread over the same 7 days: the next records of a log made before, for
+// an incremental run (move DIR/clicks/* beside that log's segments).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -22,15 +25,16 @@
 using namespace refgate;
 
 int main(int argc, char** argv) {
-  if (argc != 3 && argc != 4) {
-    std::fprintf(stderr, "usage: refgate_loggen DIR N [EVENTS_PERCENT]\n");
+  if (argc < 3 || argc > 5) {
+    std::fprintf(stderr, "usage: refgate_loggen DIR N [EVENTS_PERCENT [FIRST_SEQ]]\n");
     return 2;
   }
   const std::string dir = argv[1];
   const uint64_t n = std::strtoull(argv[2], nullptr, 10);
-  const uint64_t events_percent = argc == 4 ? std::strtoull(argv[3], nullptr, 10) : 0;
+  const uint64_t events_percent = argc >= 4 ? std::strtoull(argv[3], nullptr, 10) : 0;
+  const uint64_t first_seq = argc == 5 ? std::strtoull(argv[4], nullptr, 10) : 1;
   std::filesystem::create_directories(dir + "/clicks");
-  std::mt19937_64 rng(42);
+  std::mt19937_64 rng(42 ^ (first_seq - 1));  // 42 for a log from seq 1
   const int64_t start_us = 1795305600'000000 - 6 * 86400'000000LL;  // 7 days to 2026-11-22
   const char* sources[] = {"newsletter", "facebook", "twitter", "", "referral"};
   const char* media[] = {"email", "social", "link", ""};
@@ -49,7 +53,7 @@ int main(int argc, char** argv) {
   c.referer = "https://mail.example.org/";
   c.user_agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36";
   c.ip = "203.0.113.0";
-  for (uint64_t seq = 1; seq <= n; ++seq) {
+  for (uint64_t seq = first_seq; seq < first_seq + n; ++seq) {
     uint64_t r = rng();
     int code = static_cast<int>(r % 100000);
     bool orphan = (r >> 20) % 100 == 0;
@@ -65,7 +69,7 @@ int main(int argc, char** argv) {
     c.visitor_id = c.bot ? "" : buf;
     c.new_visitor = !c.bot && (r >> 40) % 3 == 0;
     c.utm = {sources[(r >> 44) % 5], media[(r >> 48) % 4], (r >> 52) % 2 ? "spring" : "", "", ""};
-    c.ts_us = start_us + static_cast<int64_t>(seq * (7 * 86400'000000ULL / n));
+    c.ts_us = start_us + static_cast<int64_t>((seq - first_seq + 1) * (7 * 86400'000000ULL / n));
     c.click_id = std::to_string(seq);
     const bool event = (r >> 56) % 100 < events_percent;
     if (event) {

@@ -62,6 +62,7 @@ struct Config {
   } clicklog;
   struct Rollup {
     int interval_s = 60;
+    int max_memory_mb = 1024;  // a run past this commits what it has and goes on
   } rollup;
   struct Admin {
     std::string token;

@@ -29,6 +29,7 @@ int RunCompact(const Config& cfg) {
   opt.retention_days = cfg.clicklog.retention_days;
   opt.attribution = AttributionFromConfig(cfg);
   opt.currency = cfg.rewards.currency;
+  opt.max_memory_bytes = size_t(cfg.rollup.max_memory_mb) << 20;
   opt.progress = isatty(STDERR_FILENO);
   rollup::CompactResult r;
   Status s = rollup::Compact(opt, &r);
@@ -77,6 +78,7 @@ void RollupJob::Loop() {
     opt.retention_days = cfg_.clicklog.retention_days;
     opt.attribution = AttributionFromConfig(cfg_);
     opt.currency = cfg_.rewards.currency;
+    opt.max_memory_bytes = size_t(cfg_.rollup.max_memory_mb) << 20;
     rollup::CompactResult r;
     Status s = rollup::Compact(opt, &r);
     if (!s.ok()) {

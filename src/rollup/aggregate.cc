@@ -12,13 +12,16 @@ namespace {
 
 // Reads `key`'s row into *row; a default row when the state has none.
 // `db` null: a state known to hold no row of this kind.
+// *bytes grows by the size of what was read.
 template <typename Row>
-Status LoadState(const StateDb* db, const std::string& key, Row* row, bool* existed) {
+Status LoadState(const StateDb* db, const std::string& key, Row* row, bool* existed,
+                 size_t* bytes) {
   *existed = false;
   if (db == nullptr) return Status::OK();
   std::string value;
   Status s = db->Get(key, &value);
   *existed = s.ok();
+  *bytes += value.size();
   if (s.ok() && !Decode(value, row)) return Status::Corruption("rollup state row " + key);
   return s.IsNotFound() ? Status::OK() : s;
 }
@@ -90,7 +93,7 @@ Status Aggregate::Day(const DayId& k, uint32_t* row) {
   }
   DayCodeRow fresh;
   bool existed;
-  if (Status s = LoadState(rows_db_, Key(k), &fresh, &existed); !s.ok()) return s;
+  if (Status s = LoadState(rows_db_, Key(k), &fresh, &existed, &loaded_bytes_); !s.ok()) return s;
   *row = static_cast<uint32_t>(days_.size());
   day_index_.emplace(k, *row);
   days_.emplace_back(k, std::move(fresh));
@@ -105,7 +108,7 @@ Status Aggregate::Referrer(uint32_t ref) {
   if (referrer_loaded_[ref]) return Status::OK();
   bool existed;
   ReferrerRow* row = &referrer_rows_[ref];
-  Status s = LoadState(rows_db_, ReferrerKey(referrers_.Name(ref)), row, &existed);
+  Status s = LoadState(rows_db_, ReferrerKey(referrers_.Name(ref)), row, &existed, &loaded_bytes_);
   if (!s.ok()) {
     *row = ReferrerRow();
     return s;
@@ -166,7 +169,7 @@ Status Aggregate::Channel(const ChannelId& id, uint32_t* row, bool* existed) {
     return Status::OK();
   }
   ChannelRow fresh;
-  if (Status s = LoadState(rows_db_, Key(id), &fresh, existed); !s.ok()) return s;
+  if (Status s = LoadState(rows_db_, Key(id), &fresh, existed, &loaded_bytes_); !s.ok()) return s;
   *row = static_cast<uint32_t>(channels_.size());
   channel_index_.emplace(id, *row);
   channels_.emplace_back(id, std::move(fresh));
@@ -210,6 +213,19 @@ Status Aggregate::AddConversion(int64_t sale_us, std::string_view referrer, std:
   ref.conversions += static_cast<uint64_t>(conversions);
   ref.revenue_minor = static_cast<uint64_t>(static_cast<int64_t>(ref.revenue_minor) + revenue);
   return Status::OK();
+}
+
+size_t Aggregate::MemoryBytes() const {
+  auto index = [](const auto& map) {
+    return map.bucket_count() * (sizeof(typename std::decay_t<decltype(map)>::value_type) + 1);
+  };
+  return days_.capacity() * sizeof(days_[0]) + channels_.capacity() * sizeof(channels_[0]) +
+         index(day_index_) + index(channel_index_) + index(members_seen_) +
+         new_members_.capacity() * sizeof(new_members_[0]) +
+         referrer_rows_.capacity() * sizeof(ReferrerRow) + day_visits_.MemoryBytes() +
+         channel_visits_.MemoryBytes() + referrer_visits_.MemoryBytes() + loaded_bytes_ +
+         date_names_.MemoryBytes() + referrers_.MemoryBytes() + codes_.MemoryBytes() +
+         channel_names_.MemoryBytes();
 }
 
 void Aggregate::Visits::Group(size_t rows) {

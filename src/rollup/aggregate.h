@@ -51,6 +51,9 @@ class Aggregate {
   size_t rows() const {
     return days_.size() + channels_.size() + new_members_.size() + referrer_rows_.size();
   }
+  // About the bytes this run holds (rows, indexes, visitors, names): what
+  // [rollup] max_memory_mb bounds.
+  size_t MemoryBytes() const;
   const std::set<std::string>& dates() const { return dates_; }
   uint64_t orphans() const { return orphans_; }
 
@@ -76,6 +79,9 @@ class Aggregate {
    public:
     void Add(uint32_t row, uint64_t visitor) { pairs_.emplace_back(row, visitor); }
     void Group(size_t rows);
+    size_t MemoryBytes() const {
+      return pairs_.capacity() * sizeof(pairs_[0]) + hashes_.capacity() * sizeof(uint64_t);
+    }
     std::span<const uint64_t> Of(uint32_t row) const {
       return {hashes_.data() + begin_[row], end_[row] - begin_[row]};
     }
@@ -117,6 +123,7 @@ class Aggregate {
   std::vector<std::pair<uint32_t, uint32_t>> new_members_;
   std::set<std::string> dates_;
   uint64_t orphans_ = 0;
+  size_t loaded_bytes_ = 0;  // of the rows read from the state
   int64_t cached_day_ = INT64_MIN;
   uint32_t cached_date_ = 0;
   std::string channel_;  // scratch

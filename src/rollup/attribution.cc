@@ -51,6 +51,7 @@ Status Attribution::TouchesOf(std::string_view visitor, Touches** out) {
   if (touches_loaded_[id]) return Status::OK();
   std::string value;
   Status s = touches_stored_ ? db_->Get(TouchesKey(visitor), &value) : Status::NotFound("");
+  touch_bytes_ += value.size() * 2;  // decoded: about twice its encoding
   if (s.ok() && !Decode(value, *out)) {
     **out = Touches();
     s = Status::Corruption("rollup state row " + TouchesKey(visitor));
@@ -69,6 +70,7 @@ Status Attribution::OnClick(const ClickRecord& c) {
   Touches* t;
   if (s = TouchesOf(c.visitor_id, &t); !s.ok()) return s;
   Touch touch{c.ts_us, c.click_id, c.code};
+  touch_bytes_ += sizeof(Touch) + c.click_id.size() + c.code.size();
   auto by_time = [](const Touch& a, const Touch& b) {
     return std::tie(a.ts_us, a.click_id) < std::tie(b.ts_us, b.click_id);
   };

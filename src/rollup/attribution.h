@@ -76,6 +76,8 @@ class Attribution {
     Writes(&batch);
     batch.AppendTo(out);
   }
+  // About the bytes this run holds: what [rollup] max_memory_mb bounds.
+  size_t MemoryBytes() const;
   // About the number of writes Writes makes.
   size_t rows() const { return touches_.size() + codes_.size() + decisions_.size(); }
   // Dates whose events.csv changed.
@@ -125,6 +127,7 @@ class Attribution {
   Interner visitors_;
   std::vector<Touches> touches_;  // by visitor id
   std::vector<bool> touches_loaded_;
+  size_t touch_bytes_ = 0;              // of the Touch entries and their strings
   Interner click_codes_;                // codes of this run's clicks
   std::vector<bool> click_code_ready_;  // by click_codes_ id
   std::unordered_map<std::string, Binding> bindings_;

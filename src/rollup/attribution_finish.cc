@@ -40,6 +40,18 @@ Status Attribution::Finish() {
   return Status::OK();
 }
 
+size_t Attribution::MemoryBytes() const {
+  constexpr size_t kNode = 256;  // a row of an unordered_map with its key and strings, about
+  size_t pending = 0;
+  for (const auto& [seq, payload] : pending_) pending += payload.size();
+  for (const auto& [key, payload] : still_pending_) pending += payload.size();
+  return visitors_.MemoryBytes() + click_codes_.MemoryBytes() +
+         touches_.capacity() * sizeof(Touches) + touch_bytes_ + pending +
+         kNode * (codes_.size() + bindings_.size() + sales_.size() + decisions_.size() +
+                  event_dates_.size() + earnings_.size() + campaigns_.size() + lines_.size() +
+                  code_by_hash_.size());
+}
+
 Status Attribution::CreditConversions() {
   for (const Conversion& c : conversions_) {
     Status s = agg_->AddConversion(c.sale_us, c.referrer_id, c.code, c.conversions, c.revenue);

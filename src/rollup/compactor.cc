@@ -197,8 +197,9 @@ struct Checkpoint {
 // commits the rows with the new checkpoint, then publishes.
 class Run {
  public:
-  Run(const CompactOptions& opt, CompactResult* result)
-      : opt_(opt), result_(result), clicks_(opt.data_dir + "/clicks") {}
+  // Reads at most max_records records.
+  Run(const CompactOptions& opt, CompactResult* result, uint64_t max_records)
+      : opt_(opt), result_(result), clicks_(opt.data_dir + "/clicks"), max_records_(max_records) {}
 
   Status Read(StateDb* db, const Checkpoint& cp) {
     Status s = clicklog::ListSegments(clicks_, &segments_);
@@ -219,11 +220,11 @@ class Run {
     Progress progress(opt_.progress, total_bytes);
     DamageReporter reporter(result_);
     Counter counter(attribution_.get(), result_);
-    ClickFeed feed(agg_.get(), cp.through, opt_.max_records);
-    last_seq_ = first_through_ = cp.through;
+    ClickFeed feed(agg_.get(), cp.through, max_records_);
+    last_seq_ = cp.through;
     uint64_t bytes_done = 0;
     DurableSegment segment;
-    for (size_t i = first; i < segments_.size() && read_ < opt_.max_records && counter.ok(); ++i) {
+    for (size_t i = first; i < segments_.size() && read_ < max_records_ && counter.ok(); ++i) {
       if (s = segment.Open(clicks_ + "/" + segments_[i].second); !s.ok()) return s;
       // Both cores: the clicks' counts on a thread, the rest on this one.
       std::thread clicks(
@@ -231,6 +232,12 @@ class Run {
       ReadSegment(segment.data(), i, &reporter, &counter, &progress, bytes_done);
       clicks.join();
       bytes_done += segment.data().size();
+      // Past the memory bound: this part ends at a segment's end, is
+      // committed, and the next part goes on from there.
+      if (i + 1 < segments_.size() && MemoryBytes() > opt_.max_memory_bytes) {
+        more_ = counter.ok() && read_ < max_records_;
+        break;
+      }
     }
     progress.Update(read_, bytes_done, true);
     end_ = counter.status();
@@ -238,7 +245,7 @@ class Run {
     if (!feed.status().ok()) return feed.status();
     if (s = attribution_->Finish(); !s.ok()) return s;
     if (s = attribution_->CreditConversions(); !s.ok()) return s;
-    result_->decided = attribution_->decided();
+    result_->decided += attribution_->decided();
     return Status::OK();
   }
 
@@ -262,11 +269,12 @@ class Run {
     return db->Commit({&rows, &decisions});
   }
 
-  Status Publish(StateDb* db, const Checkpoint& cp) const {
+  // `first_through`: the checkpoint before the first part of this compaction.
+  Status Publish(StateDb* db, const Checkpoint& cp, uint64_t first_through) const {
     const std::string rollups = opt_.data_dir + "/rollups";
     // referrers.csv and rewards.csv change with any record (a payout
     // touches no day), so a run that read one publishes.
-    if (!cp.dirty.empty() || last_seq_ > first_through_ ||
+    if (!cp.dirty.empty() || last_seq_ > first_through ||
         !std::filesystem::exists(rollups + "/manifest.json")) {
       Status s = rollup::Publish(*db, rollups, cp.dirty, last_seq_,
                                  opt_.io ? opt_.io : DefaultFileIo(), opt_.currency);
@@ -282,6 +290,16 @@ class Run {
     return Status::OK();
   }
 
+  // The run stopped at its memory bound with records left to read.
+  bool more() const { return more_; }
+  uint64_t records_read() const { return read_; }
+  // The rows held, and about what committing them takes (a Batch entry,
+  // its key and value, its place in the merge: about 100 bytes a row).
+  size_t MemoryBytes() const {
+    return agg_->MemoryBytes() + attribution_->MemoryBytes() +
+           100 * (agg_->rows() + attribution_->rows());
+  }
+
   // OK, or why the run stopped at a record it must not pass (what came
   // before it is committed and published all the same).
   const Status& end() const { return end_; }
@@ -292,7 +310,7 @@ class Run {
     const bool newest = i + 1 == segments_.size();
     clicklog::SegmentParser parser(data, segments_[i].second, reporter, newest);
     clicklog::Record rec;
-    while (read_ < opt_.max_records && parser.Next(&rec)) {
+    while (read_ < max_records_ && parser.Next(&rec)) {
       if (rec.seq <= last_seq_) {
         reporter->Forget();
         continue;
@@ -316,7 +334,9 @@ class Run {
   std::unique_ptr<Aggregate> agg_;
   std::unique_ptr<Attribution> attribution_;
   clicklog::RecordDispatcher dispatch_;
-  uint64_t last_seq_ = 0, read_ = 0, first_through_ = 0;
+  const uint64_t max_records_;
+  uint64_t last_seq_ = 0, read_ = 0;
+  bool more_ = false;
   Status end_;
 };
 
@@ -336,16 +356,27 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
 
   Checkpoint cp;
   cp.Load(*db);
-  Run run(opt, result);
+  const uint64_t first_through = cp.through;
   PhaseClock clock(opt.progress);
-  if (s = run.Read(db.get(), cp); !s.ok()) return s;
-  clock.Lap("read");
-  if (s = run.Commit(db.get(), &cp); !s.ok()) return s;
-  clock.Lap("commit");
+  std::unique_ptr<Run> run;
+  uint64_t left = opt.max_records;
+  do {  // one part, or more where one would pass [rollup] max_memory_mb
+    if (run) {
+      left -= run->records_read();
+      run.reset();  // before the next part's memory
+      cp = Checkpoint();
+      cp.Load(*db);
+    }
+    run = std::make_unique<Run>(opt, result, left);
+    if (s = run->Read(db.get(), cp); !s.ok()) return s;
+    clock.Lap("read");
+    if (s = run->Commit(db.get(), &cp); !s.ok()) return s;
+    clock.Lap("commit");
+  } while (run->more());
   if (opt.after_commit) opt.after_commit();
-  if (s = run.Publish(db.get(), cp); !s.ok()) return s;
+  if (s = run->Publish(db.get(), cp, first_through); !s.ok()) return s;
   clock.Lap("publish");
-  return run.end();
+  return run->end();
 }
 
 }  // namespace refgate::rollup

@@ -38,6 +38,11 @@ class Interner {
   }
   std::string_view Name(uint32_t id) const { return names_[id]; }
   size_t size() const { return names_.size(); }
+  // About the bytes it holds.
+  size_t MemoryBytes() const {
+    return chunks_.size() * kChunk + names_.capacity() * sizeof(std::string_view) +
+           ids_.bucket_count() * (sizeof(std::pair<std::string_view, uint32_t>) + 1);
+  }
 
   // rank[id]: the place of the id's name in the order of the state keys
   // built from it: the names as they are (`length_prefixed` false), or
