@@ -9,9 +9,10 @@
 // share of the N records are conversion events instead (SPEC §6): sales
 // of a random visitor and customer, to be attributed by the visitor rule,
 // written to DIR/events.csv too (seq,ts,event_id,visitor_id,amount_minor).
-// With FIRST_SEQ the records are numbered from it (default 1), their times
-// spread over the same 7 days: the next records of a log made before, for
-// an incremental run (move DIR/clicks/* beside that log's segments).
+// With FIRST_SEQ the records are numbered from it (default 1) and their
+// times spread over the hour after those 7 days: the next records of a log
+// made before, for an incremental run (move DIR/clicks/* beside that log's
+// segments).
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -34,7 +35,7 @@ int main(int argc, char** argv) {
   const uint64_t events_percent = argc >= 4 ? std::strtoull(argv[3], nullptr, 10) : 0;
   const uint64_t first_seq = argc == 5 ? std::strtoull(argv[4], nullptr, 10) : 1;
   std::filesystem::create_directories(dir + "/clicks");
-  std::mt19937_64 rng(42 ^ (first_seq - 1));  // 42 for a log from seq 1
+  std::mt19937_64 rng(42 ^ (first_seq - 1));                        // 42 for a log from seq 1
   const int64_t start_us = 1795305600'000000 - 6 * 86400'000000LL;  // 7 days to 2026-11-22
   const char* sources[] = {"newsletter", "facebook", "twitter", "", "referral"};
   const char* media[] = {"email", "social", "link", ""};
@@ -69,7 +70,9 @@ int main(int argc, char** argv) {
     c.visitor_id = c.bot ? "" : buf;
     c.new_visitor = !c.bot && (r >> 40) % 3 == 0;
     c.utm = {sources[(r >> 44) % 5], media[(r >> 48) % 4], (r >> 52) % 2 ? "spring" : "", "", ""};
-    c.ts_us = start_us + static_cast<int64_t>((seq - first_seq + 1) * (7 * 86400'000000ULL / n));
+    c.ts_us = first_seq == 1 ? start_us + static_cast<int64_t>(seq * (7 * 86400'000000ULL / n))
+                             : start_us + 7 * 86400'000000LL +
+                                   static_cast<int64_t>((seq - first_seq) * (3600'000000ULL / n));
     c.click_id = std::to_string(seq);
     const bool event = (r >> 56) % 100 < events_percent;
     if (event) {

@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REFGATE_EXTRA_PACKAGES="nginx-light wrk valgrind" scripts/setup.sh build-release \
   -DCMAKE_BUILD_TYPE=Release -DREFGATE_TESTS=OFF -DREFGATE_BENCH=ON
-min_time=2; rounds=3; scale_codes=${REFGATE_SCALE_CODES:-100000,10000000}
-if [ "${1:-}" = "--quick" ]; then min_time=0.5; rounds=1; scale_codes=100000,1000000; fi
+min_time=2; rounds=3; scale_codes=${REFGATE_SCALE_CODES:-100000,10000000}; compact_records=10000000
+if [ "${1:-}" = "--quick" ]; then
+  min_time=0.5; rounds=1; scale_codes=100000,1000000; compact_records=1000000
+fi
 out=bench/RESULTS.md
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -19,6 +21,15 @@ python3 ../shared/bench/compare_nginx.py --refgate build-release/refgate --durab
 python3 bench/scale_codes.py --refgate build-release/refgate --codes "$scale_codes" \
   --work-dir "$tmp" > "$tmp/scale.txt" 2>&1 || true
 python3 bench/callgrind_server.py --refgate build-release/refgate > "$tmp/callgrind.txt" 2>&1 || true
+# Compaction against DuckDB: in one part (a memory bound it never reaches),
+# then with the default [rollup] max_memory_mb; each followed by an
+# incremental run of 100k records on top of the state it built.
+for run in "--max-memory-mb 65536" ""; do
+  # shellcheck disable=SC2086  # $run is options, split on purpose
+  python3 bench/compaction_vs_duckdb.py --records "$compact_records" --events-percent 1 \
+    --increment 100000 $run --dir "$tmp/compact" >> "$tmp/compact.txt" 2>&1 || true
+  rm -rf "$tmp/compact"
+done
 
 {
   echo "# refgate benchmark results"
@@ -50,6 +61,19 @@ python3 bench/callgrind_server.py --refgate build-release/refgate > "$tmp/callgr
   echo "One cached code costs $(awk '/BM_HotCacheBytesPerCode/ {for (i=1; i<=NF; i++) if ($i ~ /^bytes_per_code=/) {sub("bytes_per_code=", "", $i); printf "%.0f", $i}}' "$tmp/micro.txt") bytes of RSS (BM_HotCacheBytesPerCode)."
   echo
   cat "$tmp/scale.txt"
+  echo
+  echo "## Compaction against DuckDB (\`bench/compaction_vs_duckdb.py\`)"
+  echo
+  echo "The same generated records (1% conversion events) as a click log for \`refgate compact\` and as"
+  echo "CSV for DuckDB, which computes every table compact writes (codes, channels, referrers with"
+  echo "distinct visitors; each sale's last click within 30 days) in memory. First in one part"
+  echo "(\`--max-memory-mb 65536\`), then with the default \`[rollup] max_memory_mb\` (1024): a run"
+  echo "past it commits at a 64 MiB segment's end and goes on. Each is followed by an incremental run"
+  echo "of 100,000 new records on top of the state the first built."
+  echo
+  echo '```'
+  grep -vE '^$' "$tmp/compact.txt" || true
+  echo '```'
   echo
   cat bench/PROFILE.md
   echo

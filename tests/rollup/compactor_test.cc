@@ -169,6 +169,34 @@ TEST_F(CompactorTest, RunsStoppedPartWayCountEachRecordOnce) {
   ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
 }
 
+// A run past [rollup] max_memory_mb commits at a segment's end and goes on
+// in a new part: here every segment is a part. The files are the one-run
+// files, every record counted once, published once.
+TEST_F(CompactorTest, ARunPastItsMemoryBoundCommitsInPartsAndCountsTheSame) {
+  auto script = Script();
+  WriteSegment({script.begin(), script.begin() + 3});
+  WriteSegment({script.begin() + 3, script.begin() + 6});
+  WriteSegment({script.begin() + 6, script.end()});
+  int commits = 0;
+  CompactResult r = Run({.max_memory_bytes = 1, .after_commit = [&] { ++commits; }});
+  EXPECT_EQ(r.records, 8u);
+  EXPECT_EQ(r.through_seq, 8u);
+  EXPECT_EQ(r.dates_published, 2u);
+  EXPECT_EQ(commits, 1);  // called once, after the last part
+  ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
+  EXPECT_EQ(Run({.max_memory_bytes = 1}).records, 0u);
+}
+
+// max_records counts across the parts.
+TEST_F(CompactorTest, PartsShareOneRecordLimit) {
+  auto script = Script();
+  WriteSegment({script.begin(), script.begin() + 3});
+  WriteSegment({script.begin() + 3, script.end()});
+  EXPECT_EQ(Run({.max_memory_bytes = 1, .max_records = 5}).records, 5u);
+  EXPECT_EQ(Run({.max_memory_bytes = 1}).records, 3u);
+  ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
+}
+
 TEST_F(CompactorTest, CrashBetweenCommitAndPublishIsFinishedByTheNextRun) {
   WriteSegment(Script());
   struct Crash {};

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <tuple>
+#include <vector>
 
 namespace refgate {
 
@@ -62,6 +65,38 @@ TEST(VisitorSet, RejectsMalformedEncodings) {
                           std::string("\x01", 1) + std::string(100, 'x')}) {
     std::string_view in(bad);
     EXPECT_FALSE(s.DecodeFrom(&in));
+  }
+}
+
+// EncodeUnionTo writes what adding the hashes and encoding would, on both
+// sides of the exact limit, from an exact set and from a sketch.
+TEST(VisitorSet, EncodeUnionIsAddThenEncode) {
+  auto hashes = [](int from, int to) {
+    std::vector<uint64_t> v;
+    for (int i = from; i < to; ++i) v.push_back(VisitorSet::Hash("visitor-" + std::to_string(i)));
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  for (auto [base_to, more_from, more_to] : {std::tuple{0, 0, 0},
+                                             {0, 0, 5},
+                                             {10, 5, 20},
+                                             {9990, 9980, 10000},
+                                             {9990, 9980, 10001},
+                                             {20000, 0, 30},
+                                             {3, 100, 12000}}) {
+    VisitorSet base = Range(0, base_to);
+    const std::vector<uint64_t> more = hashes(more_from, more_to);
+    std::string got;
+    base.EncodeUnionTo(more, &got);
+    VisitorSet want = Range(0, base_to);
+    for (uint64_t h : more) want.Add(h);
+    std::string expected;
+    want.EncodeTo(&expected);
+    EXPECT_EQ(got, expected) << base_to << " " << more_from << ".." << more_to;
+    std::string_view in = got;
+    VisitorSet back;
+    ASSERT_TRUE(back.DecodeFrom(&in));
+    EXPECT_EQ(back.Count(), want.Count());
   }
 }
 

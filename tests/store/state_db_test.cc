@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 
 #include "tests/util/scratch_dir.h"
@@ -103,6 +104,60 @@ TEST_F(StateDbTest, ReadOnlyOpenOfAMissingDatabaseFailsAndCreatesNothing) {
   EXPECT_FALSE(StateDb::Open(missing.string(), true, &ro).ok());
   EXPECT_FALSE(ro);
   EXPECT_FALSE(std::filesystem::exists(missing));
+}
+
+// Several batches commit as one; of writes to one key the last batch's
+// last write wins, whatever order the keys came in.
+TEST_F(StateDbTest, BatchesCommitTogetherAndTheLastWriteToAKeyWins) {
+  ASSERT_TRUE(db_->Commit({{"gone", "x"}, {"kept", "old"}}).ok());
+  StateDb::Batch a, b;
+  a.Put("c", "1");
+  a.Put("a", "1");  // a second run of ascending keys
+  a.Put("kept", "a");
+  b.Put("b", "2");
+  b.Put("kept", "b");
+  b.Delete("gone");
+  b.Put("a", "2");
+  ASSERT_TRUE(db_->Commit({&a, &b}).ok());
+  EXPECT_EQ(GetOr(*db_, "a"), "2");
+  EXPECT_EQ(GetOr(*db_, "b"), "2");
+  EXPECT_EQ(GetOr(*db_, "c"), "1");
+  EXPECT_EQ(GetOr(*db_, "kept"), "b");
+  EXPECT_EQ(GetOr(*db_, "gone"), "<absent>");
+}
+
+// A commit of kIngestAtWrites writes or more goes in as one table file:
+// the same outcome, deletes and repeated keys included, and it survives
+// reopening.
+TEST_F(StateDbTest, ALargeCommitIsIngestedWithTheSameOutcome) {
+  ASSERT_TRUE(db_->Commit({{"k000007", "before"}, {"k000008", "before"}}).ok());
+  StateDb::Batch big;
+  const int n = static_cast<int>(StateDb::kIngestAtWrites) + 10;
+  for (int i = n - 1; i >= 0; --i) {  // descending: one run per write
+    char key[16];
+    std::snprintf(key, sizeof key, "k%06d", i);
+    big.Put(key, std::to_string(i));
+  }
+  big.Put("k000003", "again");
+  big.Delete("k000008");
+  ASSERT_TRUE(db_->Commit(big).ok());
+  EXPECT_EQ(Keys("k", 100000).size(), static_cast<size_t>(n - 1));
+  EXPECT_EQ(GetOr(*db_, "k000003"), "again");
+  EXPECT_EQ(GetOr(*db_, "k000007"), "7");
+  EXPECT_EQ(GetOr(*db_, "k000008"), "<absent>");
+  db_.reset();
+  ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
+  EXPECT_EQ(GetOr(*db_, "k000009"), "9");
+  EXPECT_EQ(Keys("k", 100000).size(), static_cast<size_t>(n - 1));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest.sst.tmp"));
+}
+
+TEST_F(StateDbTest, HoldsTellsWhetherAnyKeyHasThePrefix) {
+  EXPECT_FALSE(db_->Holds("d"));
+  ASSERT_TRUE(db_->Commit({{"dx", "1"}}).ok());
+  EXPECT_TRUE(db_->Holds("d"));
+  EXPECT_FALSE(db_->Holds("e"));
+  EXPECT_FALSE(db_->Holds("dy"));
 }
 
 }  // namespace
