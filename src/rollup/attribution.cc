@@ -300,6 +300,7 @@ Status Attribution::Credit(const EventRecord& e, const Candidate& c, const Rewar
     if (b == nullptr) {
       if (Status s = LoadRow(*db_, BindingKey(e.customer_id), &bindings_, &b); !s.ok()) return s;
       *b = Binding{c.referrer_id, c.code, c.campaign, e.occurred_us, 0};
+      bound_now_.insert(e.customer_id);
     }
     if (sale) ++b->sales;
   }

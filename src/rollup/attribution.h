@@ -93,6 +93,7 @@ class Attribution {
   Status DecideRefund(const EventRecord& e, bool retry, bool final, bool* decided);
   Status FindCandidate(const EventRecord& e, Candidate* c, std::string* reason);
   void WriteTouches(StateDb::Batch* out) const;
+  Status SweepBindings();
   // Learns a clicked code's referrer, once per run and code.
   Status ClickCode(const ClickRecord& c);
   // A visitor's clicks, read from the state the first time.
@@ -141,6 +142,9 @@ class Attribution {
   std::vector<std::pair<uint64_t, std::string>> pending_;  // this run's undecided: seq, payload
   std::vector<std::pair<std::string, std::string>> still_pending_;  // after Finish: key, payload
   std::set<std::string> pending_done_;                              // pending keys decided
+  std::set<std::string> bound_now_;  // customers bound (again) by this run
+  std::set<std::string> expired_;    // their BindingKeys, to delete
+  std::vector<std::string> ended_;   // BindingEndKeys swept
   std::set<std::string> dates_;
   int64_t as_of_us_ = 0;
   uint64_t decided_ = 0;

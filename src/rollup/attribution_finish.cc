@@ -37,7 +37,34 @@ Status Attribution::Finish() {
       still_pending_.emplace_back(key, std::move(payload));
     }
   }
-  return Status::OK();
+  return SweepBindings();
+}
+
+// A binding whose period ended longer than the window before the log's
+// clock is deleted with its "Y" key: as with a visitor's clicks, only a
+// conversion reported more than the window after it occurred could still
+// have claimed it. "Y" keys are in time order, so the sweep reads only the
+// ended ones. A customer bound again since keeps the newer binding.
+Status Attribution::SweepBindings() {
+  const int64_t horizon = as_of_us_ - int64_t{opt_.window_days} * kDayUs;
+  const int64_t period = int64_t{opt_.customer_binding_days} * kDayUs;
+  Status s = db_->Scan("Y", [&](std::string_view k, std::string_view) {
+    int64_t until;
+    std::string_view customer;
+    if (ParseBindingEndKey(k, &until, &customer) && until >= horizon) return false;
+    ended_.emplace_back(k);  // ended, or malformed: dropped either way
+    return true;
+  });
+  for (size_t i = 0; s.ok() && i < ended_.size(); ++i) {
+    int64_t until;
+    std::string_view customer;
+    if (!ParseBindingEndKey(ended_[i], &until, &customer)) continue;
+    Binding* b;
+    const std::string key = BindingKey(customer);
+    s = LoadRow(*db_, key, &bindings_, &b);
+    if (s.ok() && !b->referrer_id.empty() && b->bound_us + period < horizon) expired_.insert(key);
+  }
+  return s;
 }
 
 size_t Attribution::MemoryBytes() const {
@@ -90,7 +117,12 @@ void Attribution::Writes(StateDb::Batch* out) const {
   auto all = [](const auto&) { return true; };
   PutFixed64(&v, static_cast<uint64_t>(as_of_us_));
   out->Put(std::string(kAsOfKey), v);
-  put(bindings_, [](const Binding& row) { return !row.referrer_id.empty(); });  // else never bound
+  for (const auto* entry : InKeyOrder(bindings_)) {
+    if (entry->second.referrer_id.empty() || expired_.contains(entry->first)) continue;
+    Encode(entry->second, &v);  // else never bound, or ended
+    out->Put(entry->first, v);
+  }
+  for (const auto& k : expired_) out->Delete(k);
   put(codes_, [](const CodeInfo& row) {
     return !row.referrer_id.empty() || !row.history.empty();  // else looked up, unknown
   });
@@ -106,6 +138,11 @@ void Attribution::Writes(StateDb::Batch* out) const {
   WriteTouches(out);
   put(earnings_, all);
   for (const auto* entry : InKeyOrder(event_dates_)) out->Put(entry->first, entry->second);
+  for (const auto& k : ended_) out->Delete(k);
+  const int64_t period = int64_t{opt_.customer_binding_days} * kDayUs;
+  for (const auto& customer : bound_now_) {
+    out->Put(BindingEndKey(bindings_.at(BindingKey(customer)).bound_us + period, customer), "");
+  }
   for (const auto& [k, payload] : still_pending_) out->Put(k, payload);
   for (const auto& k : pending_done_) out->Delete(k);
 }

@@ -65,6 +65,19 @@ std::string DecisionKey(std::string_view date, std::string_view event_id) {
   PutLengthPrefixed(&k, event_id);
   return k;
 }
+std::string BindingEndKey(int64_t until_us, std::string_view customer) {
+  std::string k = "Y" + BigEndian(static_cast<uint64_t>(until_us) ^ (uint64_t{1} << 63));
+  PutLengthPrefixed(&k, customer);
+  return k;
+}
+bool ParseBindingEndKey(std::string_view key, int64_t* until_us, std::string_view* customer) {
+  if (key.size() < 9 || key[0] != 'Y') return false;
+  uint64_t v = 0;
+  for (size_t i = 1; i < 9; ++i) v = v << 8 | static_cast<uint8_t>(key[i]);
+  *until_us = static_cast<int64_t>(v ^ (uint64_t{1} << 63));
+  key.remove_prefix(9);
+  return GetLengthPrefixed(&key, customer) && key.empty();
+}
 std::string EventDateKey(std::string_view event_id) { return Tagged('X', {event_id}); }
 std::string EarningsKey(std::string_view referrer) { return Tagged('W', {referrer}); }
 std::string PayoutSeenKey(std::string_view payout_id) { return Tagged('P', {payout_id}); }

@@ -11,10 +11,13 @@
 //   "W" lp(referrer)             -> Earnings: rewards.csv's counts
 //   "P" lp(payout_id)            -> "": a payout counted
 //   "L" lp(referrer) at (8) lp(event_id) lp(kind) -> RewardLine: an amount payable from `at`
+//   "Y" until (8) lp(customer)   -> "": a binding's end, so that an expired one is deleted
 //
 // Sizes: a visitor's Touches keep only clicks of the last window_days (about
-// 60 bytes each); a Binding is about 40 bytes plus its ids and lives
-// customer_binding_days; a CodeInfo about 40 bytes plus one 17-byte entry
+// 60 bytes each); a Binding is about 40 bytes plus its ids, with a "Y" key
+// of about 10 bytes plus the customer id, and is deleted once its
+// customer_binding_days and then window_days have passed by the log's
+// clock; a CodeInfo about 40 bytes plus one 17-byte entry
 // per status change.
 #pragma once
 
@@ -87,6 +90,10 @@ std::string RewardLineKey(std::string_view referrer, int64_t at_us, std::string_
                           std::string_view kind);
 inline constexpr std::string_view kEarningsPrefix = "W";
 inline constexpr std::string_view kRewardLinePrefix = "L";
+// Times in the key sort in time order (big-endian, sign bit flipped).
+std::string BindingEndKey(int64_t until_us, std::string_view customer);
+[[nodiscard]] bool ParseBindingEndKey(std::string_view key, int64_t* until_us,
+                                      std::string_view* customer);
 [[nodiscard]] bool ParseEarningsKey(std::string_view key, std::string_view* referrer);
 [[nodiscard]] bool ParseRewardLineKey(std::string_view key, std::string_view* referrer,
                                       int64_t* at_us);

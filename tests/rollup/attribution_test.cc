@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "clicklog/format.h"
 #include "rollup/conversion_rows.h"
 #include "tests/util/scratch_dir.h"
 #include "util/time.h"
@@ -107,6 +108,81 @@ TEST_F(RecurringTest, ABoundCustomersSalesEarnForRecurringMonthsAfterTheBinding)
 TEST_F(RecurringTest, ZeroRecurringMonthsPaysTheFirstSaleOnly) {
   const int64_t bound = At("2026-01-15T12:00:00Z");
   EXPECT_EQ(Rewards(0, {bound, bound + kDay}), (std::vector<int64_t>{100, 0}));
+}
+
+// A customer's binding is deleted, with its end key, once its period and
+// then the window have passed by the log's clock; not before.
+class BindingExpiryTest : public ::testing::Test {
+ protected:
+  static constexpr int64_t kBound = 1795305600'000000;  // 2026-11-22T00:00:00Z
+
+  void SetUp() override { ASSERT_TRUE(StateDb::Open(dir_.path() + "/state", false, &db_).ok()); }
+
+  // One run: a code change at `code_at` (the log's clock), and with `sale`
+  // a sale of cus_1 at kBound through the code. Commits; returns its writes.
+  std::vector<StateDb::Write> Run(int64_t code_at, bool sale) {
+    Aggregate agg(db_.get());
+    AttributionOptions opt;
+    opt.window_days = 1;
+    opt.customer_binding_days = 1;
+    Attribution a(db_.get(), opt, &agg);
+    clicklog::CodeChange code;
+    code.changed_us = code_at;
+    code.code.code = "al_code";
+    code.code.referrer_id = "alice";
+    EXPECT_TRUE(a.OnCode(code).ok());
+    if (sale) {
+      EventRecord e;
+      e.type = EventType::kSale;
+      e.seq = 1;
+      e.event_id = "s1";
+      e.order_id = "o1";
+      e.customer_id = "cus_1";
+      e.code = "al_code";
+      e.amount_minor = 1000;
+      e.occurred_us = e.received_us = kBound;
+      std::string payload;
+      clicklog::EncodeEvent(e, &payload);
+      EXPECT_TRUE(a.OnEvent(e, payload).ok());
+    }
+    EXPECT_TRUE(a.Finish().ok());
+    std::vector<StateDb::Write> writes;
+    a.Writes(&writes);
+    EXPECT_TRUE(db_->Commit(writes).ok());
+    return writes;
+  }
+  bool Has(const std::string& key) {
+    std::string v;
+    return db_->Get(key, &v).ok();
+  }
+
+  ScratchDir dir_;
+  std::unique_ptr<StateDb> db_;
+};
+
+TEST_F(BindingExpiryTest, AnEndedBindingIsDeletedOnceTheWindowHasPassed) {
+  Run(0, true);
+  const std::string end = BindingEndKey(kBound + kDay, "cus_1");
+  ASSERT_TRUE(Has(BindingKey("cus_1")));
+  ASSERT_TRUE(Has(end));
+  Run(kBound + 2 * kDay - 1, false);  // the window after the end not yet passed
+  EXPECT_TRUE(Has(BindingKey("cus_1")));
+  EXPECT_TRUE(Has(end));
+  Run(kBound + 2 * kDay + 1, false);
+  EXPECT_FALSE(Has(BindingKey("cus_1")));
+  EXPECT_FALSE(Has(end));
+}
+
+TEST(BindingEndKey, SortsInTimeOrderAndParsesBack) {
+  EXPECT_LT(BindingEndKey(-5, "z"), BindingEndKey(3, "a"));
+  EXPECT_LT(BindingEndKey(3, "z"), BindingEndKey(1LL << 40, "a"));
+  int64_t until;
+  std::string_view customer;
+  const std::string k = BindingEndKey(-7, "cus_7");
+  ASSERT_TRUE(ParseBindingEndKey(k, &until, &customer));
+  EXPECT_EQ(until, -7);
+  EXPECT_EQ(customer, "cus_7");
+  EXPECT_FALSE(ParseBindingEndKey(k.substr(0, 5), &until, &customer));
 }
 
 }  // namespace
