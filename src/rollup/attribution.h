@@ -93,6 +93,7 @@ class Attribution {
   Status DecideRefund(const EventRecord& e, bool retry, bool final, bool* decided);
   Status FindCandidate(const EventRecord& e, Candidate* c, std::string* reason);
   void WriteTouches(StateDb::Batch* out) const;
+  void WriteBindings(StateDb::Batch* out) const;
   Status SweepBindings();
   // Learns a clicked code's referrer, once per run and code.
   Status ClickCode(const ClickRecord& c);

@@ -117,12 +117,7 @@ void Attribution::Writes(StateDb::Batch* out) const {
   auto all = [](const auto&) { return true; };
   PutFixed64(&v, static_cast<uint64_t>(as_of_us_));
   out->Put(std::string(kAsOfKey), v);
-  for (const auto* entry : InKeyOrder(bindings_)) {
-    if (entry->second.referrer_id.empty() || expired_.contains(entry->first)) continue;
-    Encode(entry->second, &v);  // else never bound, or ended
-    out->Put(entry->first, v);
-  }
-  for (const auto& k : expired_) out->Delete(k);
+  WriteBindings(out);
   put(codes_, [](const CodeInfo& row) {
     return !row.referrer_id.empty() || !row.history.empty();  // else looked up, unknown
   });
@@ -138,13 +133,25 @@ void Attribution::Writes(StateDb::Batch* out) const {
   WriteTouches(out);
   put(earnings_, all);
   for (const auto* entry : InKeyOrder(event_dates_)) out->Put(entry->first, entry->second);
+  for (const auto& [k, payload] : still_pending_) out->Put(k, payload);
+  for (const auto& k : pending_done_) out->Delete(k);
+}
+
+// The bindings kept ("B"), the ended ones' deletions, and the end keys
+// ("Y") swept or added.
+void Attribution::WriteBindings(StateDb::Batch* out) const {
+  std::string v;
+  for (const auto* entry : InKeyOrder(bindings_)) {
+    if (entry->second.referrer_id.empty() || expired_.contains(entry->first)) continue;
+    Encode(entry->second, &v);  // else never bound, or ended
+    out->Put(entry->first, v);
+  }
+  for (const auto& k : expired_) out->Delete(k);
   for (const auto& k : ended_) out->Delete(k);
   const int64_t period = int64_t{opt_.customer_binding_days} * kDayUs;
   for (const auto& customer : bound_now_) {
     out->Put(BindingEndKey(bindings_.at(BindingKey(customer)).bound_us + period, customer), "");
   }
-  for (const auto& [k, payload] : still_pending_) out->Put(k, payload);
-  for (const auto& k : pending_done_) out->Delete(k);
 }
 
 // A visitor's clicks older than the window before the log's clock can no

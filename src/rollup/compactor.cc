@@ -211,9 +211,9 @@ class Run {
     for (size_t i = first; i < segments_.size(); ++i) {
       total_bytes += std::filesystem::file_size(clicks_ + "/" + segments_[i].second, ec);
     }
-    agg_ = std::make_unique<Aggregate>(db);
     std::unique_ptr<ClickIdKey> key;
     if (s = ClickIdKey::Load(opt_.data_dir, false, &key); !s.ok()) return s;
+    agg_ = std::make_unique<Aggregate>(db);
     AttributionOptions ao = opt_.attribution;
     ao.click_key = key.get();
     attribution_ = std::make_unique<Attribution>(db, ao, agg_.get());
@@ -223,21 +223,8 @@ class Run {
     ClickFeed feed(agg_.get(), cp.through, max_records_);
     last_seq_ = cp.through;
     uint64_t bytes_done = 0;
-    DurableSegment segment;
-    for (size_t i = first; i < segments_.size() && read_ < max_records_ && counter.ok(); ++i) {
-      if (s = segment.Open(clicks_ + "/" + segments_[i].second); !s.ok()) return s;
-      // Both cores: the clicks' counts on a thread, the rest on this one.
-      std::thread clicks(
-          [&] { feed.Read(segment.data(), segments_[i].second, i + 1 == segments_.size()); });
-      ReadSegment(segment.data(), i, &reporter, &counter, &progress, bytes_done);
-      clicks.join();
-      bytes_done += segment.data().size();
-      // Past the memory bound: this part ends at a segment's end, is
-      // committed, and the next part goes on from there.
-      if (i + 1 < segments_.size() && MemoryBytes() > opt_.max_memory_bytes) {
-        more_ = counter.ok() && read_ < max_records_;
-        break;
-      }
+    if (s = ReadSegments(first, &reporter, &counter, &feed, &progress, &bytes_done); !s.ok()) {
+      return s;
     }
     progress.Update(read_, bytes_done, true);
     end_ = counter.status();
@@ -287,6 +274,29 @@ class Run {
         std::min(last_seq_, events::EventIndex::Watermark(opt_.data_dir + "/events"));
     result_->segments_deleted =
         clicklog::DeleteRolledUpSegments(clicks_, segments_, keep_after, opt_.retention_days);
+    return Status::OK();
+  }
+
+  // From segment `first` on, until the end, max_records, a record that
+  // stops the run, or the memory bound (then at a segment's end).
+  Status ReadSegments(size_t first, DamageReporter* reporter, Counter* counter, ClickFeed* feed,
+                      Progress* progress, uint64_t* bytes_done) {
+    DurableSegment segment;
+    for (size_t i = first; i < segments_.size() && read_ < max_records_ && counter->ok(); ++i) {
+      if (Status s = segment.Open(clicks_ + "/" + segments_[i].second); !s.ok()) return s;
+      // Both cores: the clicks' counts on a thread, the rest on this one.
+      std::thread clicks(
+          [&] { feed->Read(segment.data(), segments_[i].second, i + 1 == segments_.size()); });
+      ReadSegment(segment.data(), i, reporter, counter, progress, *bytes_done);
+      clicks.join();
+      *bytes_done += segment.data().size();
+      // Past the memory bound: this part ends at a segment's end, is
+      // committed, and the next part goes on from there.
+      if (i + 1 < segments_.size() && MemoryBytes() > opt_.max_memory_bytes) {
+        more_ = counter->ok() && read_ < max_records_;
+        break;
+      }
+    }
     return Status::OK();
   }
 
