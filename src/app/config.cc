@@ -297,8 +297,8 @@ Status ValidateStorage(const Config& c) {
   if (c.clicklog.max_wait_ms < 1) return Bad("clicklog.max_wait_ms", "must be positive");
   if (c.clicklog.retention_days < 0) return Bad("clicklog.retention_days", "must not be negative");
   if (c.rollup.interval_s < 0) return Bad("rollup.interval_s", "must not be negative");
-  if (c.rollup.max_memory_mb < 64 || c.rollup.max_memory_mb > 1048576) {
-    return Bad("rollup.max_memory_mb", "64 to 1048576");
+  if (c.rollup.max_memory_mb < 64 || c.rollup.max_memory_mb > 65536) {
+    return Bad("rollup.max_memory_mb", "64 to 65536");
   }
   if (c.admin.max_auth_failures < 0) return Bad("admin.max_auth_failures", "must not be negative");
   return Status::OK();

@@ -39,7 +39,7 @@ class Aggregate {
                        int64_t conversions, int64_t revenue);
 
   // The writes that apply this run to the state (without the checkpoint),
-  // in key order.
+  // in key order. Once: it hands this run's visitors over to the rows.
   void Writes(StateDb::Batch* out);
   void Writes(std::vector<StateDb::Write>* out) {
     StateDb::Batch batch;

@@ -67,7 +67,9 @@ class Attribution {
   Status CreditConversions();
   // Looks again at every event still unattributed, this run's and earlier
   // runs', in log order; those whose window has passed are final.
-  Status Finish();
+  // `last_part` false: a part of a compaction bounded by memory that is
+  // not its last (see Finish's body).
+  Status Finish(bool last_part = true);
 
   // The writes that apply this run to the state.
   void Writes(StateDb::Batch* out) const;
@@ -143,7 +145,8 @@ class Attribution {
   std::vector<std::pair<uint64_t, std::string>> pending_;  // this run's undecided: seq, payload
   std::vector<std::pair<std::string, std::string>> still_pending_;  // after Finish: key, payload
   std::set<std::string> pending_done_;                              // pending keys decided
-  std::set<std::string> bound_now_;  // customers bound (again) by this run
+  bool keep_all_ = false;            // a part before the last: nothing pruned
+  std::set<std::string> bound_now_;  // customers whose end key is written: bound (again), kept
   std::set<std::string> expired_;    // their BindingKeys, to delete
   std::vector<std::string> ended_;   // BindingEndKeys swept
   std::set<std::string> dates_;

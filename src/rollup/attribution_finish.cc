@@ -14,8 +14,19 @@ constexpr std::string_view kPendingPrefix = "q";
 
 }  // namespace
 
-Status Attribution::Finish() {
+Status Attribution::Finish(bool last_part) {
   as_of_us_ = std::max(as_of_us_, ReadAsOf(*db_));
+  if (!last_part) {
+    // A part that is not the last leaves its undecided events in the state,
+    // as one run would keep them in memory, and retries, prunes and sweeps
+    // nothing: the parts decide what one run would.
+    for (auto& [seq, payload] : pending_) {
+      still_pending_.emplace_back(PendingEventKey(seq), std::move(payload));
+    }
+    pending_.clear();
+    keep_all_ = true;
+    return Status::OK();
+  }
   // Earlier runs' pending events, then this run's: in log order.
   std::vector<std::pair<std::string, std::string>> all;
   Status s = db_->Scan(kPendingPrefix, [&all](std::string_view k, std::string_view v) {
@@ -62,7 +73,12 @@ Status Attribution::SweepBindings() {
     Binding* b;
     const std::string key = BindingKey(customer);
     s = LoadRow(*db_, key, &bindings_, &b);
-    if (s.ok() && !b->referrer_id.empty() && b->bound_us + period < horizon) expired_.insert(key);
+    if (!s.ok() || b->referrer_id.empty()) continue;
+    if (b->bound_us + period < horizon) {
+      expired_.insert(key);
+    } else {
+      bound_now_.emplace(customer);  // kept: its end key written again, for its end now
+    }
   }
   return s;
 }
@@ -159,7 +175,7 @@ void Attribution::WriteBindings(StateDb::Batch* out) const {
 // once their window has passed by that clock. (A conversion reported later
 // than that after it occurred does not see them.)
 void Attribution::WriteTouches(StateDb::Batch* out) const {
-  const int64_t horizon = as_of_us_ - int64_t{opt_.window_days} * kDayUs;
+  const int64_t horizon = keep_all_ ? INT64_MIN : as_of_us_ - int64_t{opt_.window_days} * kDayUs;
   const std::vector<uint32_t> rank = visitors_.KeyRanks(true);
   std::vector<uint32_t> by_key(rank.size());
   for (uint32_t id = 0; id < rank.size(); ++id) by_key[rank[id]] = id;

@@ -230,7 +230,7 @@ class Run {
     end_ = counter.status();
     if (!counter.stop() && !end_.ok()) return end_;  // a failing state ends the run
     if (!feed.status().ok()) return feed.status();
-    if (s = attribution_->Finish(); !s.ok()) return s;
+    if (s = attribution_->Finish(!more_); !s.ok()) return s;
     if (s = attribution_->CreditConversions(); !s.ok()) return s;
     result_->decided += attribution_->decided();
     return Status::OK();

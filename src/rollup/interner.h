@@ -71,13 +71,14 @@ class Interner {
   static constexpr size_t kChunk = kHugePage;
 
   std::string_view Store(std::string_view s) {
+    if (s.empty()) return {};
     if (s.size() > capacity_ - used_) {
       capacity_ = std::max(kChunk, s.size());
       chunks_.emplace_back(capacity_);
       used_ = 0;
     }
     char* p = chunks_.back().data() + used_;
-    if (!s.empty()) std::memcpy(p, s.data(), s.size());
+    std::memcpy(p, s.data(), s.size());
     used_ += s.size();
     return {p, s.size()};
   }

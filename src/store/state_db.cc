@@ -5,9 +5,12 @@
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <span>
 
 namespace refgate {
@@ -158,10 +161,15 @@ Status StateDb::Commit(std::initializer_list<const Batch*> batches, bool sync) {
 
 // One table file, synced, then added to the database in one atomic,
 // synced step (RocksDB's ingestion: the file and the MANIFEST entry naming
-// it), with a sequence number above every earlier write. A crash before
-// the ingestion leaves only a stray file, which the next one overwrites.
+// it), with a sequence number above every earlier write. The file is
+// linked into the database, then its temporary name unlinked: a crash
+// between the two leaves that name on a live table file, so the name is
+// unlinked first here, never written through.
 Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted) {
   const std::string path = dir_ + "/ingest.sst.tmp";
+  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+    return Status::IOError(path + ": unlink: " + std::strerror(errno));
+  }
   auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *opts_);
   rocksdb::Status s = writer.Open(path);

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 #include <thread>
+#include <variant>
 
 #include "clicklog/click_log.h"
 #include "rollup/stats.h"
@@ -185,6 +186,52 @@ TEST_F(CompactorTest, ARunPastItsMemoryBoundCommitsInPartsAndCountsTheSame) {
   EXPECT_EQ(commits, 1);  // called once, after the last part
   ExpectScriptRollup(*this, [&](std::string f) { return File(f); });
   EXPECT_EQ(Run({.max_memory_bytes = 1}).records, 0u);
+}
+
+// Attribution across parts decides what one run decides: E1 waits for its
+// visitor's click (later in the log), and E2, a later sale of the same
+// customer through a code, must not see a binding E1 would only make at
+// the end of a part. One run: E1 by the visitor to R1, E2 by the code to R2.
+TEST_F(CompactorTest, AttributionInPartsDecidesWhatOneRunDecides) {
+  const int64_t t = kMidnight + 3600'000000LL;
+  auto sale = [&](std::string id, int64_t at, std::string visitor, std::string code) {
+    EventRecord e;
+    e.type = EventType::kSale;
+    e.event_id = id;
+    e.order_id = "o" + id;
+    e.customer_id = "cus";
+    e.visitor_id = std::move(visitor);
+    e.code = std::move(code);
+    e.amount_minor = 1000;
+    e.currency = "EUR";
+    e.occurred_us = e.received_us = at;
+    return e;
+  };
+  std::filesystem::create_directories(clicks());
+  auto segment = [&](const std::vector<std::variant<ClickRecord, EventRecord>>& recs) {
+    std::string data, payload, name = SegmentName(next_seq_);
+    for (const auto& r : recs) {
+      if (const auto* c = std::get_if<ClickRecord>(&r)) {
+        EncodeClick(*c, &payload);
+        AppendRecord(&data, clicklog::kClick, next_seq_++, payload);
+      } else {
+        clicklog::EncodeEvent(std::get<EventRecord>(r), &payload);
+        AppendRecord(&data, clicklog::kEvent, next_seq_++, payload);
+      }
+    }
+    clicklog::WriteFile(clicks() + "/" + name, data);
+  };
+  segment({Click("R2", "r2code", "v9", true, t), sale("e1", t + 3600'000000LL, "v1", ""),
+           Click("R1", "r1code", "v1", true, t + 1800'000000LL)});
+  segment({sale("e2", t + 7200'000000LL, "", "r2code")});
+  Run({.max_memory_bytes = 1});
+  const std::string parts = File("daily/date=2026-11-22/events.csv");
+  EXPECT_NE(parts.find(",e1,sale,"), std::string::npos) << parts;
+  EXPECT_NE(parts.find("oe1,R1,r1code,visitor,"), std::string::npos) << parts;
+  EXPECT_NE(parts.find("oe2,R2,r2code,code,"), std::string::npos) << parts;
+  std::filesystem::remove_all(rollups());
+  Run();
+  EXPECT_EQ(File("daily/date=2026-11-22/events.csv"), parts);
 }
 
 // max_records counts across the parts.

@@ -32,6 +32,15 @@ TEST(Interner, IdsAreDenseStableAndNamesStayPut) {
 
 // Ranks sort as the encoded names do, lengths of 128 and more (two-byte
 // length prefixes) included.
+TEST(Interner, TheEmptyNameFirst) {
+  Interner in;
+  EXPECT_EQ(in.Intern(""), 0u);
+  EXPECT_EQ(in.Intern("a"), 1u);
+  EXPECT_EQ(in.Intern(""), 0u);
+  EXPECT_EQ(in.Name(0), "");
+  EXPECT_EQ(in.Name(1), "a");
+}
+
 TEST(Interner, KeyRanksFollowTheEncodedOrder) {
   Interner in;
   std::vector<std::string> names = {"b",

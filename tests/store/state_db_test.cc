@@ -152,6 +152,32 @@ TEST_F(StateDbTest, ALargeCommitIsIngestedWithTheSameOutcome) {
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest.sst.tmp"));
 }
 
+// A crash after an ingestion linked its file into the database but before
+// the temporary name was unlinked leaves that name on a live table file:
+// the next ingestion must not write through it.
+TEST_F(StateDbTest, AStaleIngestNameOnALiveFileIsNotWrittenThrough) {
+  auto big = [](char tag) {
+    StateDb::Batch b;
+    for (size_t i = 0; i < StateDb::kIngestAtWrites; ++i) {
+      b.Put(std::string(1, tag) + std::to_string(100000 + i), "v");
+    }
+    return b;
+  };
+  ASSERT_TRUE(db_->Commit(big('a')).ok());
+  std::string live;
+  for (const auto& f : std::filesystem::directory_iterator(dir_.path())) {
+    if (f.path().extension() == ".sst") live = f.path();
+  }
+  ASSERT_FALSE(live.empty());
+  std::filesystem::create_hard_link(live, dir_.path() + "/ingest.sst.tmp");
+  ASSERT_TRUE(db_->Commit(big('b')).ok());
+  EXPECT_EQ(Keys("a", 100000).size(), StateDb::kIngestAtWrites);
+  db_.reset();
+  ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
+  EXPECT_EQ(Keys("a", 100000).size(), StateDb::kIngestAtWrites);
+  EXPECT_EQ(Keys("b", 100000).size(), StateDb::kIngestAtWrites);
+}
+
 TEST_F(StateDbTest, HoldsTellsWhetherAnyKeyHasThePrefix) {
   EXPECT_FALSE(db_->Holds("d"));
   ASSERT_TRUE(db_->Commit({{"dx", "1"}}).ok());
