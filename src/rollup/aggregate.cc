@@ -4,27 +4,12 @@
 #include <numeric>
 #include <tuple>
 
+#include "rollup/row_cache.h"
 #include "util/coding.h"
 #include "util/time.h"
 
 namespace refgate::rollup {
 namespace {
-
-// Reads `key`'s row into *row; a default row when the state has none.
-// `db` null: a state known to hold no row of this kind.
-// *bytes grows by the size of what was read.
-template <typename Row>
-Status LoadState(const StateDb* db, const std::string& key, Row* row, bool* existed,
-                 size_t* bytes) {
-  *existed = false;
-  if (db == nullptr) return Status::OK();
-  std::string value;
-  Status s = db->Get(key, &value);
-  *existed = s.ok();
-  *bytes += value.size();
-  if (s.ok() && !Decode(value, row)) return Status::Corruption("rollup state row " + key);
-  return s.IsNotFound() ? Status::OK() : s;
-}
 
 void EncodeChannel(std::string_view src, std::string_view med, std::string_view camp,
                    std::string* out) {
@@ -93,7 +78,7 @@ Status Aggregate::Day(const DayId& k, uint32_t* row) {
   }
   DayCodeRow fresh;
   bool existed;
-  if (Status s = LoadState(rows_db_, Key(k), &fresh, &existed, &loaded_bytes_); !s.ok()) return s;
+  if (Status s = ReadRow(rows_db_, Key(k), &fresh, &existed, &loaded_bytes_); !s.ok()) return s;
   *row = static_cast<uint32_t>(days_.size());
   day_index_.emplace(k, *row);
   days_.emplace_back(k, std::move(fresh));
@@ -107,14 +92,10 @@ Status Aggregate::Referrer(uint32_t ref) {
   }
   if (referrer_loaded_[ref]) return Status::OK();
   bool existed;
-  ReferrerRow* row = &referrer_rows_[ref];
-  Status s = LoadState(rows_db_, ReferrerKey(referrers_.Name(ref)), row, &existed, &loaded_bytes_);
-  if (!s.ok()) {
-    *row = ReferrerRow();
-    return s;
-  }
-  referrer_loaded_[ref] = true;
-  return Status::OK();
+  Status s = ReadRow(rows_db_, ReferrerKey(referrers_.Name(ref)), &referrer_rows_[ref], &existed,
+                     &loaded_bytes_);
+  referrer_loaded_[ref] = s.ok();
+  return s;
 }
 
 Status Aggregate::Add(const ClickRecord& rec) {
@@ -149,13 +130,11 @@ Status Aggregate::Add(const ClickRecord& rec) {
 Status Aggregate::CountMember(const DayId& k) {
   const uint64_t member = uint64_t{k.ref} << 32 | k.code;
   if (members_seen_.contains(member)) return Status::OK();
-  std::string unused;
-  Status m = rows_db_
-                 ? rows_db_->Get(MemberKey(referrers_.Name(k.ref), codes_.Name(k.code)), &unused)
-                 : Status::NotFound("");
-  if (!m.ok() && !m.IsNotFound()) return m;
+  bool found;
+  Status m = HasRow(rows_db_, MemberKey(referrers_.Name(k.ref), codes_.Name(k.code)), &found);
+  if (!m.ok()) return m;
   members_seen_.insert(member);
-  if (m.IsNotFound()) {
+  if (!found) {
     ++referrer_rows_[k.ref].codes;
     new_members_.emplace_back(k.ref, k.code);
   }
@@ -169,7 +148,7 @@ Status Aggregate::Channel(const ChannelId& id, uint32_t* row, bool* existed) {
     return Status::OK();
   }
   ChannelRow fresh;
-  if (Status s = LoadState(rows_db_, Key(id), &fresh, existed, &loaded_bytes_); !s.ok()) return s;
+  if (Status s = ReadRow(rows_db_, Key(id), &fresh, existed, &loaded_bytes_); !s.ok()) return s;
   *row = static_cast<uint32_t>(channels_.size());
   channel_index_.emplace(id, *row);
   channels_.emplace_back(id, std::move(fresh));
@@ -184,10 +163,9 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const DayId& k, uint64_t 
   bool existed = false, folded = false;
   if (!channel_index_.contains(id) && day.channel_rows >= kMaxChannelRows) {
     // Full: a channel this row already has still counts as itself.
-    std::string unused;
-    Status g = rows_db_ ? rows_db_->Get(Key(id), &unused) : Status::NotFound("");
-    if (!g.ok() && !g.IsNotFound()) return g;
-    folded = g.IsNotFound();
+    bool found;
+    if (Status g = HasRow(rows_db_, Key(id), &found); !g.ok()) return g;
+    folded = !found;
     if (folded) id.channel = other_channel_;
   }
   uint32_t c;

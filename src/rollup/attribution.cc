@@ -49,14 +49,10 @@ Status Attribution::TouchesOf(std::string_view visitor, Touches** out) {
   }
   *out = &touches_[id];
   if (touches_loaded_[id]) return Status::OK();
-  std::string value;
-  Status s = touches_stored_ ? db_->Get(TouchesKey(visitor), &value) : Status::NotFound("");
-  touch_bytes_ += value.size() * 2;  // decoded: about twice its encoding
-  if (s.ok() && !Decode(value, *out)) {
-    **out = Touches();
-    s = Status::Corruption("rollup state row " + TouchesKey(visitor));
-  }
-  if (s.IsNotFound()) s = Status::OK();
+  bool stored;
+  size_t bytes = 0;
+  Status s = ReadRow(touches_stored_ ? db_ : nullptr, TouchesKey(visitor), *out, &stored, &bytes);
+  touch_bytes_ += bytes * 2;  // decoded: about twice its encoding
   touches_loaded_[id] = s.ok();
   return s;
 }

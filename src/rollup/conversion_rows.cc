@@ -35,6 +35,17 @@ std::string BigEndian(uint64_t v) {
   for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(v >> shift));
   return k;
 }
+// A time as 8 key bytes that sort in time order (big-endian, sign bit
+// flipped), and back from the front of *in.
+std::string TimeKey(int64_t t) { return BigEndian(static_cast<uint64_t>(t) ^ (uint64_t{1} << 63)); }
+bool GetTimeKey(std::string_view* in, int64_t* t) {
+  if (in->size() < 8) return false;
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>((*in)[i]);
+  *t = static_cast<int64_t>(v ^ (uint64_t{1} << 63));
+  in->remove_prefix(8);
+  return true;
+}
 std::string Tagged(char tag, std::initializer_list<std::string_view> parts) {
   std::string k(1, tag);
   for (std::string_view p : parts) PutLengthPrefixed(&k, p);
@@ -66,17 +77,14 @@ std::string DecisionKey(std::string_view date, std::string_view event_id) {
   return k;
 }
 std::string BindingEndKey(int64_t until_us, std::string_view customer) {
-  std::string k = "Y" + BigEndian(static_cast<uint64_t>(until_us) ^ (uint64_t{1} << 63));
+  std::string k = "Y" + TimeKey(until_us);
   PutLengthPrefixed(&k, customer);
   return k;
 }
 bool ParseBindingEndKey(std::string_view key, int64_t* until_us, std::string_view* customer) {
-  if (key.size() < 9 || key[0] != 'Y') return false;
-  uint64_t v = 0;
-  for (size_t i = 1; i < 9; ++i) v = v << 8 | static_cast<uint8_t>(key[i]);
-  *until_us = static_cast<int64_t>(v ^ (uint64_t{1} << 63));
-  key.remove_prefix(9);
-  return GetLengthPrefixed(&key, customer) && key.empty();
+  if (key.empty() || key[0] != 'Y') return false;
+  key.remove_prefix(1);
+  return GetTimeKey(&key, until_us) && GetLengthPrefixed(&key, customer) && key.empty();
 }
 std::string EventDateKey(std::string_view event_id) { return Tagged('X', {event_id}); }
 std::string EarningsKey(std::string_view referrer) { return Tagged('W', {referrer}); }
@@ -84,7 +92,7 @@ std::string PayoutSeenKey(std::string_view payout_id) { return Tagged('P', {payo
 std::string RewardLineKey(std::string_view referrer, int64_t at_us, std::string_view event_id,
                           std::string_view kind) {
   std::string k = Tagged('L', {referrer});
-  k += BigEndian(static_cast<uint64_t>(at_us) ^ (uint64_t{1} << 63));  // in time order
+  k += TimeKey(at_us);
   PutLengthPrefixed(&k, event_id);
   PutLengthPrefixed(&k, kind);
   return k;
@@ -99,11 +107,7 @@ bool ParseEarningsKey(std::string_view key, std::string_view* referrer) {
 bool ParseRewardLineKey(std::string_view key, std::string_view* referrer, int64_t* at_us) {
   if (key.empty() || key[0] != 'L') return false;
   key.remove_prefix(1);
-  if (!GetLengthPrefixed(&key, referrer) || key.size() < 8) return false;
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(key[i]);
-  *at_us = static_cast<int64_t>(v ^ (uint64_t{1} << 63));
-  return true;
+  return GetLengthPrefixed(&key, referrer) && GetTimeKey(&key, at_us);
 }
 
 void Encode(const CodeInfo& v, std::string* out) {

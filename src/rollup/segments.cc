@@ -21,11 +21,9 @@ Status DurableSegment::Open(const std::string& path) {
   const size_t want = ok ? static_cast<size_t>(st.st_size) : 0;
   if (ok && want > capacity_) {  // else the last segment's buffer, its pages in place
     if (mem_) munmap(mem_, capacity_);
-    capacity_ = (want + kHugePage - 1) & ~(kHugePage - 1);
-    void* p = mmap(nullptr, capacity_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    ok = p != MAP_FAILED;
-    mem_ = ok ? static_cast<char*>(p) : nullptr;
-    if (ok) madvise(mem_, capacity_, MADV_HUGEPAGE);
+    capacity_ = HugeRounded(want);
+    mem_ = static_cast<char*>(TryMapHuge(capacity_));
+    ok = mem_ != nullptr;
     if (!ok) capacity_ = 0;
   }
   size_ = 0;

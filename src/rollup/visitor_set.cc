@@ -90,20 +90,21 @@ void VisitorSet::EncodeTo(std::string* out) const {
 
 void VisitorSet::EncodeUnionTo(std::span<const uint64_t> more, std::string* out) const {
   Normalize();
-  size_t n = 0;  // the union's size, while exact
-  if (exact()) {
+  // Calls emit(h) for each hash of the union, in order (the set exact).
+  auto merge = [&](auto&& emit) {
     auto a = hashes_.begin();
     auto b = more.begin();
     while (a != hashes_.end() || b != more.end()) {
       if (b == more.end() || (a != hashes_.end() && *a < *b)) {
-        ++a;
+        emit(*a++);
       } else {
         a += a != hashes_.end() && *a == *b;
-        ++b;
+        emit(*b++);
       }
-      ++n;
     }
-  }
+  };
+  size_t n = 0;  // the union's size, while exact
+  if (exact()) merge([&n](uint64_t) { ++n; });
   if (!exact() || n > kExactLimit) {
     VisitorSet copy = *this;
     for (uint64_t h : more) copy.Add(h);
@@ -111,16 +112,7 @@ void VisitorSet::EncodeUnionTo(std::span<const uint64_t> more, std::string* out)
   }
   out->push_back(0);
   PutVarint64(out, n);
-  auto a = hashes_.begin();
-  auto b = more.begin();
-  while (a != hashes_.end() || b != more.end()) {
-    if (b == more.end() || (a != hashes_.end() && *a < *b)) {
-      PutFixed64(out, *a++);
-    } else {
-      a += a != hashes_.end() && *a == *b;
-      PutFixed64(out, *b++);
-    }
-  }
+  merge([out](uint64_t h) { PutFixed64(out, h); });
 }
 
 bool VisitorSet::DecodeFrom(std::string_view* in) {

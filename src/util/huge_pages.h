@@ -18,9 +18,14 @@ namespace refgate {
 
 inline constexpr size_t kHugePage = size_t{2} << 20;
 
-inline void* MapHuge(size_t bytes) {
+// `bytes` rounded up to whole huge pages.
+inline size_t HugeRounded(size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
+
+// `bytes` (a multiple of kHugePage) of zeroed memory, advised for huge
+// pages; null when it cannot be mapped. Unmap with munmap.
+inline void* TryMapHuge(size_t bytes) {
   void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
+  if (p == MAP_FAILED) return nullptr;
   madvise(p, bytes, MADV_HUGEPAGE);  // advice: where THP is off, plain pages
   return p;
 }
@@ -35,23 +40,22 @@ struct HugePageAllocator {
   T* allocate(size_t n) {
     const size_t bytes = n * sizeof(T);
     if (bytes < kHugePage) return static_cast<T*>(::operator new(bytes));
-    return static_cast<T*>(MapHuge(Rounded(bytes)));
+    void* p = TryMapHuge(HugeRounded(bytes));
+    if (p == nullptr) throw std::bad_alloc();
+    return static_cast<T*>(p);
   }
   void deallocate(T* p, size_t n) {
     const size_t bytes = n * sizeof(T);
     if (bytes < kHugePage) {
       ::operator delete(p);
     } else {
-      munmap(p, Rounded(bytes));
+      munmap(p, HugeRounded(bytes));
     }
   }
   template <typename U>
   bool operator==(const HugePageAllocator<U>&) const {
     return true;
   }
-
- private:
-  static size_t Rounded(size_t bytes) { return (bytes + kHugePage - 1) & ~(kHugePage - 1); }
 };
 
 template <typename T>

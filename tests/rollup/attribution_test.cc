@@ -53,6 +53,32 @@ TEST(ActiveAt, FollowsTheCodesChangesAndItsExpiry) {
   EXPECT_TRUE(ActiveAt(from_clicks, 5));
 }
 
+// alice's code al_code, as a change at `changed_us` left it.
+clicklog::CodeChange AliceCode(int64_t changed_us) {
+  clicklog::CodeChange code;
+  code.changed_us = changed_us;
+  code.code.code = "al_code";
+  code.code.referrer_id = "alice";
+  return code;
+}
+
+// Hands `a` a sale s<n> (order o<n>) of 1000 by cus_1 at `at`, through
+// `code` when not empty; true when it was taken.
+bool OnSale(Attribution* a, uint64_t seq, const std::string& n, int64_t at, std::string code) {
+  EventRecord e;
+  e.type = EventType::kSale;
+  e.seq = seq;
+  e.event_id = "s" + n;
+  e.order_id = "o" + n;
+  e.customer_id = "cus_1";
+  e.code = std::move(code);
+  e.amount_minor = 1000;
+  e.occurred_us = e.received_us = at;
+  std::string payload;
+  clicklog::EncodeEvent(e, &payload);
+  return a->OnEvent(e, payload).ok();
+}
+
 class RecurringTest : public ::testing::Test {
  protected:
   // Runs one Attribution over `events`: the first binds cus_1 to alice by
@@ -65,24 +91,9 @@ class RecurringTest : public ::testing::Test {
     AttributionOptions opt;
     opt.rules.recurring_months = recurring_months;
     Attribution a(db.get(), opt, &agg);
-    clicklog::CodeChange code;
-    code.changed_us = 0;
-    code.code.code = "al_code";
-    code.code.referrer_id = "alice";
-    EXPECT_TRUE(a.OnCode(code).ok());
+    EXPECT_TRUE(a.OnCode(AliceCode(0)).ok());
     for (size_t i = 0; i < sale_times.size(); ++i) {
-      EventRecord e;
-      e.type = EventType::kSale;
-      e.seq = i + 1;
-      e.event_id = "s" + std::to_string(i);
-      e.order_id = "o" + std::to_string(i);
-      e.customer_id = "cus_1";
-      e.amount_minor = 1000;
-      e.occurred_us = e.received_us = sale_times[i];
-      if (i == 0) e.code = "al_code";
-      std::string payload;
-      clicklog::EncodeEvent(e, &payload);
-      EXPECT_TRUE(a.OnEvent(e, payload).ok());
+      EXPECT_TRUE(OnSale(&a, i + 1, std::to_string(i), sale_times[i], i == 0 ? "al_code" : ""));
     }
     EXPECT_TRUE(a.Finish().ok());
     std::vector<StateDb::Write> writes;
@@ -126,25 +137,8 @@ class BindingExpiryTest : public ::testing::Test {
     opt.window_days = 1;
     opt.customer_binding_days = 1;
     Attribution a(db_.get(), opt, &agg);
-    clicklog::CodeChange code;
-    code.changed_us = code_at;
-    code.code.code = "al_code";
-    code.code.referrer_id = "alice";
-    EXPECT_TRUE(a.OnCode(code).ok());
-    if (sale) {
-      EventRecord e;
-      e.type = EventType::kSale;
-      e.seq = 1;
-      e.event_id = "s1";
-      e.order_id = "o1";
-      e.customer_id = "cus_1";
-      e.code = "al_code";
-      e.amount_minor = 1000;
-      e.occurred_us = e.received_us = kBound;
-      std::string payload;
-      clicklog::EncodeEvent(e, &payload);
-      EXPECT_TRUE(a.OnEvent(e, payload).ok());
-    }
+    EXPECT_TRUE(a.OnCode(AliceCode(code_at)).ok());
+    if (sale) EXPECT_TRUE(OnSale(&a, 1, "1", kBound, "al_code"));
     EXPECT_TRUE(a.Finish().ok());
     std::vector<StateDb::Write> writes;
     a.Writes(&writes);
