@@ -18,6 +18,11 @@ REFGATE_BENCH_DIR="$tmp/bench-data" build-release/bench/refgate_bench \
   --benchmark_min_time="$min_time" --benchmark_format=console 2>/dev/null | grep -E '^BM_' > "$tmp/micro.txt"
 python3 ../shared/bench/compare_nginx.py --refgate build-release/refgate --durability sync \
   --rounds "$rounds" --floor > "$tmp/nginx.txt" 2>&1 || true
+# The same comparison with 1,000 durable events/s posted to refgate meanwhile
+# (bench/events_pacer.cc, started by bench/refgate_with_events.sh).
+REFGATE_BIN="$PWD/build-release/refgate" EVENTS_RATE=1000 EVENTS_OUT="$tmp/pacer.txt" \
+  python3 ../shared/bench/compare_nginx.py --refgate bench/refgate_with_events.sh --durability sync \
+  --rounds "$rounds" > "$tmp/nginx_events.txt" 2>&1 || true
 python3 bench/scale_codes.py --refgate build-release/refgate --codes "$scale_codes" \
   --work-dir "$tmp" > "$tmp/scale.txt" 2>&1 || true
 python3 bench/callgrind_server.py --refgate build-release/refgate > "$tmp/callgrind.txt" 2>&1 || true
@@ -44,6 +49,16 @@ done
   echo
   echo '```'
   grep -E '^(#|median|ratio)' "$tmp/nginx.txt" || cat "$tmp/nginx.txt"
+  echo '```'
+  echo
+  echo "## Load with 1,000 durable events/s arriving meanwhile"
+  echo
+  echo "As above, with \`bench/refgate_with_events.sh\` posting sale events to the admin listener"
+  echo "through the whole run, nginx's rounds included. refgate's CPU counts the events' work."
+  echo
+  echo '```'
+  grep -E '^(#|median|ratio)' "$tmp/nginx_events.txt" || cat "$tmp/nginx_events.txt"
+  cat "$tmp/pacer.txt" 2>/dev/null || true
   echo '```'
   echo
   echo "## Instructions per redirect, whole server (\`bench/callgrind_server.py\`)"

@@ -369,6 +369,9 @@ int RunServe(const Config& cfg) {
       !s.ok()) {
     return Fail(s);
   }
+  if (st.events) {
+    st.events->CompleteOn([&server](std::function<void()> f) { server.RunOnAdmin(std::move(f)); });
+  }
   server.Start();
   RollupJob rollups(cfg);
   std::printf("refgate %s: %zu I/O threads, data in %s\n", REFGATE_VERSION, threads,

@@ -190,22 +190,47 @@ Status EventIndex::Get(std::string_view event_id, EventRecord* e) const {
 }
 
 void EventIndex::Finished(Pending* p) {
-  MutexLock lock(&queue_mu_);
-  queue_.push_back(p);
-  queue_cv_.Signal();
+  bool post;
+  {
+    MutexLock lock(&queue_mu_);
+    queue_.push_back(p);
+    post = run_ && !stop_ && !drain_posted_;
+    drain_posted_ |= post;
+    if (!run_ || stop_) queue_cv_.Signal();
+  }
+  if (post) run_([this] { Drain(); });
 }
 
+void EventIndex::Drain() {
+  std::vector<Pending*> done;
+  {
+    MutexLock lock(&queue_mu_);
+    done.swap(queue_);
+    drain_posted_ = false;
+  }
+  if (!done.empty()) Process(&done);
+}
+
+// Drains the queue (all of it without run_; with run_, only what a Drain
+// did not take, such as what came during Close), every 50 ms at least;
+// the only caller of Checkpoint.
 void EventIndex::IndexerLoop() {
   for (;;) {
-    std::vector<Pending*> done;
     bool stop;
     {
       MutexLock lock(&queue_mu_);
-      if (queue_.empty() && !stop_) queue_cv_.WaitFor(&queue_mu_, std::chrono::milliseconds(50));
-      done.swap(queue_);
+      // With run_, only Close signals: the Drains take the queue.
+      if ((run_ || queue_.empty()) && !stop_) {
+        queue_cv_.WaitFor(&queue_mu_, std::chrono::milliseconds(50));
+      }
       stop = stop_;
     }
-    Process(&done);
+    std::vector<Pending*> done;
+    {
+      MutexLock lock(&queue_mu_);
+      done.swap(queue_);
+    }
+    Process(&done);  // also retries failed commits and answers late posts
     Checkpoint(SteadyNanos());
     if (stop) {
       MutexLock lock(&mu_);

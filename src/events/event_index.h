@@ -7,9 +7,11 @@
 // A post of a new event_id is appended to the log as a kEvent record that
 // must be durable (ClickLog::AppendDurable, never timed out by the log's
 // watchdog, so its real fate is always learnt); once the log says it is on
-// disk, the indexer thread commits its index entry (not synced: the log
-// has the event, and the synced watermark commit below makes every entry
-// before it durable) and only then answers kRecorded. A post of an event_id being recorded waits
+// disk, its index entry is committed (not synced: the log has the event,
+// and the synced watermark commit below makes every entry before it
+// durable) and only then is kRecorded answered. That commit runs where
+// CompleteOn says (serve: the admin listener's I/O thread, which wakes to
+// send the answers anyway), else on the indexer thread. A post of an event_id being recorded waits
 // for that first post and answers kReplayed (or kUnavailable if it failed); with another body it is
 // kConflict at once, as is any later post of a recorded id with another body. So two concurrent
 // posts of one id give one kRecorded and one kReplayed, and the log holds one record.
@@ -70,7 +72,7 @@ class EventIndex {
   // Records `e` unless its event_id was recorded or is being recorded.
   // Returns the result when it is known at once (reply is then never
   // called); else null, and reply is called once, later, from another
-  // thread (the indexer's, or another Post's).
+  // thread (CompleteOn's, the indexer's, or another Post's).
   // REQUIRES: e was validated (ParseEvent).
   [[nodiscard]] std::optional<Result> Post(const EventRecord& e, Reply reply);
 
@@ -95,6 +97,14 @@ class EventIndex {
   Status CommitPayout(const clicklog::Payout& p, std::string_view digest);
   // Tells two posts of one payout_id apart: its referrer and amount.
   static std::string PayoutDigestOf(const clicklog::Payout& p);
+
+  // Runs the commits and answers of written events through `run` (which
+  // must run each function it is given once, on some thread other than the
+  // log's writer): one call per batch of records, instead of a wake-up of
+  // the indexer thread. The indexer still answers late posts, commits the
+  // watermark, and takes over once Close starts. Before the first Post.
+  using Runner = std::function<void(std::function<void()>)>;
+  void CompleteOn(Runner run) { run_ = std::move(run); }
 
   // False while index writes fail.
   bool Healthy() const { return healthy_.load(std::memory_order_relaxed); }
@@ -124,8 +134,11 @@ class EventIndex {
   // Answers p's poster (unless answered) with `first`, its waiters with `others`.
   void Answer(Pending* p, Result first, Result others,
               std::vector<std::pair<Reply, Result>>* replies) REQUIRES(mu_);
-  // From the log's writer (via Pending::Complete): hands p to the indexer.
+  // From the log's writer (via Pending::Complete): queues p for Drain, on
+  // run_ or the indexer.
   void Finished(Pending* p) EXCLUDES(queue_mu_);
+  // Processes what is queued.
+  void Drain() EXCLUDES(queue_mu_);
   void IndexerLoop();
   // Commits the index entries of the records written; answers their posts.
   void Process(std::vector<Pending*>* done) EXCLUDES(mu_);
@@ -155,6 +168,9 @@ class EventIndex {
   CondVar queue_cv_;
   std::vector<Pending*> queue_ GUARDED_BY(queue_mu_);
   bool stop_ GUARDED_BY(queue_mu_) = false;
+  bool drain_posted_ GUARDED_BY(queue_mu_) = false;  // a Drain is on its way through run_
+
+  Runner run_;
 
   std::thread indexer_;
 };

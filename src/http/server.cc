@@ -186,6 +186,8 @@ void Server::Start() {
   }
 }
 
+void Server::RunOnAdmin(std::function<void()> f) { asio::post(workers_.back()->ioc, std::move(f)); }
+
 void Server::BeginShutdown() {
   if (shutting_down_.exchange(true)) return;
   for (auto& w : workers_) {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -33,6 +34,10 @@ class Server {
   Status ListenAdmin(const HostPort& addr, ListenerOptions opts, HostPort* bound);
 
   void Start();
+
+  // Queues f for the admin worker's thread; thread-safe. Once the worker
+  // has stopped, f is dropped without being run.
+  void RunOnAdmin(std::function<void()> f);
 
   // Stops accepting, closes idle connections and lets in-flight requests
   // finish. Thread-safe, idempotent.

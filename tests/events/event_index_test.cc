@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
+#include <thread>
 
 #include "clicklog/format.h"
 #include "clicklog/reader.h"
@@ -36,10 +39,12 @@ struct Answer {
   std::condition_variable cv;
   std::optional<Result> result;
   int calls = 0;
+  std::thread::id thread;  // the one that answered
   EventIndex::Reply Reply() {
     return [this](Result r) {
       std::lock_guard lock(mu);
       result = r;
+      thread = std::this_thread::get_id();
       ++calls;
       cv.notify_all();
     };
@@ -51,7 +56,58 @@ struct Answer {
   }
 };
 
-class EventIndexTest : public ::testing::Test {
+// A runner for EventIndex::CompleteOn: one thread taking functions in
+// order, as the admin listener's worker does; or, once `stopped`, one that
+// drops them (a worker that has stopped during shutdown).
+class RunnerThread {
+ public:
+  RunnerThread() : thread_([this] { Loop(); }) {}
+  ~RunnerThread() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+  void Run(std::function<void()> f) {
+    std::lock_guard lock(mu_);
+    if (!stopped_) queue_.push_back(std::move(f));
+    ++given_;
+    cv_.notify_all();
+  }
+  void Stop() {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+  }
+  int given() {
+    std::lock_guard lock(mu_);
+    return given_;
+  }
+  std::thread::id id() const { return thread_.get_id(); }
+
+ private:
+  void Loop() {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      cv_.wait(lock, [&] { return done_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      std::function<void()> f = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      f();
+      lock.lock();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool done_ = false, stopped_ = false;
+  int given_ = 0;
+  std::thread thread_;
+};
+
+class EventIndexFixture : public ::testing::Test {
  protected:
   void Open(clicklog::Durability d = clicklog::Durability::kNone, FileIo* io = nullptr) {
     std::vector<std::string> notes;
@@ -62,6 +118,8 @@ class EventIndexTest : public ::testing::Test {
     Options o{dir_.path() + "/events", dir_.path() + "/clicks", 200, 10};
     notes_.clear();
     ASSERT_TRUE(EventIndex::Open(o, log_.get(), &index_, &notes_).ok());
+    if (use_runner_)
+      index_->CompleteOn([this](std::function<void()> f) { runner_.Run(std::move(f)); });
   }
   void Close() {
     log_->Close();
@@ -91,13 +149,27 @@ class EventIndexTest : public ::testing::Test {
     return ids;
   }
 
+  bool use_runner_ = false;
+  RunnerThread runner_;  // outlives the index: destroyed after it
   ScratchDir dir_;
   std::unique_ptr<clicklog::ClickLog> log_;
   std::unique_ptr<EventIndex> index_;
   std::vector<std::string> notes_;
 };
 
-TEST_F(EventIndexTest, ANewEventIsRecordedOnceAndItsRetryIsAReplay) {
+// Every case runs twice: answered by the indexer thread, and through
+// CompleteOn (serve's way).
+class EventIndexTest : public EventIndexFixture, public ::testing::WithParamInterface<bool> {
+ protected:
+  EventIndexTest() { use_runner_ = GetParam(); }
+};
+
+class EventIndexRunnerTest : public EventIndexFixture {
+ protected:
+  EventIndexRunnerTest() { use_runner_ = true; }
+};
+
+TEST_P(EventIndexTest, ANewEventIsRecordedOnceAndItsRetryIsAReplay) {
   Open();
   EXPECT_EQ(PostAndWait(Sale("e1")), Result::kRecorded);
   EXPECT_EQ(PostAndWait(Sale("e1")), Result::kReplayed);
@@ -109,7 +181,7 @@ TEST_F(EventIndexTest, ANewEventIsRecordedOnceAndItsRetryIsAReplay) {
   EXPECT_EQ(LoggedEventIds(), std::vector<std::string>{"e1"});
 }
 
-TEST_F(EventIndexTest, AnotherBodyUnderARecordedIdIsAConflict) {
+TEST_P(EventIndexTest, AnotherBodyUnderARecordedIdIsAConflict) {
   Open();
   EXPECT_EQ(PostAndWait(Sale("e1", 100)), Result::kRecorded);
   EXPECT_EQ(PostAndWait(Sale("e1", 101)), Result::kConflict);
@@ -117,7 +189,7 @@ TEST_F(EventIndexTest, AnotherBodyUnderARecordedIdIsAConflict) {
   EXPECT_EQ(LoggedEventIds().size(), 1u);
 }
 
-TEST_F(EventIndexTest, WhenRefgateFilledInTheTimeARetryWithoutItIsStillTheSameEvent) {
+TEST_P(EventIndexTest, WhenRefgateFilledInTheTimeARetryWithoutItIsStillTheSameEvent) {
   Open();
   EventRecord first = Sale("e1");
   EventRecord retry = first;
@@ -129,7 +201,7 @@ TEST_F(EventIndexTest, WhenRefgateFilledInTheTimeARetryWithoutItIsStillTheSameEv
   Close();
 }
 
-TEST_F(EventIndexTest, ConcurrentPostsOfOneIdGiveOneRecordedAndTheRestReplayed) {
+TEST_P(EventIndexTest, ConcurrentPostsOfOneIdGiveOneRecordedAndTheRestReplayed) {
   FaultyIo io;
   Open(clicklog::Durability::kSync, &io);
   GateGuard guard{io};
@@ -150,7 +222,7 @@ TEST_F(EventIndexTest, ConcurrentPostsOfOneIdGiveOneRecordedAndTheRestReplayed) 
   EXPECT_EQ(LoggedEventIds(), std::vector<std::string>{"e1"});
 }
 
-TEST_F(EventIndexTest, AFailingDiskIsUnavailableAndTheRetryIsRecorded) {
+TEST_P(EventIndexTest, AFailingDiskIsUnavailableAndTheRetryIsRecorded) {
   FaultyIo io;
   Open(clicklog::Durability::kNone, &io);
   io.fail_writes = 1;
@@ -162,7 +234,7 @@ TEST_F(EventIndexTest, AFailingDiskIsUnavailableAndTheRetryIsRecorded) {
   EXPECT_EQ(LoggedEventIds(), std::vector<std::string>{"e1"});
 }
 
-TEST_F(EventIndexTest, AStalledDiskIsUnavailableInTimeAndTheEventIsReplayedOnceWritten) {
+TEST_P(EventIndexTest, AStalledDiskIsUnavailableInTimeAndTheEventIsReplayedOnceWritten) {
   FaultyIo io;
   Open(clicklog::Durability::kNone, &io);
   GateGuard guard{io};
@@ -183,7 +255,7 @@ TEST_F(EventIndexTest, AStalledDiskIsUnavailableInTimeAndTheEventIsReplayedOnceW
 
 // A crash after the log append and before the index commit: the next Open
 // finds the event in the log, so a retry is a replay, not a second record.
-TEST_F(EventIndexTest, AnEventInTheLogButNotInTheIndexIsIndexedAtOpen) {
+TEST_P(EventIndexTest, AnEventInTheLogButNotInTheIndexIsIndexedAtOpen) {
   {
     std::vector<std::string> notes;
     std::unique_ptr<clicklog::ClickLog> log;
@@ -205,7 +277,7 @@ TEST_F(EventIndexTest, AnEventInTheLogButNotInTheIndexIsIndexedAtOpen) {
   EXPECT_EQ(LoggedEventIds(), std::vector<std::string>{"lost"});
 }
 
-TEST_F(EventIndexTest, TheWatermarkFollowsTheLogSoAReopenReadsOnlyWhatIsNew) {
+TEST_P(EventIndexTest, TheWatermarkFollowsTheLogSoAReopenReadsOnlyWhatIsNew) {
   Open();
   EXPECT_EQ(PostAndWait(Sale("e1")), Result::kRecorded);
   EXPECT_EQ(PostAndWait(Sale("e2")), Result::kRecorded);
@@ -218,6 +290,46 @@ TEST_F(EventIndexTest, TheWatermarkFollowsTheLogSoAReopenReadsOnlyWhatIsNew) {
   EXPECT_EQ(PostAndWait(Sale("e2")), Result::kReplayed);
   Close();
 }
+
+TEST_F(EventIndexRunnerTest, CommitsAndAnswersRunOnTheRunner) {
+  FaultyIo io;
+  Open(clicklog::Durability::kSync, &io);
+  GateGuard guard{io};
+  io.Hold();  // one sync for all: the posts are written as one batch
+  Answer a[8];
+  ASSERT_FALSE(index_->Post(Sale("e0"), a[0].Reply()).has_value());
+  ASSERT_TRUE(io.WaitForSyncs(1));
+  for (int i = 1; i < 8; ++i) {
+    ASSERT_FALSE(index_->Post(Sale("e" + std::to_string(i)), a[i].Reply()).has_value());
+  }
+  io.Release();
+  for (auto& x : a) {
+    EXPECT_EQ(x.Wait(), Result::kRecorded);
+    EXPECT_EQ(x.thread, runner_.id());
+  }
+  // A call per batch of completions, more when the runner drains while the
+  // writer is still completing one; never one each and then some.
+  EXPECT_GE(runner_.given(), 1);
+  EXPECT_LE(runner_.given(), 8);
+  Close();
+}
+
+// A runner that no longer runs anything (the admin worker stopped during
+// shutdown): the indexer takes the queue and still answers every post.
+TEST_F(EventIndexRunnerTest, APostWhoseRunnerDropsItIsStillRecordedAndAnswered) {
+  Open();
+  runner_.Stop();
+  EXPECT_EQ(PostAndWait(Sale("e1")), Result::kRecorded);
+  EXPECT_EQ(PostAndWait(Sale("e2")), Result::kRecorded);
+  EXPECT_EQ(PostAndWait(Sale("e1")), Result::kReplayed);
+  Close();
+  EXPECT_EQ(LoggedEventIds(), (std::vector<std::string>{"e1", "e2"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(IndexerOrRunner, EventIndexTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& i) {
+                           return i.param ? "Runner" : "Indexer";
+                         });
 
 TEST(EventIndexWatermark, NoIndexMeansNoEventEverTaken) {
   ScratchDir dir;
