@@ -10,6 +10,8 @@
 namespace refgate {
 
 enum class ClickType : uint8_t { kClick = 1, kOrphan = 2 };
+// How the visitor came: the link itself, or its QR code (qr=1, SPEC §7).
+enum class Via : uint8_t { kLink = 0, kQr = 1 };
 
 // Stored strings are cut to these many bytes (at a UTF-8 boundary).
 inline constexpr size_t kMaxUserAgentBytes = 512;
@@ -32,6 +34,7 @@ struct ClickRecord {
   std::string user_agent;
   std::string ip;
   int status = 0;  // the HTTP status the visitor got
+  Via via = Via::kLink;
 
   bool operator==(const ClickRecord&) const = default;
 };

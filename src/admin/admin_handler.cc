@@ -128,6 +128,7 @@ std::span<const AdminHandler::RouteRow> AdminHandler::Routes() {
       {kGet, "/api/v1/codes/{}", R::kCodesGet, kMaxAdminBody, Scope::kAdmin, &H::GetCode},
       {kPatch, "/api/v1/codes/{}", R::kCodesPatch, kMaxAdminBody, Scope::kAdmin, &H::Patch},
       {kDelete, "/api/v1/codes/{}", R::kCodesDelete, kMaxAdminBody, Scope::kAdmin, &H::Delete},
+      {kGet, "/api/v1/codes/{}/qr", R::kCodesQr, kMaxAdminBody, Scope::kAdmin, &H::Qr},
       {kGet, "/api/v1/referrers/{}/stats", R::kStats, kMaxAdminBody, Scope::kAdmin, &H::Stats},
       {kPost, "/api/v1/events", R::kEventsPost, kMaxAdminBody, Scope::kEvents, &H::PostEvent},
       {kGet, "/api/v1/events/{}", R::kEventsGet, kMaxAdminBody, Scope::kEvents, &H::GetEvent},

@@ -115,6 +115,7 @@ class AdminHandler : public Handler {
   void GetCode(const Call& c, HttpResponse* res);
   void Patch(const Call& c, HttpResponse* res);
   void Delete(const Call& c, HttpResponse* res);
+  void Qr(const Call& c, HttpResponse* res);  // qr_route.cc
   void List(const Call& c, HttpResponse* res);
   void Stats(const Call& c, HttpResponse* res);
   void PostEvent(const Call& c, HttpResponse* res);

@@ -119,10 +119,14 @@ std::optional<ApiError> ApplyCodeFields(const json::object& body, CodeFields kin
   return std::nullopt;
 }
 
+std::string ShortUrl(const CodeRecord& rec, const CodePolicy& policy) {
+  return policy.short_base + "/" + rec.code;
+}
+
 json::object CodeToJson(const CodeRecord& rec, const CodePolicy& policy) {
   json::object o;
   o["code"] = rec.code;
-  o["short_url"] = policy.short_base + "/" + rec.code;
+  o["short_url"] = ShortUrl(rec, policy);
   o["referrer_id"] = rec.referrer_id;
   o["target_url"] = rec.target_url;
   o["campaign"] = rec.campaign.empty() ? json::value(nullptr) : json::value(rec.campaign);

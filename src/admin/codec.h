@@ -29,6 +29,8 @@ std::optional<ApiError> ApplyCodeFields(const boost::json::object& body, CodeFie
                                         const CodePolicy& policy, CodeRecord* rec);
 
 boost::json::object CodeToJson(const CodeRecord& rec, const CodePolicy& policy);
+// The code's short link on the public listener.
+std::string ShortUrl(const CodeRecord& rec, const CodePolicy& policy);
 
 std::string ErrorToJson(const ApiError& e);
 

@@ -80,6 +80,7 @@ json::object ClickToJson(uint64_t seq, const ClickRecord& c) {
   o["user_agent"] = ValidUtf8(c.user_agent);
   o["ip"] = ValidUtf8(c.ip);
   o["status"] = c.status;
+  o["via"] = c.via == Via::kQr ? "qr" : "link";
   return o;
 }
 

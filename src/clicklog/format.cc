@@ -27,7 +27,7 @@ size_t PayloadSize(const ClickRecord& r, const ClickFields& fields) {
   size_t size = VarintLength(static_cast<uint64_t>(r.ts_us)) + 2 +
                 VarintLength(static_cast<uint64_t>(r.status));
   for (std::string_view f : fields.f) size += VarintLength(f.size()) + f.size();
-  return size;
+  return size + (r.via != Via::kLink ? 1 : 0);
 }
 
 // Writes the payload at p, which has room for PayloadSize.
@@ -41,6 +41,7 @@ void PutClickPayload(const ClickRecord& r, const ClickFields& fields, char* p) {
     std::memcpy(p, f.data(), f.size());
     p += f.size();
   }
+  if (r.via != Via::kLink) *p = static_cast<char>(r.via);
 }
 
 // A header with the length and type set; seq and checksum come with SealRecord.
@@ -114,6 +115,13 @@ Status DecodeClick(std::string_view in, ClickRecord* r) {
   for (std::string* f : {&r->referer, &r->user_agent, &r->ip}) {
     if (!GetLengthPrefixed(&in, &s)) return Status::Corruption("truncated click");
     f->assign(s);
+  }
+  r->via = Via::kLink;
+  if (!in.empty()) {
+    if (static_cast<uint8_t>(in[0]) > static_cast<uint8_t>(Via::kQr)) {
+      return Status::Corruption("bad click via");
+    }
+    r->via = static_cast<Via>(in[0]);
   }
   return Status::OK();
 }

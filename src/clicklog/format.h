@@ -24,8 +24,11 @@
 //   ts_us varint | click type byte (1 click, 2 orphan) | flags byte
 //   (bit 0 new_visitor, bit 1 bot) | status varint | then length-prefixed
 //   strings: code, referrer_id, click_id, visitor_id, method, utm_source,
-//   utm_medium, utm_campaign, utm_term, utm_content, referer, user_agent, ip.
-// Bytes after the last known field are ignored (room for new fields).
+//   utm_medium, utm_campaign, utm_term, utm_content, referer, user_agent, ip;
+//   then a via byte (1: qr), written only when not 0 (link), so a link's
+//   record is as it was and readers from before it still read a QR's.
+// Bytes after the last known field are ignored (room for new fields; a
+// field after via makes via present in every record).
 //
 // Payload of kCode: see EncodeCodeChange below.
 //

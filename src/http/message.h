@@ -27,6 +27,7 @@ struct HttpRequest {
   std::string_view forwarded_for;
   std::string_view authorization;
   std::string_view content_type;
+  std::string_view if_none_match;
   std::string_view body;
   IpAddress peer;
   std::string joined_forwarded_for;  // storage, when several lines came

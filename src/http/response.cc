@@ -25,6 +25,8 @@ std::string_view ReasonPhrase(int status) {
       return "Created";
     case 204:
       return "No Content";
+    case 304:
+      return "Not Modified";
     case 301:
       return "Moved Permanently";
     case 302:
@@ -94,9 +96,12 @@ void SerializeResponse(const HttpResponse& res, bool head, bool keep_alive, std:
   AppendHeader(out, "Cache-Control", res.cache_control);
   AppendHeader(out, "Content-Type", res.content_type);
   out->append(res.extra_headers);
-  out->append("Content-Length: ");
-  AppendInt(out, res.body.size());
-  out->append("\r\n");
+  // Never on a 204; on a 304 it would have to be the 200's (RFC 9110 §8.6).
+  if (res.status != 204 && res.status != 304) {
+    out->append("Content-Length: ");
+    AppendInt(out, res.body.size());
+    out->append("\r\n");
+  }
   if (!keep_alive || res.close) out->append("Connection: close\r\n");
   out->append("\r\n");
   if (!head) out->append(res.body);

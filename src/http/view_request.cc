@@ -38,6 +38,7 @@ enum Slot {
   kForwardedFor,
   kAuthorization,
   kContentType,
+  kIfNoneMatch,
   kSlots  // a field no handler reads
 };
 
@@ -53,6 +54,8 @@ Slot SlotOf(const http::fields::value_type& f) {
       return kAuthorization;
     case http::field::content_type:
       return kContentType;
+    case http::field::if_none_match:
+      return kIfNoneMatch;
     default:
       break;
   }
@@ -67,9 +70,9 @@ Slot SlotOf(const http::fields::value_type& f) {
 class FieldViews {
  public:
   explicit FieldViews(HttpRequest* req)
-      : req_(req), slots_{&req->cookie,        &req->user_agent,  &req->referer,
-                          &req->sec_purpose,   &req->purpose,     &req->forwarded_for,
-                          &req->authorization, &req->content_type} {
+      : req_(req), slots_{&req->cookie,        &req->user_agent,   &req->referer,
+                          &req->sec_purpose,   &req->purpose,      &req->forwarded_for,
+                          &req->authorization, &req->content_type, &req->if_none_match} {
     for (std::string_view* v : slots_) *v = {};
   }
 

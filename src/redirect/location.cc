@@ -154,6 +154,10 @@ VisitorQuery ParseVisitorQuery(std::string_view raw, std::string_view no_track_p
       vq.no_track = true;
       continue;
     }
+    if (param.key == "qr" && param.value == "1") {
+      vq.qr = true;
+      continue;
+    }
     for (int i = 0; i < kUtmFieldCount; ++i) {
       if (param.key == kUtmParams[i]) {
         vq.utm[i] = param.value;

@@ -54,11 +54,12 @@ struct VisitorQuery {
   std::array<std::string, kUtmFieldCount> utm;  // as the visitor sent them
   std::array<bool, kUtmFieldCount> has_utm{};
   bool no_track = false;  // no_track_param was present
+  bool qr = false;        // qr=1 was present: a QR code's visit (SPEC §7)
 };
 
 // `raw` is the request's query without '?'. As in an HTML form, '+' is a
-// space. A pair with a malformed escape ("%zz") is dropped, alone; empty
-// pairs ("&&") carry nothing and are dropped too.
+// space. Neither no_track_param nor qr=1 is kept in params (not forwarded). A pair with a malformed
+// escape ("%zz") is dropped, alone; empty pairs ("&&") carry nothing and are dropped too.
 VisitorQuery ParseVisitorQuery(std::string_view raw, std::string_view no_track_param);
 
 struct Location {

@@ -52,6 +52,7 @@ void DecideRedirect(const RedirectOptions& opt, const Visit& v, const CodeRecord
   c.referrer_id.clear();
   c.visitor_id.clear();
   c.new_visitor = false;
+  c.via = q.qr ? Via::kQr : Via::kLink;
   FillVisitorFields(opt, v, q, &c);
   c.bot = v.head || IsPrefetch(req.sec_purpose, req.purpose) || IsBotUserAgent(req.user_agent);
   std::string_view cookie = FindCookie(req.cookie, opt.cookie.name);

@@ -27,6 +27,7 @@ enum class Route : uint8_t {
   kCodesPatch,
   kCodesDelete,
   kCodesList,
+  kCodesQr,
   kStats,
   kEventsPost,
   kEventsGet,

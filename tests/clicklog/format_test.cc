@@ -116,12 +116,39 @@ TEST(ClickPayload, TruncatedPayloadIsCorruptionAtEveryLength) {
 }
 
 TEST(ClickPayload, BytesAfterTheLastKnownFieldAreIgnored) {
+  ClickRecord qr = FullClick();
+  qr.via = Via::kQr;
   std::string payload;
-  EncodeClick(FullClick(), &payload);
+  EncodeClick(qr, &payload);
   payload += std::string("\x05later\x00\xff", 8);
   ClickRecord out;
   ASSERT_TRUE(DecodeClick(payload, &out).ok());
-  EXPECT_EQ(out, FullClick());
+  EXPECT_EQ(out, qr);
+}
+
+// via (SPEC §7) came after the first records were written: a link's
+// record is byte for byte what it was, and one without via reads as link.
+TEST(ClickPayload, ViaIsAppendedOnlyForQrVisits) {
+  std::string link, qr;
+  ClickRecord c = FullClick();
+  EncodeClick(c, &link);
+  c.via = Via::kQr;
+  EncodeClick(c, &qr);
+  ASSERT_EQ(qr.size(), link.size() + 1);
+  EXPECT_EQ(qr.substr(0, link.size()), link);
+  EXPECT_EQ(qr.back(), '\x01');
+  ClickRecord out;
+  out.via = Via::kQr;  // reused storage: the decoder sets it anew
+  ASSERT_TRUE(DecodeClick(link, &out).ok());
+  EXPECT_EQ(out.via, Via::kLink);
+  ASSERT_TRUE(DecodeClick(qr, &out).ok());
+  EXPECT_EQ(out, c);
+  qr.back() = '\x02';
+  EXPECT_TRUE(DecodeClick(qr, &out).IsCorruption());
+  // The unsealed form the writer appends carries it too.
+  std::string unsealed;
+  AppendUnsealedClick(&unsealed, c);
+  EXPECT_EQ(unsealed.substr(kHeaderSize), qr.substr(0, qr.size() - 1) + "\x01");
 }
 
 TEST(ClickPayload, UnknownClickTypeIsCorruption) {

@@ -18,7 +18,7 @@ from harness import BIN, BROWSER, Server
 
 SPEC_KEYS = ["seq", "ts", "type", "code", "referrer_id", "click_id", "visitor_id", "new_visitor",
              "bot", "method", "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content",
-             "referer", "user_agent", "ip", "status"]
+             "referer", "user_agent", "ip", "status", "via"]  # via: SPEC §7
 
 
 def log_cmd(data_dir, *args):

@@ -31,6 +31,25 @@ TEST(Response, HeadKeepsLengthButDropsBody) {
   EXPECT_TRUE(head.ends_with("Content-Length: 10\r\nConnection: close\r\n\r\n"));
 }
 
+// RFC 9110 §8.6: never on a 204; on a 304 only the 200's length, which a
+// 304 does not know here, so none.
+TEST(Response, NoContentLengthOn204Or304) {
+  for (int status : {204, 304}) {
+    HttpResponse r;
+    r.status = status;
+    r.extra_headers = "ETag: \"x\"\r\n";
+    std::string out;
+    SerializeResponse(r, false, true, &out);
+    EXPECT_EQ(out.find("Content-Length"), std::string::npos) << out;
+    EXPECT_TRUE(out.ends_with("ETag: \"x\"\r\n\r\n")) << out;
+  }
+  std::string out;
+  HttpResponse r;
+  r.status = 304;
+  SerializeResponse(r, false, true, &out);
+  EXPECT_EQ(out.rfind("HTTP/1.1 304 Not Modified\r\n", 0), 0u);
+}
+
 TEST(Response, ResetKeepsNothing) {
   HttpResponse r;
   r.status = 500;

@@ -34,6 +34,7 @@ TEST(ViewRequest, EveryFieldHandlersRead) {
       "X-Forwarded-For: 1.2.3.4\r\n"
       "Authorization: Bearer tok\r\n"
       "Content-Type: application/json\r\n"
+      "If-None-Match: \"abc\", W/\"def\"\r\n"
       "Content-Length: 2\r\n"
       "\r\n"
       "{}");
@@ -50,6 +51,7 @@ TEST(ViewRequest, EveryFieldHandlersRead) {
   EXPECT_EQ(req.forwarded_for, "1.2.3.4");
   EXPECT_EQ(req.authorization, "Bearer tok");
   EXPECT_EQ(req.content_type, "application/json");
+  EXPECT_EQ(req.if_none_match, "\"abc\", W/\"def\"");
   EXPECT_EQ(req.body, "{}");
 }
 

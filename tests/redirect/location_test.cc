@@ -67,6 +67,20 @@ TEST(Location, NoTrackParamIsDroppedAndReported) {
             "https://example.com/?a=1&ref=Ab3xY9k&rg_click=C");
 }
 
+// SPEC §7: a QR code's link carries qr=1; it marks the visit and is not
+// forwarded. Any other qr value is the visitor's own parameter.
+TEST(Location, QrOneIsDroppedAndReportedOtherQrValuesAreForwarded) {
+  VisitorQuery q = ParseVisitorQuery("qr=1&a=1", "rg_notrack");
+  EXPECT_TRUE(q.qr);
+  EXPECT_EQ(BuildLocation({}, Code("https://example.com/"), q, "C").url,
+            "https://example.com/?a=1&ref=Ab3xY9k&rg_click=C");
+  for (std::string_view raw : {"qr=2", "qr", "qr=", "QR=1"}) {
+    q = ParseVisitorQuery(raw, "rg_notrack");
+    EXPECT_FALSE(q.qr) << raw;
+    EXPECT_EQ(q.params.size(), 1u) << raw;
+  }
+}
+
 TEST(Location, ForwardQueryOffKeepsVisitorParamsOutButRecordsTheirUtm) {
   LocationOptions opt;
   opt.forward_query = false;

@@ -155,6 +155,19 @@ TEST_F(Fixture, NoTrackRedirectsWithoutRecordingOrAClickId) {
   EXPECT_EQ(res.location, "https://example.com/welcome?utm_source=referral&ref=Ab3xY9k");
 }
 
+TEST_F(Fixture, AQrVisitIsRecordedViaQrAndRedirectedLikeALink) {
+  Decision qr = Run(&rec, "qr=1");
+  EXPECT_EQ(res.status, 302);
+  EXPECT_EQ(qr.click.via, Via::kQr);
+  EXPECT_EQ(res.location.find("qr="), std::string::npos) << res.location;
+  res.Reset();
+  Decision link = Run(&rec, "qr=0");
+  EXPECT_EQ(link.click.via, Via::kLink);
+  EXPECT_NE(res.location.find("qr=0"), std::string::npos) << res.location;
+  res.Reset();
+  EXPECT_EQ(Run(nullptr, "qr=1").click.via, Via::kQr);  // an orphan's record says so too
+}
+
 TEST_F(Fixture, StoredStringsAreCut) {
   std::string ua = std::string(kBrowser) + std::string(1000, 'x');
   std::string ref(5000, 'r');
@@ -187,7 +200,8 @@ TEST_F(Fixture, AReusedDecisionCarriesNothingOver) {
   decide(nullptr, "");  // then a bot on an unknown code: no visitor, no referrer
   req.user_agent = kBrowser;
   decide(&rec, "rg_notrack=1");
-  decide(&rec, "");  // a new visitor
+  decide(&rec, "qr=1");
+  decide(&rec, "");  // a new visitor, by link after a QR visit
 }
 
 }  // namespace
