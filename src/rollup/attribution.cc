@@ -359,6 +359,7 @@ Status Attribution::DecideRefund(const EventRecord& e, bool retry, bool final, b
 
 Status Attribution::Record(const EventRecord& e, Decision d) {
   const std::string date = DateOf(e.occurred_us);
+  Announce(d);
   decisions_[DecisionKey(date, e.event_id)] = std::move(d);
   dates_.insert(date);
   if (decisions_[DecisionKey(date, e.event_id)].status != "unattributed") ++decided_;

@@ -31,6 +31,7 @@
 #include "rollup/aggregate.h"
 #include "rollup/conversion_rows.h"
 #include "rollup/interner.h"
+#include "rollup/outbox.h"
 #include "rollup/rewards.h"
 #include "rollup/row_cache.h"
 #include "store/state_db.h"
@@ -44,6 +45,7 @@ struct AttributionOptions {
   int customer_binding_days = 365;
   RewardRules rules;                      // the defaults; campaigns may override them
   const ClickIdKey* click_key = nullptr;  // null: no click id verifies
+  std::string currency = "EUR";           // [rewards] currency, for the webhooks' data
 };
 
 class Attribution {
@@ -111,6 +113,13 @@ class Attribution {
                     std::string* reason);
   Status Credit(const EventRecord& e, const Candidate& c, const RewardRules& rules, int64_t reward);
   Status Record(const EventRecord& e, Decision d);
+  // The webhooks a run owes (attribution_notices.cc, rollup/outbox.h).
+  void Announce(const Decision& d);
+  void AnnouncePayable(std::string_view referrer, std::string_view event_id, int64_t at_us,
+                       int64_t amount);
+  Status AnnouncePayables(int64_t since_us);
+  Status PrepareNotices(int64_t last_as_of_us, bool last_part);
+  void WriteOutbox(StateDb::Batch* out) const;
   Status Decide(const EventRecord& e, bool retry, bool final, bool* decided);
 
   const StateDb* db_;
@@ -140,6 +149,9 @@ class Attribution {
   std::unordered_map<std::string, std::string> event_dates_;
   std::unordered_map<std::string, Earnings> earnings_;
   std::unordered_map<std::string, CampaignRules> campaigns_;
+  std::vector<Notice> notices_;                            // in the order decided
+  uint64_t outbox_next_ = 1;                               // the first notice's seq
+  std::vector<std::string> expired_notices_;               // outbox keys to delete
   std::set<std::string> payouts_seen_;                     // PayoutSeenKey of this run's payouts
   std::vector<std::pair<std::string, int64_t>> lines_;     // RewardLineKey, amount
   std::vector<std::pair<uint64_t, std::string>> pending_;  // this run's undecided: seq, payload

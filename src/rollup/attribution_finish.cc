@@ -15,7 +15,8 @@ constexpr std::string_view kPendingPrefix = "q";
 }  // namespace
 
 Status Attribution::Finish(bool last_part) {
-  as_of_us_ = std::max(as_of_us_, ReadAsOf(*db_));
+  const int64_t last_as_of = ReadAsOf(*db_);
+  as_of_us_ = std::max(as_of_us_, last_as_of);
   if (!last_part) {
     // A part that is not the last leaves its undecided events in the state,
     // as one run would keep them in memory, and retries, prunes and sweeps
@@ -25,7 +26,7 @@ Status Attribution::Finish(bool last_part) {
     }
     pending_.clear();
     keep_all_ = true;
-    return Status::OK();
+    return PrepareNotices(last_as_of, false);
   }
   // Earlier runs' pending events, then this run's: in log order.
   std::vector<std::pair<std::string, std::string>> all;
@@ -48,6 +49,7 @@ Status Attribution::Finish(bool last_part) {
       still_pending_.emplace_back(key, std::move(payload));
     }
   }
+  if (s = PrepareNotices(last_as_of, true); !s.ok()) return s;
   return SweepBindings();
 }
 
@@ -144,6 +146,7 @@ void Attribution::Writes(StateDb::Batch* out) const {
     EncodeAmount(amount, &v);
     out->Put(k, v);
   }
+  WriteOutbox(out);
   put(sales_, [](const SaleInfo& row) { return !row.event_id.empty(); });
   for (const auto& k : payouts_seen_) out->Put(k, "");
   WriteTouches(out);

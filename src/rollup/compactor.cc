@@ -216,6 +216,7 @@ class Run {
     agg_ = std::make_unique<Aggregate>(db);
     AttributionOptions ao = opt_.attribution;
     ao.click_key = key.get();
+    ao.currency = opt_.currency;
     attribution_ = std::make_unique<Attribution>(db, ao, agg_.get());
     Progress progress(opt_.progress, total_bytes);
     DamageReporter reporter(result_);

@@ -52,8 +52,13 @@ Status StateDb::Get(std::string_view key, std::string* value) const {
 
 Status StateDb::Scan(std::string_view prefix,
                      const std::function<bool(std::string_view, std::string_view)>& fn) const {
+  return Scan(prefix, prefix, fn);
+}
+
+Status StateDb::Scan(std::string_view prefix, std::string_view from,
+                     const std::function<bool(std::string_view, std::string_view)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
     std::string_view k(it->key().data(), it->key().size());
     if (!k.starts_with(prefix)) break;
     if (!fn(k, std::string_view(it->value().data(), it->value().size()))) break;

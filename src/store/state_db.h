@@ -37,6 +37,9 @@ class StateDb {
   // until fn returns false.
   Status Scan(std::string_view prefix,
               const std::function<bool(std::string_view, std::string_view)>& fn) const;
+  // The same from the first key at or after `from` (which starts with prefix).
+  Status Scan(std::string_view prefix, std::string_view from,
+              const std::function<bool(std::string_view, std::string_view)>& fn) const;
 
   // Whether any key starts with `prefix` (true when that cannot be told).
   bool Holds(std::string_view prefix) const;

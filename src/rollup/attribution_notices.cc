@@ -1,0 +1,103 @@
+// What an Attribution run announces (rollup/outbox.h): each event it
+// attributes or holds, and each reward line that becomes payable by the
+// log's clock during the run.
+#include "rollup/attribution.h"
+#include "util/coding.h"
+#include "util/time.h"
+
+namespace refgate::rollup {
+namespace json = boost::json;
+
+namespace {
+
+json::value TimeOrNull(int64_t us) {
+  return us == 0 ? json::value(nullptr) : json::value(FormatRfc3339Micros(us));
+}
+
+// The event and reward line of an "L" key: lp(referrer) at lp(event_id) lp(kind).
+bool ParseLine(std::string_view key, std::string_view* referrer, int64_t* at_us,
+               std::string_view* event_id, std::string_view* kind) {
+  if (!ParseRewardLineKey(key, referrer, at_us)) return false;
+  key.remove_prefix(1 + VarintLength(referrer->size()) + referrer->size() + 8);
+  return GetLengthPrefixed(&key, event_id) && GetLengthPrefixed(&key, kind) && key.empty();
+}
+
+}  // namespace
+
+void Attribution::Announce(const Decision& d) {
+  if (d.status != "attributed" && d.status != "held") return;
+  Notice n;
+  n.referrer_id = d.referrer_id;
+  n.type = d.status == "held" ? "event.held" : "event.attributed";
+  n.id = NoticeId(n.type, d.event_id);
+  n.data = {{"event_id", d.event_id},
+            {"event_type", EventTypeName(d.type)},
+            {"occurred_at", FormatRfc3339Micros(d.occurred_us)},
+            {"customer_id", d.customer_id},
+            {"order_id", d.order_id},
+            {"referrer_id", d.referrer_id},
+            {"code", d.code},
+            {"method", d.method},
+            {"click_at", TimeOrNull(d.click_at_us)},
+            {"amount_minor", d.amount_minor},
+            {"reward_minor", d.reward_minor},
+            {"currency", opt_.currency},
+            {"status", d.status},
+            {"reason", d.reason}};
+  notices_.push_back(std::move(n));
+}
+
+void Attribution::AnnouncePayable(std::string_view referrer, std::string_view event_id,
+                                  int64_t at_us, int64_t amount) {
+  Notice n;
+  n.referrer_id = referrer;
+  n.type = "reward.payable";
+  n.id = NoticeId(n.type, std::string(referrer) + "\n" + std::string(event_id));
+  n.data = {{"referrer_id", referrer},
+            {"event_id", event_id},
+            {"amount_minor", amount},
+            {"currency", opt_.currency},
+            {"payable_at", FormatRfc3339Micros(at_us)}};
+  notices_.push_back(std::move(n));
+}
+
+// Rewards (not reversals) payable by as_of_us_ that were not at the last
+// run's as_of (since_us): lines of earlier runs whose time came, then this
+// run's lines whose time has come already. Reads the state as it was
+// before the run (this run's lines are not in it).
+Status Attribution::AnnouncePayables(int64_t since_us) {
+  auto announce = [&](std::string_view key, int64_t amount, int64_t after_us) {
+    std::string_view referrer, event_id, kind;
+    int64_t at = 0;
+    if (!ParseLine(key, &referrer, &at, &event_id, &kind)) return false;
+    if (kind == "reward" && amount > 0 && at > after_us && at <= as_of_us_) {
+      AnnouncePayable(referrer, event_id, at, amount);
+    }
+    return true;
+  };
+  bool bad = false;
+  Status s = db_->Scan(kRewardLinePrefix, [&](std::string_view k, std::string_view v) {
+    int64_t amount = 0;
+    bad = !DecodeAmount(v, &amount) || !announce(k, amount, since_us);
+    return !bad;
+  });
+  for (const auto& [k, amount] : lines_) bad = bad || !announce(k, amount, INT64_MIN);
+  if (!s.ok()) return s;
+  return bad ? Status::Corruption("rollup state: a reward line") : Status::OK();
+}
+
+// The notices' numbers, the payable rewards, and (once the run's clock
+// is final) the entries old enough to go.
+Status Attribution::PrepareNotices(int64_t last_as_of_us, bool last_part) {
+  if (Status s = ReadOutboxNext(*db_, &outbox_next_); !s.ok()) return s;
+  if (Status s = AnnouncePayables(last_as_of_us); !s.ok()) return s;
+  if (!last_part) return Status::OK();
+  return ExpiredNotices(*db_, as_of_us_ - kOutboxKeepUs, &expired_notices_);
+}
+
+void Attribution::WriteOutbox(StateDb::Batch* out) const {
+  WriteNotices(notices_, outbox_next_, as_of_us_, out);
+  for (const auto& k : expired_notices_) out->Delete(k);
+}
+
+}  // namespace refgate::rollup

@@ -1,0 +1,63 @@
+// The webhooks the compaction job owes (SPEC §7), kept in the rollup state
+// beside the decisions they announce and committed with them, so that the
+// outbox is never ahead of or behind the state:
+//
+//   "N" seq (8, big-endian) -> created_us fixed64 | lp(referrer) | body
+//   "!outbox"               -> fixed64: the next seq
+//
+// body is the JSON a receiver gets: {"id", "type", "created_at", "data"}.
+// `id` is derived from what is announced (the type and the event, or the
+// reward line), so a recompute from scratch announces the same ids again
+// and a receiver that deduplicates on id counts each decision once.
+// Entries are kept two days by the log's clock (past the deliverer's 24
+// hours of retries), then deleted by the run that finds them older.
+#pragma once
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "refgate/status.h"
+#include "store/state_db.h"
+
+namespace refgate::rollup {
+
+inline constexpr std::string_view kOutboxPrefix = "N";
+inline constexpr std::string_view kOutboxNextKey = "!outbox";
+inline constexpr int64_t kOutboxKeepUs = 2 * 86400'000000LL;
+
+struct Notice {
+  std::string referrer_id;
+  std::string type;  // event.attributed, event.held, reward.payable
+  std::string id;
+  boost::json::object data;
+};
+
+struct OutboxEntry {
+  uint64_t seq = 0;
+  int64_t created_us = 0;
+  std::string referrer_id;
+  std::string type;
+  std::string id;
+  std::string body;
+};
+
+std::string OutboxKey(uint64_t seq);
+// A stable id for a notice about `what` (its type and subject).
+std::string NoticeId(std::string_view type, std::string_view what);
+
+// Reads what the next run numbers its notices from.
+Status ReadOutboxNext(const StateDb& db, uint64_t* next);
+// The writes that append `notices` (numbered from `next`), created at
+// created_us, and move "!outbox" past them.
+void WriteNotices(const std::vector<Notice>& notices, uint64_t next, int64_t created_us,
+                  StateDb::Batch* out);
+// The keys of entries created before `before_us`, oldest first.
+Status ExpiredNotices(const StateDb& db, int64_t before_us, std::vector<std::string>* keys);
+
+// Up to `max` entries from seq `from` on, in seq order.
+Status ReadOutbox(const StateDb& db, uint64_t from, size_t max, std::vector<OutboxEntry>* out);
+
+}  // namespace refgate::rollup
