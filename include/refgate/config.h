@@ -73,6 +73,13 @@ struct Config {
     bool anonymize_ip = true;
     std::string no_track_param = "rg_notrack";
   } privacy;
+  // Signed webhooks (SPEC §7).
+  struct Webhooks {
+    std::string url;     // https://, or http:// to a loopback host; "": off
+    std::string secret;  // prefer REFGATE_WEBHOOK_SECRET; "a,b" while rotating
+    std::vector<std::string> events = {"event.attributed", "event.held", "reward.payable"};
+    int timeout_ms = 5000;
+  } webhooks;
   // Reward rules (SPEC §6); campaigns may override lead_minor and below.
   struct Rewards {
     std::string currency = "EUR";  // ISO 4217; every event's currency must equal it

@@ -11,6 +11,7 @@
 
 #include "redirect/attribution.h"
 #include "redirect/location.h"
+#include "webhooks/sender.h"
 
 namespace refgate {
 namespace {
@@ -127,6 +128,10 @@ std::map<std::string, Setter> KnownKeys(Config* c) {
       {"admin.max_auth_failures", Integer(&c->admin.max_auth_failures)},
       {"privacy.anonymize_ip", Bool(&c->privacy.anonymize_ip)},
       {"privacy.no_track_param", String(&c->privacy.no_track_param)},
+      {"webhooks.url", String(&c->webhooks.url)},
+      {"webhooks.secret", String(&c->webhooks.secret)},
+      {"webhooks.events", StringList(&c->webhooks.events)},
+      {"webhooks.timeout_ms", Integer(&c->webhooks.timeout_ms)},
       {"rewards.currency", String(&c->rewards.currency)},
       {"rewards.window_days", Integer(&c->rewards.window_days)},
       {"rewards.model", String(&c->rewards.model)},
@@ -335,11 +340,31 @@ Status ValidateRewards(const Config& c) {
   return Status::OK();
 }
 
+// The secret may come from REFGATE_WEBHOOK_SECRET, which serve reads
+// after this: a url without a secret is refused there.
+Status ValidateWebhooks(const Config& c) {
+  const Config::Webhooks& w = c.webhooks;
+  webhooks::Target t;
+  if (!w.url.empty()) {
+    if (Status s = webhooks::ParseTarget(w.url, &t); !s.ok())
+      return Bad("webhooks.url", s.message());
+  }
+  for (const std::string& e : w.events) {
+    if (e != "event.attributed" && e != "event.held" && e != "reward.payable") {
+      return Bad("webhooks.events", "\"" + e +
+                                        "\" is not one of event.attributed, event.held, "
+                                        "reward.payable");
+    }
+  }
+  if (w.timeout_ms < 100 || w.timeout_ms > 60000) return Bad("webhooks.timeout_ms", "100 to 60000");
+  return Status::OK();
+}
+
 }  // namespace
 
 Status ValidateConfig(const Config& c) {
-  for (auto check :
-       {ValidateServer, ValidateStorage, ValidateRedirect, ValidateCookie, ValidateRewards}) {
+  for (auto check : {ValidateServer, ValidateStorage, ValidateRedirect, ValidateCookie,
+                     ValidateRewards, ValidateWebhooks}) {
     if (Status s = check(c); !s.ok()) return s;
   }
   return Status::OK();

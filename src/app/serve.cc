@@ -29,6 +29,7 @@
 #include "util/mutex.h"
 #include "util/random.h"
 #include "util/time.h"
+#include "webhooks/deliverer.h"
 
 namespace refgate {
 namespace {
@@ -341,6 +342,26 @@ std::unique_ptr<AdminHandler> MakeAdmin(const Config& cfg, const Storage& st, co
   return admin;
 }
 
+// The webhooks' deliverer, when [webhooks] url is set (null otherwise).
+Status StartWebhooks(const Config& cfg, std::unique_ptr<webhooks::Deliverer>* out) {
+  const Config::Webhooks& w = cfg.webhooks;
+  if (w.url.empty()) return Status::OK();
+  webhooks::Options o;
+  o.data_dir = cfg.storage.data_dir;
+  if (Status s = webhooks::ParseTarget(w.url, &o.target); !s.ok()) return s;
+  const char* env = std::getenv("REFGATE_WEBHOOK_SECRET");
+  o.secrets = webhooks::SplitSecrets(env && *env ? env : w.secret);
+  if (o.secrets.empty()) {
+    return Status::InvalidArgument(
+        "webhooks.url is set but no secret signs them: set REFGATE_WEBHOOK_SECRET or "
+        "[webhooks] secret");
+  }
+  o.events = w.events;
+  o.timeout_ms = w.timeout_ms;
+  std::printf("webhooks: to %s, %zu secret(s)\n", w.url.c_str(), o.secrets.size());
+  return webhooks::Deliverer::Open(o, out);
+}
+
 }  // namespace
 
 int RunServe(const Config& cfg) {
@@ -354,6 +375,8 @@ int RunServe(const Config& cfg) {
   Storage st;
   if (Status s = LoadTokens(cfg, &tokens); !s.ok()) return Fail(s);
   if (Status s = OpenStorage(cfg, &st); !s.ok()) return Fail(s);
+  std::unique_ptr<webhooks::Deliverer> deliverer;  // stopped when RunServe returns
+  if (Status s = StartWebhooks(cfg, &deliverer); !s.ok()) return Fail(s);
 
   size_t threads = cfg.server.threads > 0 ? static_cast<size_t>(cfg.server.threads)
                                           : std::max(1u, std::thread::hardware_concurrency());

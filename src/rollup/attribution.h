@@ -150,7 +150,7 @@ class Attribution {
   std::unordered_map<std::string, Earnings> earnings_;
   std::unordered_map<std::string, CampaignRules> campaigns_;
   std::vector<Notice> notices_;                            // in the order decided
-  uint64_t outbox_next_ = 1;                               // the first notice's seq
+  OutboxHead outbox_;                                      // where this run's notices go
   std::vector<std::string> expired_notices_;               // outbox keys to delete
   std::set<std::string> payouts_seen_;                     // PayoutSeenKey of this run's payouts
   std::vector<std::pair<std::string, int64_t>> lines_;     // RewardLineKey, amount

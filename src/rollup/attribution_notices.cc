@@ -89,14 +89,14 @@ Status Attribution::AnnouncePayables(int64_t since_us) {
 // The notices' numbers, the payable rewards, and (once the run's clock
 // is final) the entries old enough to go.
 Status Attribution::PrepareNotices(int64_t last_as_of_us, bool last_part) {
-  if (Status s = ReadOutboxNext(*db_, &outbox_next_); !s.ok()) return s;
+  if (Status s = ReadOutboxHead(*db_, &outbox_); !s.ok()) return s;
   if (Status s = AnnouncePayables(last_as_of_us); !s.ok()) return s;
   if (!last_part) return Status::OK();
   return ExpiredNotices(*db_, as_of_us_ - kOutboxKeepUs, &expired_notices_);
 }
 
 void Attribution::WriteOutbox(StateDb::Batch* out) const {
-  WriteNotices(notices_, outbox_next_, as_of_us_, out);
+  WriteNotices(notices_, outbox_, as_of_us_, out);
   for (const auto& k : expired_notices_) out->Delete(k);
 }
 

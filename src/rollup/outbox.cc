@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "util/coding.h"
+#include "util/random.h"
 #include "util/time.h"
 
 namespace refgate::rollup {
@@ -29,20 +30,23 @@ std::string NoticeId(std::string_view type, std::string_view what) {
   return hex;
 }
 
-Status ReadOutboxNext(const StateDb& db, uint64_t* next) {
+Status ReadOutboxHead(const StateDb& db, OutboxHead* head) {
   std::string v;
   Status s = db.Get(kOutboxNextKey, &v);
-  *next = 1;
+  *head = {};
   if (s.IsNotFound()) return Status::OK();
   if (!s.ok()) return s;
-  if (v.size() != 8) return Status::Corruption("rollup state: !outbox");
-  *next = DecodeFixed64(v.data());
+  if (v.size() != 16) return Status::Corruption("rollup state: !outbox");
+  head->next = DecodeFixed64(v.data());
+  head->generation = DecodeFixed64(v.data() + 8);
   return Status::OK();
 }
 
-void WriteNotices(const std::vector<Notice>& notices, uint64_t next, int64_t created_us,
+void WriteNotices(const std::vector<Notice>& notices, OutboxHead head, int64_t created_us,
                   StateDb::Batch* out) {
   if (notices.empty()) return;
+  uint64_t next = head.next;
+  while (head.generation == 0) RandomBytes(reinterpret_cast<uint8_t*>(&head.generation), 8);
   std::string v;
   for (const Notice& n : notices) {
     json::object body;
@@ -58,6 +62,7 @@ void WriteNotices(const std::vector<Notice>& notices, uint64_t next, int64_t cre
   }
   v.clear();
   PutFixed64(&v, next);
+  PutFixed64(&v, head.generation);
   out->Put(std::string(kOutboxNextKey), v);
 }
 

@@ -3,7 +3,11 @@
 // outbox is never ahead of or behind the state:
 //
 //   "N" seq (8, big-endian) -> created_us fixed64 | lp(referrer) | body
-//   "!outbox"               -> fixed64: the next seq
+//   "!outbox"               -> fixed64 next seq | fixed64 generation
+//
+// The generation is drawn when the state's first notice is written: a
+// recompute from scratch numbers from 1 again under another generation, so
+// the deliverer knows its position belongs to an outbox that is gone.
 //
 // body is the JSON a receiver gets: {"id", "type", "created_at", "data"}.
 // `id` is derived from what is announced (the type and the event, or the
@@ -48,11 +52,14 @@ std::string OutboxKey(uint64_t seq);
 // A stable id for a notice about `what` (its type and subject).
 std::string NoticeId(std::string_view type, std::string_view what);
 
-// Reads what the next run numbers its notices from.
-Status ReadOutboxNext(const StateDb& db, uint64_t* next);
-// The writes that append `notices` (numbered from `next`), created at
-// created_us, and move "!outbox" past them.
-void WriteNotices(const std::vector<Notice>& notices, uint64_t next, int64_t created_us,
+struct OutboxHead {
+  uint64_t next = 1;
+  uint64_t generation = 0;  // 0: no notice was ever written
+};
+Status ReadOutboxHead(const StateDb& db, OutboxHead* head);
+// The writes that append `notices` (numbered from head.next), created at
+// created_us, and move "!outbox" past them (drawing a generation if none).
+void WriteNotices(const std::vector<Notice>& notices, OutboxHead head, int64_t created_us,
                   StateDb::Batch* out);
 // The keys of entries created before `before_us`, oldest first.
 Status ExpiredNotices(const StateDb& db, int64_t before_us, std::vector<std::string>* keys);

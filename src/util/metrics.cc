@@ -95,6 +95,14 @@ constexpr CounterRow kCounters[] = {
     {"refgate_connections_timed_out_total",
      "Connections closed at header_timeout_ms, idle_timeout_ms or io_timeout_ms.",
      &Metrics::connections_timed_out},
+    {"refgate_webhooks_delivered_total", "Webhooks delivered (the receiver answered 2xx).",
+     &Metrics::webhooks_delivered},
+    {"refgate_webhooks_failed_total", "Webhook attempts that got no 2xx answer.",
+     &Metrics::webhooks_failed},
+    {"refgate_webhooks_retried_total", "Webhook attempts after an entry's first.",
+     &Metrics::webhooks_retried},
+    {"refgate_webhooks_expired_total", "Webhooks given up after 24 hours of retries.",
+     &Metrics::webhooks_expired},
 };
 
 void AppendMetric(std::string_view name, std::string_view help, std::string_view type,
@@ -128,6 +136,9 @@ std::string Metrics::RenderPrometheus() const {
                open_connections.load(std::memory_order_relaxed), &out);
   AppendMetric("refgate_clicklog_queue_depth", "Click records waiting for the writer.", "gauge",
                log_queue_depth.load(std::memory_order_relaxed), &out);
+  AppendMetric("refgate_webhooks_oldest_undelivered_seconds",
+               "Age of the oldest webhook owed and not yet delivered (0: none).", "gauge",
+               webhooks_oldest_undelivered_s.load(std::memory_order_relaxed), &out);
   redirect_latency.Render("refgate_redirect_duration_seconds",
                           "Time from a redirect request's headers to its response.", &out);
   log_batch_size.Render("refgate_clicklog_batch_records",

@@ -119,6 +119,13 @@ class Metrics {
   Histogram log_sync_latency{{50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000, 250000, 1000000},
                              1e6};
 
+  // Webhooks (SPEC §7).
+  Counter webhooks_delivered;  // answered 2xx
+  Counter webhooks_failed;     // attempts that got no 2xx
+  Counter webhooks_retried;    // attempts after an entry's first
+  Counter webhooks_expired;    // given up after 24 hours of retries
+  std::atomic<int64_t> webhooks_oldest_undelivered_s{0};
+
   std::string RenderPrometheus() const;
 
   uint64_t Requests(Route route, int status) const;
