@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${1:-build}
 shift || true
 # Tests also need clang-format (the format check below).
-# zbar-tools and librsvg2-bin decode the QR codes refgate draws (e2e_qr).
-export REFGATE_EXTRA_PACKAGES="clang-format zbar-tools librsvg2-bin ${REFGATE_EXTRA_PACKAGES:-}"
+# zbar-tools and librsvg2-bin decode the QR codes refgate draws (e2e_qr);
+# openssl makes the certificates of e2e_webhooks' HTTPS receiver.
+export REFGATE_EXTRA_PACKAGES="clang-format zbar-tools librsvg2-bin openssl ${REFGATE_EXTRA_PACKAGES:-}"
 scripts/setup.sh "$BUILD_DIR" -DREFGATE_TESTS=ON "$@"
 
 echo "== every C++ file follows .clang-format"

@@ -6,7 +6,10 @@ import hmac
 import http.server
 import json
 import os
+import shutil
+import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -21,7 +24,7 @@ class Receiver:
     """An HTTP endpoint on loopback that keeps what it is sent. `answer`
     decides each status from the parsed body (default 200)."""
 
-    def __init__(self):
+    def __init__(self, tls_cert=None):
         self.lock = threading.Condition()
         self.received = []  # (status answered, headers, body bytes)
         self.answer = lambda body: 200
@@ -43,6 +46,10 @@ class Receiver:
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.port = self.httpd.server_address[1]
+        if tls_cert:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*tls_cert)
+            self.httpd.socket = ctx.wrap_socket(self.httpd.socket, server_side=True)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def delivered(self):
@@ -224,6 +231,66 @@ class Webhooks(unittest.TestCase):
         compact(srv)
         self.assertTrue(self.rx.wait(lambda: len(self.rx.delivered()) == 2))
         self.assertEqual(self.rx.delivered()[1]["data"]["event_id"], "al-self")
+
+
+class Https(unittest.TestCase):
+    """HTTPS: the certificate is checked against the CA store OpenSSL uses
+    (SSL_CERT_FILE names it here) and against the URL's host."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="refgate-tls-")
+        cls.cert, cls.key = os.path.join(cls.dir, "cert.pem"), os.path.join(cls.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", cls.key, "-out", cls.cert],
+                       check=True, capture_output=True, timeout=60)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def run_program(self, env, host="127.0.0.1"):
+        rx = Receiver(tls_cert=(self.cert, self.key))
+        self.addCleanup(rx.close)
+        toml = DEFAULT_CONFIG + f"""
+[rewards]
+hold_days = 0
+[webhooks]
+url = "https://{host}:{rx.port}/hook"
+timeout_ms = 2000
+"""
+        srv = Server(config=toml, env=dict({"REFGATE_EVENTS_TOKEN": EVENTS_TOKEN,
+                                            "REFGATE_WEBHOOK_SECRET": "tls_secret"}, **env))
+        self.addCleanup(srv.cleanup)
+        srv.create(code="al_code", referrer_id="alice")
+        status, _, _ = srv.api("POST", "/api/v1/events",
+                               {"event_id": "s1", "type": "sale", "order_id": "o1",
+                                "amount_minor": 1000, "code": "al_code"}, token=EVENTS_TOKEN)
+        self.assertEqual(status, 201)
+        compact(srv)
+        return rx, srv
+
+    def test_a_certificate_the_store_trusts_is_delivered_to(self):
+        rx, srv = self.run_program({"SSL_CERT_FILE": self.cert})
+        self.assertTrue(rx.wait(lambda: len(rx.delivered()) == 2))
+        v1, expected = verify(rx.received[0][1], rx.received[0][2], ["tls_secret"])
+        self.assertEqual(v1, expected)
+
+    def test_an_untrusted_certificate_or_another_host_is_never_sent_a_body(self):
+        # Not in the store (a CA file without it), then trusted but for
+        # another name (localhost is not in the certificate).
+        other = os.path.join(self.dir, "empty.pem")
+        open(other, "w").close()
+        for env, host in (({"SSL_CERT_FILE": other}, "127.0.0.1"),
+                          ({"SSL_CERT_FILE": self.cert}, "localhost")):
+            rx, srv = self.run_program(env, host)
+            end = time.time() + 30
+            while metric(srv, "refgate_webhooks_failed_total") < 2 and time.time() < end:
+                time.sleep(0.05)  # polls a counter: the attempts are refgate's own timing
+            self.assertGreaterEqual(metric(srv, "refgate_webhooks_failed_total"), 2, host)
+            self.assertEqual(rx.received, [], host)
+            self.assertEqual(metric(srv, "refgate_webhooks_delivered_total"), 0)
 
 
 class WebhookConfig(unittest.TestCase):
