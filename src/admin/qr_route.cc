@@ -106,9 +106,12 @@ void AdminHandler::Qr(const Call& c, HttpResponse* res) {
   if (!LoadLiveCode(c.arg, &rec, res)) return;
   const std::string url = ShortUrl(rec, policy_) + "?qr=1";
   const std::string etag = ETagOf(url, q);
-  res->extra_headers = "ETag: " + etag + "\r\n";
-  res->cache_control = "private, no-cache";  // kept, and asked again with If-None-Match
+  auto validators = [&] {
+    res->extra_headers = "ETag: " + etag + "\r\n";
+    res->cache_control = "private, no-cache";  // kept, and asked again with If-None-Match
+  };
   if (NoneMatchHits(c.req.if_none_match, etag)) {
+    validators();
     res->status = 304;
     return;
   }
@@ -121,6 +124,7 @@ void AdminHandler::Qr(const Call& c, HttpResponse* res) {
   if (s.ok() && q.png) s = qr::Png(symbol, layout, &res->body);
   if (!s.ok()) return InternalErrorResponse(res, s);
   if (!q.png) res->body = qr::Svg(symbol, layout);
+  validators();
   res->status = 200;
   res->content_type = q.png ? "image/png" : "image/svg+xml";
 }

@@ -116,13 +116,8 @@ Status DecodeClick(std::string_view in, ClickRecord* r) {
     if (!GetLengthPrefixed(&in, &s)) return Status::Corruption("truncated click");
     f->assign(s);
   }
-  r->via = Via::kLink;
-  if (!in.empty()) {
-    if (static_cast<uint8_t>(in[0]) > static_cast<uint8_t>(Via::kQr)) {
-      return Status::Corruption("bad click via");
-    }
-    r->via = static_cast<Via>(in[0]);
-  }
+  // A via this version does not know (a newer writer's) reads as a link.
+  r->via = !in.empty() && in[0] == static_cast<char>(Via::kQr) ? Via::kQr : Via::kLink;
   return Status::OK();
 }
 

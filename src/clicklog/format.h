@@ -26,7 +26,8 @@
 //   strings: code, referrer_id, click_id, visitor_id, method, utm_source,
 //   utm_medium, utm_campaign, utm_term, utm_content, referer, user_agent, ip;
 //   then a via byte (1: qr), written only when not 0 (link), so a link's
-//   record is as it was and readers from before it still read a QR's.
+//   record is as it was and readers from before it still read a QR's; a
+//   value a reader does not know reads as a link.
 // Bytes after the last known field are ignored (room for new fields; a
 // field after via makes via present in every record).
 //

@@ -190,15 +190,15 @@ Status EventIndex::Get(std::string_view event_id, EventRecord* e) const {
 }
 
 void EventIndex::Finished(Pending* p) {
-  bool post;
+  const Runner* post = nullptr;  // run_ is set for good before any Post
   {
     MutexLock lock(&queue_mu_);
     queue_.push_back(p);
-    post = run_ && !stop_ && !drain_posted_;
-    drain_posted_ |= post;
+    if (run_ && !stop_ && !drain_posted_) post = &run_;
+    drain_posted_ |= post != nullptr;
     if (!run_ || stop_) queue_cv_.Signal();
   }
-  if (post) run_([this] { Drain(); });
+  if (post) (*post)([this] { Drain(); });
 }
 
 void EventIndex::Drain() {

@@ -104,7 +104,10 @@ class EventIndex {
   // the indexer thread. The indexer still answers late posts, commits the
   // watermark, and takes over once Close starts. Before the first Post.
   using Runner = std::function<void(std::function<void()>)>;
-  void CompleteOn(Runner run) { run_ = std::move(run); }
+  void CompleteOn(Runner run) EXCLUDES(queue_mu_) {
+    MutexLock lock(&queue_mu_);
+    run_ = std::move(run);
+  }
 
   // False while index writes fail.
   bool Healthy() const { return healthy_.load(std::memory_order_relaxed); }
@@ -170,7 +173,9 @@ class EventIndex {
   bool stop_ GUARDED_BY(queue_mu_) = false;
   bool drain_posted_ GUARDED_BY(queue_mu_) = false;  // a Drain is on its way through run_
 
-  Runner run_;
+  // Set once, before the first Post (so Finished may call it unlocked);
+  // the indexer reads it under queue_mu_.
+  Runner run_ GUARDED_BY(queue_mu_);
 
   std::thread indexer_;
 };

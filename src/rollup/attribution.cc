@@ -283,12 +283,19 @@ Status Attribution::HoldReason(const EventRecord& e, const Candidate& c, const R
 Status Attribution::Credit(const EventRecord& e, const Candidate& c, const RewardRules& rules,
                            int64_t reward) {
   const bool sale = e.type == EventType::kSale;
+  const int64_t hold = sale ? int64_t{rules.hold_days} * kDayUs : 0;
   if (sale) {
-    sales_[SaleKey(e.order_id)] = SaleInfo{e.event_id,     DateOf(e.occurred_us),
-                                           c.referrer_id,  c.code,
-                                           c.method,       e.occurred_us,
-                                           e.amount_minor, 0,
-                                           reward,         0};
+    sales_[SaleKey(e.order_id)] = SaleInfo{e.event_id,
+                                           DateOf(e.occurred_us),
+                                           c.referrer_id,
+                                           c.code,
+                                           c.method,
+                                           e.occurred_us,
+                                           e.amount_minor,
+                                           0,
+                                           reward,
+                                           0,
+                                           e.occurred_us + hold};
     conversions_.push_back({e.occurred_us, c.referrer_id, c.code, 1, e.amount_minor});
   }
   if (!e.customer_id.empty()) {
@@ -305,7 +312,6 @@ Status Attribution::Credit(const EventRecord& e, const Candidate& c, const Rewar
   (sale ? w->sales : w->leads) += 1;
   w->revenue += sale ? e.amount_minor : 0;
   w->reward += reward;
-  const int64_t hold = sale ? int64_t{rules.hold_days} * kDayUs : 0;
   if (reward != 0) {
     lines_.emplace_back(RewardLineKey(c.referrer_id, e.occurred_us + hold, e.event_id, "reward"),
                         reward);

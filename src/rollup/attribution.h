@@ -118,6 +118,7 @@ class Attribution {
   void AnnouncePayable(std::string_view referrer, std::string_view event_id, int64_t at_us,
                        int64_t amount);
   Status AnnouncePayables(int64_t since_us);
+  Status NetReward(std::string_view event_id, int64_t gross, int64_t* net);
   Status PrepareNotices(int64_t last_as_of_us, bool last_part);
   void WriteOutbox(StateDb::Batch* out) const;
   Status Decide(const EventRecord& e, bool retry, bool final, bool* decided);

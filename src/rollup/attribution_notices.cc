@@ -47,6 +47,34 @@ void Attribution::Announce(const Decision& d) {
   notices_.push_back(std::move(n));
 }
 
+// What is left of a reward once its sale's refunds so far are reversed:
+// a refund during the hold reverses at the reward's own time (attribution.cc,
+// DecideRefund), so payable_minor counts the two together.
+Status Attribution::NetReward(std::string_view event_id, int64_t gross, int64_t* net) {
+  *net = gross;
+  std::string date;
+  const std::string date_key = EventDateKey(event_id);
+  if (auto it = event_dates_.find(date_key); it != event_dates_.end()) {
+    date = it->second;
+  } else if (Status s = db_->Get(date_key, &date); !s.ok()) {
+    return s.IsNotFound() ? Status::OK() : s;
+  }
+  // Read through the run's rows (a row loaded here and not found is
+  // dropped again, so that Writes never writes it).
+  const std::string decision_key = DecisionKey(date, event_id);
+  Decision* d;
+  bool found;
+  if (Status s = LoadRow(*db_, decision_key, &decisions_, &d, &found); !s.ok()) return s;
+  if (!found) decisions_.erase(decision_key);
+  if (!found || d->type != EventType::kSale) return Status::OK();  // a lead: nothing reverses it
+  const std::string sale_key = SaleKey(d->order_id);
+  SaleInfo* sale;
+  if (Status s = LoadRow(*db_, sale_key, &sales_, &sale, &found); !s.ok()) return s;
+  if (!found) sales_.erase(sale_key);
+  if (found) *net = gross - sale->reversed;
+  return Status::OK();
+}
+
 void Attribution::AnnouncePayable(std::string_view referrer, std::string_view event_id,
                                   int64_t at_us, int64_t amount) {
   Notice n;
@@ -66,24 +94,37 @@ void Attribution::AnnouncePayable(std::string_view referrer, std::string_view ev
 // run's lines whose time has come already. Reads the state as it was
 // before the run (this run's lines are not in it).
 Status Attribution::AnnouncePayables(int64_t since_us) {
-  auto announce = [&](std::string_view key, int64_t amount, int64_t after_us) {
+  struct Due {
+    std::string key;
+    int64_t amount;
+  };
+  std::vector<Due> due;
+  auto take = [&](std::string_view key, int64_t amount, int64_t after_us) {
     std::string_view referrer, event_id, kind;
     int64_t at = 0;
     if (!ParseLine(key, &referrer, &at, &event_id, &kind)) return false;
     if (kind == "reward" && amount > 0 && at > after_us && at <= as_of_us_) {
-      AnnouncePayable(referrer, event_id, at, amount);
+      due.push_back({std::string(key), amount});
     }
     return true;
   };
   bool bad = false;
   Status s = db_->Scan(kRewardLinePrefix, [&](std::string_view k, std::string_view v) {
     int64_t amount = 0;
-    bad = !DecodeAmount(v, &amount) || !announce(k, amount, since_us);
+    bad = !DecodeAmount(v, &amount) || !take(k, amount, since_us);
     return !bad;
   });
-  for (const auto& [k, amount] : lines_) bad = bad || !announce(k, amount, INT64_MIN);
+  for (const auto& [k, amount] : lines_) bad = bad || !take(k, amount, INT64_MIN);
   if (!s.ok()) return s;
-  return bad ? Status::Corruption("rollup state: a reward line") : Status::OK();
+  if (bad) return Status::Corruption("rollup state: a reward line");
+  for (const Due& d : due) {
+    std::string_view referrer, event_id, kind;
+    int64_t at = 0, net = 0;
+    (void)ParseLine(d.key, &referrer, &at, &event_id, &kind);
+    if (s = NetReward(event_id, d.amount, &net); !s.ok()) return s;
+    if (net > 0) AnnouncePayable(referrer, event_id, at, net);  // else refunded in full
+  }
+  return Status::OK();
 }
 
 // The notices' numbers, the payable rewards, and (once the run's clock

@@ -129,17 +129,21 @@ Status Deliverer::Refill() {
   if (room > 0) s = rollup::ReadOutbox(*state, read_next_, room, &entries);
   if (!s.ok()) return s;
   files_seen_ = std::move(files);
-  more_ = room > 0 && entries.size() == room;
+  more_ = entries.size() == room;  // a full window, too: read again once it has room
   Take(&entries);
   return Status::OK();
 }
 
-// Adds what was read to the window. Entries below the first one read are
-// gone (kept two days, and this was not running): done.
+// Adds what was read to the window. Entries between what was read before
+// and the first one read now are gone (the outbox keeps them two days, and
+// they were not read in time): given up.
 void Deliverer::Take(std::vector<rollup::OutboxEntry>* entries) {
-  if (!entries->empty() && read_next_ == cursor_ && entries->front().seq > cursor_) {
-    cursor_ = entries->front().seq;
-    (void)db_->Commit({{std::string(kCursorKey), Fixed(cursor_)}}, false);
+  if (!entries->empty() && entries->front().seq > read_next_) {
+    const uint64_t gone = entries->front().seq - read_next_;
+    GlobalMetrics().webhooks_expired.Add(gone);
+    std::fprintf(stderr, "webhooks: %llu entries left the outbox before they were read\n",
+                 static_cast<unsigned long long>(gone));
+    DoneRange(read_next_, entries->front().seq);
   }
   for (rollup::OutboxEntry& e : *entries) {
     read_next_ = e.seq + 1;
@@ -158,7 +162,7 @@ int64_t Deliverer::AttemptDue() {
   for (auto it = window_.begin(); it != window_.end();) {
     Pending& p = (it++)->second;
     if (held.contains(p.entry.referrer_id)) continue;
-    if (NowMicros() - p.entry.created_us > opt_.give_up_us) {
+    if (p.attempts > 0 && SteadyNanos() - p.first_ns > opt_.give_up_us * 1000) {
       GlobalMetrics().webhooks_expired.Add();
       Done(p.entry.seq);  // erases p; `it` is past it
       continue;
@@ -181,6 +185,7 @@ int64_t Deliverer::AttemptDue() {
 
 void Deliverer::Attempt(Pending* p) {
   if (p->attempts++ > 0) GlobalMetrics().webhooks_retried.Add();
+  if (p->attempts == 1) p->first_ns = SteadyNanos();
   const std::string sig = Signature(NowMicros() / 1'000'000, p->entry.body, opt_.secrets);
   int status = 0;
   Status s = sender_.Post(opt_.target, p->entry.body, sig, &status);
@@ -197,15 +202,21 @@ void Deliverer::Attempt(Pending* p) {
 
 // Not synced: a crash that loses it delivers the entry again (at least
 // once, the same id); a clean stop or kill -9 keeps it (RocksDB's log).
-void Deliverer::Done(uint64_t seq) {
-  window_.erase(seq);
+void Deliverer::Done(uint64_t seq) { DoneRange(seq, seq + 1); }
+
+void Deliverer::DoneRange(uint64_t from, uint64_t to) {
+  window_.erase(window_.lower_bound(from), window_.lower_bound(to));
   StateDb::Batch b;
-  if (seq != cursor_) {
-    done_.insert(seq);
-    b.Put(DoneKey(seq), "");
-  } else {
-    for (++cursor_; done_.erase(cursor_) > 0; ++cursor_) b.Delete(DoneKey(cursor_));
+  if (from <= cursor_ && cursor_ < to) {  // the cursor moves past the range and what follows done
+    for (auto it = done_.begin(); it != done_.end() && *it < to; it = done_.erase(it)) {
+      b.Delete(DoneKey(*it));
+    }
+    for (cursor_ = to; done_.erase(cursor_) > 0; ++cursor_) b.Delete(DoneKey(cursor_));
     b.Put(kCursorKey, Fixed(cursor_));
+  } else {
+    for (uint64_t seq = std::max(from, cursor_); seq < to; ++seq) {
+      if (done_.insert(seq).second) b.Put(DoneKey(seq), "");
+    }
   }
   if (Status s = db_->Commit(b, /*sync=*/false); !s.ok()) {
     std::fprintf(stderr, "webhooks: saving the position: %s\n", s.ToString().c_str());

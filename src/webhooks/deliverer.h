@@ -4,15 +4,19 @@
 // The outbox is the rollup state's: this keeps only its position, in
 // <data-dir>/webhooks: the generation of the outbox it follows, a cursor
 // (every entry below it is done) and the entries done above it. An entry
-// is done once delivered (2xx), given up (24 hours after it was created,
-// by its created_at), or of a type [webhooks] events leaves out.
+// is done once delivered (2xx), given up (24 hours after its first
+// attempt), or of a type [webhooks] events leaves out. The outbox keeps an
+// entry two days by the log's clock: one not read by then (serve down that
+// long) is given up unsent, and counted so.
 //
 // Order per referrer: only the first entry of each referrer that is not
 // done may be attempted, so a failing one holds back that referrer's later
-// entries and no one else's. A failed attempt is retried after 1 s, then
-// 2, 4, ... up to an hour between attempts. At least once: a crash after a
-// delivery and before its position is written delivers it again, with the
-// same id; a restart otherwise goes on where it was.
+// entries and no one else's. Attempts are made one at a time: a receiver
+// that never answers costs timeout_ms per referrer waiting, per pass. The
+// name's resolution is not bounded by timeout_ms (getaddrinfo). A failed attempt is retried after 1
+// s, then 2, 4, ... up to an hour between attempts. At least once: a crash after a delivery and
+// before its position is written delivers it again, with the same id; a restart otherwise goes on
+// where it was.
 //
 // Redirects and compaction never wait on it: it reads the state through a
 // read-only handle, on its own thread, and only when the state's files
@@ -42,7 +46,7 @@ struct Options {
   std::vector<std::string> events;  // the types delivered
   int timeout_ms = 5000;
   int poll_ms = 1000;                 // how often the state's files are looked at
-  int64_t give_up_us = 86400'000000;  // after an entry's created_at
+  int64_t give_up_us = 86400'000000;  // after an entry's first attempt
   int first_retry_ms = 1000;
   int max_retry_ms = 3600'000;
 };
@@ -58,7 +62,8 @@ class Deliverer {
   struct Pending {
     rollup::OutboxEntry entry;
     int attempts = 0;
-    int64_t next_ns = 0;  // steady clock: not before
+    int64_t first_ns = 0;  // steady clock: the first attempt
+    int64_t next_ns = 0;   // steady clock: not before
   };
   Deliverer(const Options& opt, std::unique_ptr<StateDb> db);
   Status LoadPosition();
@@ -70,6 +75,7 @@ class Deliverer {
   int64_t AttemptDue();
   void Attempt(Pending* p);
   void Done(uint64_t seq);
+  void DoneRange(uint64_t from, uint64_t to);  // [from, to)
   void UpdateOldest();
 
   const Options opt_;

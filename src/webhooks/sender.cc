@@ -117,7 +117,10 @@ asio::awaitable<void> Run(const Target& t, asio::ssl::context& tls, std::chrono:
 Status Sender::Post(const Target& t, std::string_view body, std::string_view signature,
                     int* status) {
   http::request<http::string_body> req{http::verb::post, t.path, 11};
-  req.set(http::field::host, t.host);
+  // RFC 9110 §7.2: an IPv6 literal in brackets, the port unless the scheme's.
+  std::string host = t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host;
+  if (t.port != (t.tls ? "443" : "80")) host += ":" + t.port;
+  req.set(http::field::host, host);
   req.set(http::field::user_agent, "refgate-webhooks/" REFGATE_VERSION);
   req.set(http::field::content_type, "application/json");
   req.set("Refgate-Signature", signature);

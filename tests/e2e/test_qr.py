@@ -164,8 +164,9 @@ class QrCodes(unittest.TestCase):
             self.assertEqual(err["field"], field, (q, err))
         # Too small for the symbol: 64 px cannot hold 16 + 16 margin modules
         # around a 25-module symbol.
-        status, _, body = self.qr("?size=64&margin=16&ecc=H")
+        status, headers, body = self.qr("?size=64&margin=16&ecc=H")
         self.assertEqual(status, 400, body)
+        self.assertNotIn("etag", headers, "an error is no image to revalidate")
         self.assertEqual(json.loads(body)["error"]["field"], "size")
 
     def test_unknown_deleted_and_unauthorised(self):

@@ -10,6 +10,7 @@
 
 #include "clicklog/format.h"
 #include "rollup/attribution.h"
+#include "rollup/conversion_csv.h"
 #include "tests/util/scratch_dir.h"
 #include "util/time.h"
 
@@ -40,6 +41,20 @@ Status Sale(Attribution* a, uint64_t seq, std::string id, int64_t at, std::strin
   e.amount_minor = 1000;
   e.occurred_us = at;
   e.received_us = received_us ? received_us : at;
+  std::string payload;
+  clicklog::EncodeEvent(e, &payload);
+  return a->OnEvent(e, payload);
+}
+
+Status Refund(Attribution* a, uint64_t seq, std::string id, std::string order, int64_t amount,
+              int64_t at) {
+  EventRecord e;
+  e.type = EventType::kRefund;
+  e.seq = seq;
+  e.event_id = std::move(id);
+  e.order_id = std::move(order);
+  e.amount_minor = amount;
+  e.occurred_us = e.received_us = at;
   std::string payload;
   clicklog::EncodeEvent(e, &payload);
   return a->OnEvent(e, payload);
@@ -104,6 +119,31 @@ TEST_F(OutboxTest, AnAttributedSaleThenItsRewardOnceTheLogsClockPassesTheHold) {
   EXPECT_EQ(e[0].id, NoticeId("reward.payable", "alice\ns1"));
   EXPECT_EQ(Data(e[0]).at("amount_minor").as_int64(), 100);
   EXPECT_EQ(Data(e[0]).at("payable_at").as_string(), FormatRfc3339Micros(kT + 30 * kDay));
+}
+
+// What is announced payable is what payable_minor gains: the reward less
+// what refunds during the hold reversed; nothing for a full refund.
+TEST_F(OutboxTest, ARefundDuringTheHoldIsNettedAndAFullRefundAnnouncesNothing) {
+  Run([](Attribution* a) {
+    ASSERT_TRUE(a->OnCode(AliceCode(kT - kDay)).ok());
+    ASSERT_TRUE(Sale(a, 2, "s1", kT, "cus_1").ok());  // reward 100
+    ASSERT_TRUE(Sale(a, 3, "s2", kT, "cus_2").ok());  // reward 100
+  });
+  Run([](Attribution* a) {
+    ASSERT_TRUE(Refund(a, 4, "r1", "o_s1", 250, kT + kDay).ok());  // reverses 25
+    ASSERT_TRUE(Refund(a, 5, "r2", "o_s2", 1000, kT + kDay).ok());
+  });
+  Run([](Attribution* a) { ASSERT_TRUE(a->OnCode(AliceCode(kT + 31 * kDay)).ok()); });
+  std::vector<OutboxEntry> payable;
+  for (auto& e : Entries()) {
+    if (e.type == "reward.payable") payable.push_back(e);
+  }
+  ASSERT_EQ(payable.size(), 1u);
+  EXPECT_EQ(Data(payable[0]).at("event_id").as_string(), "s1");
+  EXPECT_EQ(Data(payable[0]).at("amount_minor").as_int64(), 75);
+  std::string rewards;
+  ASSERT_TRUE(RewardsCsv(*db_, "EUR", &rewards).ok());
+  EXPECT_NE(rewards.find("alice,EUR,0,2,2000,1250,75,75,0,75"), std::string::npos) << rewards;
 }
 
 TEST_F(OutboxTest, ASelfReferralIsHeldAndAnOldSaleIsPayableInTheRunThatDecidesIt) {
