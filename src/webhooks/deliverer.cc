@@ -177,8 +177,13 @@ int64_t Deliverer::AttemptDue() {
       if (stop_) return due;
     }
     const uint64_t seq = p.entry.seq;
+    const std::string referrer = p.entry.referrer_id;
     Attempt(&p);
-    if (auto left = window_.find(seq); left != window_.end()) due = std::min(due, p.next_ns);
+    if (window_.contains(seq)) {
+      due = std::min(due, p.next_ns);
+    } else {
+      held.erase(referrer);  // delivered: the referrer's next one may go in this pass
+    }
   }
   return due;
 }

@@ -35,8 +35,9 @@ class Sender {
  public:
   explicit Sender(int timeout_ms);
   // POSTs `body` with the signature; *status is the receiver's answer. An
-  // error: no answer within timeout_ms (connect, TLS and all), a refused
-  // connection or certificate, a malformed response.
+  // error: no answer within timeout_ms (connect, TLS and exchange; not the
+  // name's resolution), a refused connection or certificate, a malformed
+  // response.
   Status Post(const Target& t, std::string_view body, std::string_view signature, int* status);
 
  private:
