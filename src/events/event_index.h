@@ -103,6 +103,9 @@ class EventIndex {
   // log's writer): one call per batch of records, instead of a wake-up of
   // the indexer thread. The indexer still answers late posts, commits the
   // watermark, and takes over once Close starts. Before the first Post.
+  // The index's (unsynced) RocksDB commit then runs on that thread, as the
+  // admin routes' own RocksDB writes do: a RocksDB stall stalls the admin
+  // listener, never the public one.
   using Runner = std::function<void(std::function<void()>)>;
   void CompleteOn(Runner run) EXCLUDES(queue_mu_) {
     MutexLock lock(&queue_mu_);
