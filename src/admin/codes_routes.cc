@@ -3,7 +3,6 @@
 // admin_handler.cc.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <charconv>
 #include <set>
 
 #include "admin/admin_handler.h"
@@ -28,12 +27,9 @@ std::optional<ApiError> ParseListQuery(std::string_view query, std::string* refe
       if (!IsValidReferrerId(value)) return FieldError(key, "not a valid referrer id");
       *referrer = value;
     } else if (key == "limit") {
-      size_t n = 0;
-      auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
-      if (ec != std::errc() || ptr != value.data() + value.size() || n < 1 || n > 1000) {
-        return FieldError(key, "must be an integer from 1 to 1000");
-      }
-      *limit = n;
+      int64_t n = 0;
+      if (auto e = IntegerParam(key, value, 1, 1000, &n)) return e;
+      *limit = static_cast<size_t>(n);
     } else if (key == "cursor") {
       if (!value.empty() && !IsWellFormedCode(value)) {
         return FieldError(key, "not a cursor of this listing");

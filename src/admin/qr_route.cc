@@ -2,8 +2,6 @@
 // as an SVG or PNG QR code, with an ETag that If-None-Match answers 304.
 #include <xxhash.h>
 
-#include <charconv>
-
 #include "admin/admin_handler.h"
 #include "admin/json_response.h"
 #include "qr/qr_code.h"
@@ -25,12 +23,9 @@ struct QrQuery {
 };
 
 std::optional<ApiError> ParseInt(const QueryParam& p, int lo, int hi, int* out) {
-  const std::string& v = p.value;
-  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), *out);
-  if (ec != std::errc() || ptr != v.data() + v.size() || *out < lo || *out > hi) {
-    return FieldError(
-        p.key, "must be an integer from " + std::to_string(lo) + " to " + std::to_string(hi));
-  }
+  int64_t v = 0;
+  if (auto e = IntegerParam(p.key, p.value, lo, hi, &v)) return e;
+  *out = static_cast<int>(v);
   return std::nullopt;
 }
 

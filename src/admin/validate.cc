@@ -1,6 +1,7 @@
 #include "admin/validate.h"
 
 #include <array>
+#include <charconv>
 
 #include "redirect/location.h"
 
@@ -11,6 +12,16 @@ ApiError FieldError(std::string field, std::string message) {
   e.field = std::move(field);
   e.message = std::move(message);
   return e;
+}
+
+std::optional<ApiError> IntegerParam(std::string_view key, std::string_view value, int64_t lo,
+                                     int64_t hi, int64_t* out) {
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), *out);
+  if (ec != std::errc() || ptr != value.data() + value.size() || *out < lo || *out > hi) {
+    return FieldError(std::string(key), "must be an integer from " + std::to_string(lo) + " to " +
+                                            std::to_string(hi));
+  }
+  return std::nullopt;
 }
 
 bool IsReservedCode(std::string_view code) {

@@ -1,6 +1,8 @@
 // Admin API validation (SPEC §3) and its error shape.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -16,6 +18,11 @@ struct ApiError {
 };
 
 ApiError FieldError(std::string field, std::string message);
+
+// *out from a query parameter's decimal value in [lo, hi]; else the
+// error naming `key` ("must be an integer from lo to hi").
+std::optional<ApiError> IntegerParam(std::string_view key, std::string_view value, int64_t lo,
+                                     int64_t hi, int64_t* out);
 
 // Codes that would shadow a route: api, healthz, readyz, metrics, ...
 bool IsReservedCode(std::string_view code);

@@ -32,7 +32,7 @@ bool GetStrings(std::string_view* in, std::initializer_list<std::string*> ss) {
 }
 std::string BigEndian(uint64_t v) {
   std::string k;
-  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(v >> shift));
+  PutBigEndian64(&k, v);
   return k;
 }
 // A time as 8 key bytes that sort in time order (big-endian, sign bit
@@ -40,9 +40,7 @@ std::string BigEndian(uint64_t v) {
 std::string TimeKey(int64_t t) { return BigEndian(static_cast<uint64_t>(t) ^ (uint64_t{1} << 63)); }
 bool GetTimeKey(std::string_view* in, int64_t* t) {
   if (in->size() < 8) return false;
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>((*in)[i]);
-  *t = static_cast<int64_t>(v ^ (uint64_t{1} << 63));
+  *t = static_cast<int64_t>(DecodeBigEndian64(in->data()) ^ (uint64_t{1} << 63));
   in->remove_prefix(8);
   return true;
 }

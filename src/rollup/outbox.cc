@@ -15,7 +15,7 @@ namespace json = boost::json;
 
 std::string OutboxKey(uint64_t seq) {
   std::string k(kOutboxPrefix);
-  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(seq >> shift));
+  PutBigEndian64(&k, seq);
   return k;
 }
 
@@ -70,8 +70,7 @@ namespace {
 
 bool DecodeEntry(std::string_view key, std::string_view v, OutboxEntry* e) {
   if (key.size() != 9 || v.size() < 8) return false;
-  e->seq = 0;
-  for (size_t i = 1; i < 9; ++i) e->seq = e->seq << 8 | static_cast<uint8_t>(key[i]);
+  e->seq = DecodeBigEndian64(key.data() + 1);
   e->created_us = static_cast<int64_t>(DecodeFixed64(v.data()));
   v.remove_prefix(8);
   std::string_view ref;

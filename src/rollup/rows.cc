@@ -68,7 +68,7 @@ std::string MemberKey(std::string_view ref, std::string_view code) {
 }
 std::string PendingEventKey(uint64_t seq) {
   std::string k = "q";
-  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(seq >> shift));
+  PutBigEndian64(&k, seq);
   return k;  // big-endian: in log order
 }
 

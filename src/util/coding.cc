@@ -10,6 +10,10 @@ void PutFixed32(std::string* dst, uint32_t v) {
   dst->append(buf, sizeof buf);
 }
 
+void PutBigEndian64(std::string* dst, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) dst->push_back(static_cast<char>(v >> shift));
+}
+
 void PutFixed64(std::string* dst, uint64_t v) {
   char buf[8];
   EncodeFixed64(buf, v);

@@ -16,6 +16,13 @@ void PutFixed64(std::string* dst, uint64_t v);
 void PutVarint64(std::string* dst, uint64_t v);
 // Varint length, then the bytes.
 void PutLengthPrefixed(std::string* dst, std::string_view s);
+// Big-endian, for keys that must sort in numeric order.
+void PutBigEndian64(std::string* dst, uint64_t v);
+inline uint64_t DecodeBigEndian64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
 
 // Inline: the click log encodes a record with a dozen of these per redirect.
 // memcpy is the byte order of the machine, little-endian on every target.

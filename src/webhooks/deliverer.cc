@@ -18,7 +18,7 @@ constexpr size_t kWindow = 1000;  // entries held at once
 
 std::string DoneKey(uint64_t seq) {
   std::string k(kDonePrefix);
-  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(seq >> shift));
+  PutBigEndian64(&k, seq);
   return k;
 }
 
@@ -78,9 +78,7 @@ Status Deliverer::LoadPosition() {
   if (db_->Get(kCursorKey, &v).ok() && v.size() == 8) cursor_ = DecodeFixed64(v.data());
   read_next_ = cursor_;
   return db_->Scan(kDonePrefix, [&](std::string_view k, std::string_view) {
-    uint64_t seq = 0;
-    for (size_t i = 1; i < k.size(); ++i) seq = seq << 8 | static_cast<uint8_t>(k[i]);
-    done_.insert(seq);
+    if (k.size() == 9) done_.insert(DecodeBigEndian64(k.data() + 1));
     return true;
   });
 }

@@ -6,6 +6,7 @@
 
 #include "clicklog/format.h"
 #include "rollup/conversion_rows.h"
+#include "tests/rollup/attribution_records.h"
 #include "tests/util/scratch_dir.h"
 #include "util/time.h"
 
@@ -51,15 +52,6 @@ TEST(ActiveAt, FollowsTheCodesChangesAndItsExpiry) {
   EXPECT_FALSE(ActiveAt(c, 400));  // expired
   CodeInfo from_clicks;            // no history: it was clicked, so it exists
   EXPECT_TRUE(ActiveAt(from_clicks, 5));
-}
-
-// alice's code al_code, as a change at `changed_us` left it.
-clicklog::CodeChange AliceCode(int64_t changed_us) {
-  clicklog::CodeChange code;
-  code.changed_us = changed_us;
-  code.code.code = "al_code";
-  code.code.referrer_id = "alice";
-  return code;
 }
 
 // Hands `a` a sale s<n> (order o<n>) of 1000 by cus_1 at `at`, through

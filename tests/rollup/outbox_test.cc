@@ -11,6 +11,7 @@
 #include "clicklog/format.h"
 #include "rollup/attribution.h"
 #include "rollup/conversion_csv.h"
+#include "tests/rollup/attribution_records.h"
 #include "tests/util/scratch_dir.h"
 #include "util/time.h"
 
@@ -20,14 +21,6 @@ namespace json = boost::json;
 
 constexpr int64_t kDay = 86400'000000;
 const int64_t kT = *ParseRfc3339("2026-11-02T10:00:00Z") * 1'000'000;
-
-clicklog::CodeChange AliceCode(int64_t changed_us) {
-  clicklog::CodeChange code;
-  code.changed_us = changed_us;
-  code.code.code = "al_code";
-  code.code.referrer_id = "alice";
-  return code;
-}
 
 Status Sale(Attribution* a, uint64_t seq, std::string id, int64_t at, std::string customer,
             int64_t received_us = 0) {
