@@ -5,6 +5,8 @@
 #include <bit>
 #include <cstdint>
 
+#include "util/ascii.h"
+
 namespace refgate {
 namespace {
 
@@ -33,8 +35,6 @@ constexpr std::array<std::string_view, 22> kNeedles = {"bot",
                                                        "headlesschrome",
                                                        "scrapy"};
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 // kByteAt[j][c]: bit k set when byte c, lower-cased, is byte j of
 // kNeedles[k]. Every needle has at least three bytes, so ANDing the masks of
 // three neighbouring bytes leaves only the needles that may start there.
@@ -57,7 +57,7 @@ static_assert(std::ranges::all_of(kNeedles,
 bool StartsWithLower(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
-    if (Lower(s[i]) != prefix[i]) return false;
+    if (AsciiLower(s[i]) != prefix[i]) return false;
   }
   return true;
 }

@@ -9,17 +9,16 @@
 #include <boost/url/url_view.hpp>
 
 #include "redirect/attribution.h"
+#include "util/ascii.h"
 
 namespace refgate {
 namespace urls = boost::urls;
 
 namespace {
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
 std::string ToLower(std::string_view s) {
   std::string out(s);
-  for (char& c : out) c = Lower(c);
+  for (char& c : out) c = AsciiLower(c);
   return out;
 }
 

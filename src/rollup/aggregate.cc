@@ -52,7 +52,7 @@ Aggregate::Aggregate(const StateDb* db) {
 }
 
 uint32_t Aggregate::DateOf(int64_t ts_us) {
-  int64_t day = ts_us >= 0 ? ts_us / 86400'000000 : (ts_us - 86399'999999) / 86400'000000;
+  int64_t day = ts_us >= 0 ? ts_us / kMicrosPerDay : (ts_us - kMicrosPerDay + 1) / kMicrosPerDay;
   if (day != cached_day_) {
     cached_day_ = day;
     std::string date = FormatDate(day * 86400);

@@ -9,11 +9,9 @@
 namespace refgate::rollup {
 namespace {
 
-constexpr int64_t kDayUs = 86400'000000;
-
 int64_t FloorDiv(int64_t a, int64_t b) { return a / b - (a % b != 0 && (a < 0) != (b < 0)); }
 
-std::string DateOf(int64_t t_us) { return FormatDate(FloorDiv(t_us, kDayUs) * 86400); }
+std::string DateOf(int64_t t_us) { return FormatDate(FloorDiv(t_us, kMicrosPerDay) * 86400); }
 
 }  // namespace
 
@@ -115,7 +113,7 @@ Status Attribution::FromClickId(const EventRecord& e, Candidate* c, std::string*
     *reason = "invalid_click_id";  // evidence that failed
     return Status::OK();
   }
-  const int64_t window = int64_t{opt_.window_days} * kDayUs;
+  const int64_t window = int64_t{opt_.window_days} * kMicrosPerDay;
   if (claims.bot || claims.ts_us > e.occurred_us || e.occurred_us - claims.ts_us > window) {
     return Status::OK();
   }
@@ -137,7 +135,7 @@ Status Attribution::FromClickId(const EventRecord& e, Candidate* c, std::string*
 Status Attribution::FromVisitor(const EventRecord& e, Candidate* c) {
   Touches* t;
   if (Status s = TouchesOf(e.visitor_id, &t); !s.ok()) return s;
-  const int64_t from = e.occurred_us - int64_t{opt_.window_days} * kDayUs;
+  const int64_t from = e.occurred_us - int64_t{opt_.window_days} * kMicrosPerDay;
   const Touch* pick = nullptr;
   for (const Touch& x : t->list) {  // by (time, click id)
     if (x.ts_us < from || x.ts_us > e.occurred_us) continue;
@@ -155,7 +153,7 @@ Status Attribution::FindCandidate(const EventRecord& e, Candidate* c, std::strin
   if (!e.customer_id.empty()) {
     Binding* b;
     if (s = LoadRow(*db_, BindingKey(e.customer_id), &bindings_, &b); !s.ok()) return s;
-    const int64_t until = b->bound_us + int64_t{opt_.customer_binding_days} * kDayUs;
+    const int64_t until = b->bound_us + int64_t{opt_.customer_binding_days} * kMicrosPerDay;
     if (!b->referrer_id.empty() && e.occurred_us >= b->bound_us && e.occurred_us <= until) {
       *c = Candidate{true, b->referrer_id, b->code, b->campaign, "customer", 0, b};
       return Status::OK();
@@ -283,7 +281,7 @@ Status Attribution::HoldReason(const EventRecord& e, const Candidate& c, const R
 Status Attribution::Credit(const EventRecord& e, const Candidate& c, const RewardRules& rules,
                            int64_t reward) {
   const bool sale = e.type == EventType::kSale;
-  const int64_t hold = sale ? int64_t{rules.hold_days} * kDayUs : 0;
+  const int64_t hold = sale ? int64_t{rules.hold_days} * kMicrosPerDay : 0;
   if (sale) {
     sales_[SaleKey(e.order_id)] = SaleInfo{e.event_id,
                                            DateOf(e.occurred_us),

@@ -5,11 +5,11 @@
 #include "rollup/attribution.h"
 #include "rollup/rows.h"
 #include "util/coding.h"
+#include "util/time.h"
 
 namespace refgate::rollup {
 namespace {
 
-constexpr int64_t kDayUs = 86400'000000;
 constexpr std::string_view kPendingPrefix = "q";
 
 }  // namespace
@@ -37,7 +37,7 @@ Status Attribution::Finish(bool last_part) {
   if (!s.ok()) return s;
   for (auto& [seq, payload] : pending_) all.emplace_back(PendingEventKey(seq), std::move(payload));
   pending_.clear();
-  const int64_t window = int64_t{opt_.window_days} * kDayUs;
+  const int64_t window = int64_t{opt_.window_days} * kMicrosPerDay;
   for (auto& [key, payload] : all) {
     EventRecord e;
     if (s = clicklog::DecodeEvent(payload, &e); !s.ok()) return s;
@@ -59,8 +59,8 @@ Status Attribution::Finish(bool last_part) {
 // have claimed it. "Y" keys are in time order, so the sweep reads only the
 // ended ones. A customer bound again since keeps the newer binding.
 Status Attribution::SweepBindings() {
-  const int64_t horizon = as_of_us_ - int64_t{opt_.window_days} * kDayUs;
-  const int64_t period = int64_t{opt_.customer_binding_days} * kDayUs;
+  const int64_t horizon = as_of_us_ - int64_t{opt_.window_days} * kMicrosPerDay;
+  const int64_t period = int64_t{opt_.customer_binding_days} * kMicrosPerDay;
   Status s = db_->Scan("Y", [&](std::string_view k, std::string_view) {
     int64_t until;
     std::string_view customer;
@@ -167,7 +167,7 @@ void Attribution::WriteBindings(StateDb::Batch* out) const {
   }
   for (const auto& k : expired_) out->Delete(k);
   for (const auto& k : ended_) out->Delete(k);
-  const int64_t period = int64_t{opt_.customer_binding_days} * kDayUs;
+  const int64_t period = int64_t{opt_.customer_binding_days} * kMicrosPerDay;
   for (const auto& customer : bound_now_) {
     out->Put(BindingEndKey(bindings_.at(BindingKey(customer)).bound_us + period, customer), "");
   }
@@ -178,7 +178,8 @@ void Attribution::WriteBindings(StateDb::Batch* out) const {
 // once their window has passed by that clock. (A conversion reported later
 // than that after it occurred does not see them.)
 void Attribution::WriteTouches(StateDb::Batch* out) const {
-  const int64_t horizon = keep_all_ ? INT64_MIN : as_of_us_ - int64_t{opt_.window_days} * kDayUs;
+  const int64_t horizon =
+      keep_all_ ? INT64_MIN : as_of_us_ - int64_t{opt_.window_days} * kMicrosPerDay;
   const std::vector<uint32_t> rank = visitors_.KeyRanks(true);
   std::vector<uint32_t> by_key(rank.size());
   for (uint32_t id = 0; id < rank.size(); ++id) by_key[rank[id]] = id;

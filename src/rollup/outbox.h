@@ -25,12 +25,13 @@
 
 #include "refgate/status.h"
 #include "store/state_db.h"
+#include "util/time.h"
 
 namespace refgate::rollup {
 
 inline constexpr std::string_view kOutboxPrefix = "N";
 inline constexpr std::string_view kOutboxNextKey = "!outbox";
-inline constexpr int64_t kOutboxKeepUs = 2 * 86400'000000LL;
+inline constexpr int64_t kOutboxKeepUs = 2 * kMicrosPerDay;
 
 struct Notice {
   std::string referrer_id;

@@ -8,6 +8,7 @@
 #include <unordered_set>
 
 #include "store/code_codec.h"
+#include "store/rocks_status.h"
 #include "util/metrics.h"
 
 namespace refgate {
@@ -29,13 +30,6 @@ std::string IndexKey(std::string_view referrer_id, std::string_view code) {
   k.push_back('\0');
   k.append(code);
   return k;
-}
-
-Status FromRocks(const rocksdb::Status& s) {
-  if (s.ok()) return Status::OK();
-  if (s.IsNotFound()) return Status::NotFound(s.ToString());
-  if (s.IsCorruption()) return Status::Corruption(s.ToString());
-  return Status::IOError(s.ToString());
 }
 
 rocksdb::WriteOptions SyncedWrite() {

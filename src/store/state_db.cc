@@ -13,15 +13,9 @@
 #include <cstring>
 #include <span>
 
+#include "store/rocks_status.h"
+
 namespace refgate {
-namespace {
-Status FromRocks(const rocksdb::Status& s) {
-  if (s.ok()) return Status::OK();
-  if (s.IsNotFound()) return Status::NotFound(s.ToString());
-  if (s.IsCorruption()) return Status::Corruption(s.ToString());
-  return Status::IOError(s.ToString());
-}
-}  // namespace
 
 StateDb::StateDb(rocksdb::DB* db, rocksdb::Options opts, std::string dir)
     : db_(db), opts_(new rocksdb::Options(std::move(opts))), dir_(std::move(dir)) {}

@@ -9,6 +9,9 @@
 
 namespace refgate {
 
+inline constexpr int64_t kSecondsPerDay = 86400;
+inline constexpr int64_t kMicrosPerDay = kSecondsPerDay * 1000000;
+
 int64_t NowMicros();
 
 // The monotonic clock in nanoseconds, for intervals and deadlines.

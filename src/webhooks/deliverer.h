@@ -35,6 +35,7 @@
 #include "refgate/status.h"
 #include "rollup/outbox.h"
 #include "store/state_db.h"
+#include "util/time.h"
 #include "webhooks/sender.h"
 
 namespace refgate::webhooks {
@@ -45,8 +46,8 @@ struct Options {
   std::vector<std::string> secrets;
   std::vector<std::string> events;  // the types delivered
   int timeout_ms = 5000;
-  int poll_ms = 1000;                 // how often the state's files are looked at
-  int64_t give_up_us = 86400'000000;  // after an entry's first attempt
+  int poll_ms = 1000;                  // how often the state's files are looked at
+  int64_t give_up_us = kMicrosPerDay;  // after an entry's first attempt
   int first_retry_ms = 1000;
   int max_retry_ms = 3600'000;
 };

@@ -8,10 +8,10 @@
 namespace refgate {
 namespace {
 
-constexpr int64_t kNow = 1'764'000'000'000'000;
+constexpr int64_t kEventNow = 1'764'000'000'000'000;
 
 std::optional<ApiError> Parse(std::string_view body, EventRecord* e) {
-  return ParseEvent(boost::json::parse(body).as_object(), "EUR", kNow, e);
+  return ParseEvent(boost::json::parse(body).as_object(), "EUR", kEventNow, e);
 }
 
 // The field ParseEvent blames for `body`, or "" when it accepts it.
@@ -33,7 +33,7 @@ TEST(ParseEvent, ASaleWithEveryFieldIsTakenAsSent) {
   EXPECT_EQ(e.event_id, "ord_8812-paid");
   EXPECT_EQ(e.occurred_us, int64_t{1'795'341'840} * 1'000'000);
   EXPECT_TRUE(e.occurred_given);
-  EXPECT_EQ(e.received_us, kNow);
+  EXPECT_EQ(e.received_us, kEventNow);
   EXPECT_EQ(e.amount_minor, 4990);
   EXPECT_EQ(e.code, "Ab3xY9k");
   using M = std::vector<std::pair<std::string, std::string>>;
@@ -43,7 +43,7 @@ TEST(ParseEvent, ASaleWithEveryFieldIsTakenAsSent) {
 TEST(ParseEvent, ALeadNeedsOnlyAnIdAndItsTimeIsNow) {
   EventRecord e;
   ASSERT_FALSE(Parse(R"({"event_id": "l1", "type": "lead"})", &e));
-  EXPECT_EQ(e.occurred_us, kNow);
+  EXPECT_EQ(e.occurred_us, kEventNow);
   EXPECT_FALSE(e.occurred_given);
   EXPECT_EQ(e.currency, "EUR");
 }

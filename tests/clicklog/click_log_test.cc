@@ -643,7 +643,7 @@ TEST(ClickLog, AProducerPastMaxQueuedDropsAndCountsUntilTheWriterCatchesUp) {
 
 // --- Records that must be durable, in every mode ----------------------------
 
-constexpr auto kEvent = static_cast<RecordType>(kIgnorableBit | 0x7e);  // a test type
+constexpr auto kTestType = static_cast<RecordType>(kIgnorableBit | 0x7e);
 
 const Durability kModes[] = {Durability::kSync, Durability::kInterval, Durability::kNone};
 
@@ -656,7 +656,7 @@ TEST(ClickLog, ADurableAppendCompletesOkOnlyOnceItsRecordIsSyncedInEveryMode) {
     // The first record: the first sync there is must be its own.
     io.Hold();
     Waiter w;
-    ASSERT_TRUE(log->AppendDurable(kEvent, "an event", &w));
+    ASSERT_TRUE(log->AppendDurable(kTestType, "an event", &w));
     ASSERT_TRUE(io.WaitForSyncs(1)) << static_cast<int>(d);
     EXPECT_EQ(w.calls.load(), 0);  // written, its sync held: not acknowledged
     EXPECT_EQ(log->durable_seq(), 0u);
@@ -667,7 +667,7 @@ TEST(ClickLog, ADurableAppendCompletesOkOnlyOnceItsRecordIsSyncedInEveryMode) {
     // After clicks that nothing waits for, the next durable record syncs them too.
     for (int i = 0; i < 10; ++i) log->Append(MakeClick(i), nullptr);
     Waiter after;
-    ASSERT_TRUE(log->AppendDurable(kEvent, "another", &after));
+    ASSERT_TRUE(log->AppendDurable(kTestType, "another", &after));
     ASSERT_TRUE(after.WaitFor(20s));
     EXPECT_EQ(after.outcome.load(), Outcome::kOk);
     EXPECT_EQ(log->durable_seq(), 12u) << static_cast<int>(d);
@@ -692,9 +692,9 @@ TEST(ClickLog, ADurableAppendTimesOutWhileTheWriterWaitsOnAStalledBackgroundSync
   log->Append(MakeClick(1), nullptr);
   ASSERT_TRUE(io.WaitForSyncs(1));  // a background sync of it, held
   Waiter first, second;
-  ASSERT_TRUE(log->AppendDurable(kEvent, "first", &first));
+  ASSERT_TRUE(log->AppendDurable(kTestType, "first", &first));
   ASSERT_TRUE(first.WaitFor(20s));  // the writer is stuck behind the held sync now
-  ASSERT_TRUE(log->AppendDurable(kEvent, "second", &second));
+  ASSERT_TRUE(log->AppendDurable(kTestType, "second", &second));
   ASSERT_TRUE(second.WaitFor(20s));
   EXPECT_EQ(first.outcome.load(), Outcome::kTimedOut);
   EXPECT_EQ(second.outcome.load(), Outcome::kTimedOut);
@@ -711,14 +711,14 @@ TEST(ClickLog, ADurableAppendIntoAFailingDiskCompletesFailed) {
       auto log = OpenLog({.dir = dir.path(), .durability = d, .io = &io});
       (fail_sync ? io.fail_syncs : io.fail_writes) = 1;
       Waiter w;
-      ASSERT_TRUE(log->AppendDurable(kEvent, "lost?", &w));
+      ASSERT_TRUE(log->AppendDurable(kTestType, "lost?", &w));
       ASSERT_TRUE(w.WaitFor(20s));
       EXPECT_EQ(w.outcome.load(), Outcome::kFailed)
           << static_cast<int>(d) << (fail_sync ? " sync" : " write");
       EXPECT_EQ(w.calls.load(), 1);
       // The disk is back: the next one is durable.
       Waiter again;
-      ASSERT_TRUE(log->AppendDurable(kEvent, "kept", &again));
+      ASSERT_TRUE(log->AppendDurable(kTestType, "kept", &again));
       ASSERT_TRUE(again.WaitFor(20s));
       EXPECT_EQ(again.outcome.load(), Outcome::kOk) << static_cast<int>(d);
       log->Close();
@@ -734,7 +734,7 @@ TEST(ClickLog, ADurableAppendIntoAStalledDiskCompletesTimedOut) {
     GateGuard guard{io};
     io.Hold();  // the disk never answers until released
     Waiter w;
-    ASSERT_TRUE(log->AppendDurable(kEvent, "waiting", &w));
+    ASSERT_TRUE(log->AppendDurable(kTestType, "waiting", &w));
     ASSERT_TRUE(w.WaitFor(20s));
     EXPECT_EQ(w.outcome.load(), Outcome::kTimedOut) << static_cast<int>(d);
     EXPECT_EQ(log->durable_seq(), 0u);

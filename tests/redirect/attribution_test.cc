@@ -2,13 +2,9 @@
 
 #include <gtest/gtest.h>
 
-namespace refgate {
+#include "tests/util/parse_ip.h"
 
-IpAddress Ip(std::string_view s) {
-  IpAddress ip;
-  EXPECT_TRUE(ParseIp(s, &ip)) << s;
-  return ip;
-}
+namespace refgate {
 
 TEST(Attribution, AnonymizesIpv4To24AndIpv6To48) {
   EXPECT_EQ(RecordedIp(Ip("203.0.113.77"), true), "203.0.113.0");

@@ -13,8 +13,6 @@
 namespace refgate::rollup {
 namespace {
 
-constexpr int64_t kDay = 86400'000000;
-
 int64_t At(const char* rfc3339) { return *ParseRfc3339(rfc3339) * 1'000'000; }
 
 TEST(DivideHalfEven, TiesGoToTheEvenNeighbour) {
@@ -103,14 +101,14 @@ class RecurringTest : public ::testing::Test {
 
 TEST_F(RecurringTest, ABoundCustomersSalesEarnForRecurringMonthsAfterTheBinding) {
   const int64_t bound = At("2026-01-15T12:00:00Z");
-  EXPECT_EQ(Rewards(2, {bound, bound + 30 * kDay, At("2026-03-15T11:59:59Z"),
+  EXPECT_EQ(Rewards(2, {bound, bound + 30 * kMicrosPerDay, At("2026-03-15T11:59:59Z"),
                         At("2026-03-15T12:00:00Z")}),
             (std::vector<int64_t>{100, 100, 100, 0}));
 }
 
 TEST_F(RecurringTest, ZeroRecurringMonthsPaysTheFirstSaleOnly) {
   const int64_t bound = At("2026-01-15T12:00:00Z");
-  EXPECT_EQ(Rewards(0, {bound, bound + kDay}), (std::vector<int64_t>{100, 0}));
+  EXPECT_EQ(Rewards(0, {bound, bound + kMicrosPerDay}), (std::vector<int64_t>{100, 0}));
 }
 
 // A customer's binding is deleted, with its end key, once its period and
@@ -148,13 +146,13 @@ class BindingExpiryTest : public ::testing::Test {
 
 TEST_F(BindingExpiryTest, AnEndedBindingIsDeletedOnceTheWindowHasPassed) {
   Run(0, true);
-  const std::string end = BindingEndKey(kBound + kDay, "cus_1");
+  const std::string end = BindingEndKey(kBound + kMicrosPerDay, "cus_1");
   ASSERT_TRUE(Has(BindingKey("cus_1")));
   ASSERT_TRUE(Has(end));
-  Run(kBound + 2 * kDay - 1, false);  // the window after the end not yet passed
+  Run(kBound + 2 * kMicrosPerDay - 1, false);  // the window after the end not yet passed
   EXPECT_TRUE(Has(BindingKey("cus_1")));
   EXPECT_TRUE(Has(end));
-  Run(kBound + 2 * kDay + 1, false);
+  Run(kBound + 2 * kMicrosPerDay + 1, false);
   EXPECT_FALSE(Has(BindingKey("cus_1")));
   EXPECT_FALSE(Has(end));
 }

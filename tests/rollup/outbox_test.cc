@@ -19,7 +19,6 @@ namespace refgate::rollup {
 namespace {
 namespace json = boost::json;
 
-constexpr int64_t kDay = 86400'000000;
 const int64_t kT = *ParseRfc3339("2026-11-02T10:00:00Z") * 1'000'000;
 
 Status Sale(Attribution* a, uint64_t seq, std::string id, int64_t at, std::string customer,
@@ -86,7 +85,7 @@ class OutboxTest : public ::testing::Test {
 
 TEST_F(OutboxTest, AnAttributedSaleThenItsRewardOnceTheLogsClockPassesTheHold) {
   Run([](Attribution* a) {
-    ASSERT_TRUE(a->OnCode(AliceCode(kT - kDay)).ok());
+    ASSERT_TRUE(a->OnCode(AliceCode(kT - kMicrosPerDay)).ok());
     ASSERT_TRUE(Sale(a, 2, "s1", kT, "cus_1").ok());
   });
   std::vector<OutboxEntry> e = Entries();
@@ -102,31 +101,31 @@ TEST_F(OutboxTest, AnAttributedSaleThenItsRewardOnceTheLogsClockPassesTheHold) {
   EXPECT_EQ(Data(e[0]).at("currency").as_string(), "EUR");
 
   // 29 days on, by the log's clock: not payable yet; 31 days: payable, once.
-  Run([](Attribution* a) { ASSERT_TRUE(a->OnCode(AliceCode(kT + 29 * kDay)).ok()); });
+  Run([](Attribution* a) { ASSERT_TRUE(a->OnCode(AliceCode(kT + 29 * kMicrosPerDay)).ok()); });
   EXPECT_EQ(Entries(2).size(), 0u);
-  Run([](Attribution* a) { ASSERT_TRUE(a->OnCode(AliceCode(kT + 31 * kDay)).ok()); });
-  Run([](Attribution* a) { ASSERT_TRUE(a->OnCode(AliceCode(kT + 32 * kDay)).ok()); });
+  Run([](Attribution* a) { ASSERT_TRUE(a->OnCode(AliceCode(kT + 31 * kMicrosPerDay)).ok()); });
+  Run([](Attribution* a) { ASSERT_TRUE(a->OnCode(AliceCode(kT + 32 * kMicrosPerDay)).ok()); });
   e = Entries(2);
   ASSERT_EQ(e.size(), 1u);
   EXPECT_EQ(e[0].type, "reward.payable");
   EXPECT_EQ(e[0].id, NoticeId("reward.payable", "alice\ns1"));
   EXPECT_EQ(Data(e[0]).at("amount_minor").as_int64(), 100);
-  EXPECT_EQ(Data(e[0]).at("payable_at").as_string(), FormatRfc3339Micros(kT + 30 * kDay));
+  EXPECT_EQ(Data(e[0]).at("payable_at").as_string(), FormatRfc3339Micros(kT + 30 * kMicrosPerDay));
 }
 
 // What is announced payable is what payable_minor gains: the reward less
 // what refunds during the hold reversed; nothing for a full refund.
 TEST_F(OutboxTest, ARefundDuringTheHoldIsNettedAndAFullRefundAnnouncesNothing) {
   Run([](Attribution* a) {
-    ASSERT_TRUE(a->OnCode(AliceCode(kT - kDay)).ok());
+    ASSERT_TRUE(a->OnCode(AliceCode(kT - kMicrosPerDay)).ok());
     ASSERT_TRUE(Sale(a, 2, "s1", kT, "cus_1").ok());  // reward 100
     ASSERT_TRUE(Sale(a, 3, "s2", kT, "cus_2").ok());  // reward 100
   });
   Run([](Attribution* a) {
-    ASSERT_TRUE(Refund(a, 4, "r1", "o_s1", 250, kT + kDay).ok());  // reverses 25
-    ASSERT_TRUE(Refund(a, 5, "r2", "o_s2", 1000, kT + kDay).ok());
+    ASSERT_TRUE(Refund(a, 4, "r1", "o_s1", 250, kT + kMicrosPerDay).ok());  // reverses 25
+    ASSERT_TRUE(Refund(a, 5, "r2", "o_s2", 1000, kT + kMicrosPerDay).ok());
   });
-  Run([](Attribution* a) { ASSERT_TRUE(a->OnCode(AliceCode(kT + 31 * kDay)).ok()); });
+  Run([](Attribution* a) { ASSERT_TRUE(a->OnCode(AliceCode(kT + 31 * kMicrosPerDay)).ok()); });
   std::vector<OutboxEntry> payable;
   for (auto& e : Entries()) {
     if (e.type == "reward.payable") payable.push_back(e);
@@ -141,10 +140,10 @@ TEST_F(OutboxTest, ARefundDuringTheHoldIsNettedAndAFullRefundAnnouncesNothing) {
 
 TEST_F(OutboxTest, ASelfReferralIsHeldAndAnOldSaleIsPayableInTheRunThatDecidesIt) {
   Run([](Attribution* a) {
-    ASSERT_TRUE(a->OnCode(AliceCode(kT - 60 * kDay)).ok());
+    ASSERT_TRUE(a->OnCode(AliceCode(kT - 60 * kMicrosPerDay)).ok());
     ASSERT_TRUE(Sale(a, 2, "self", kT, "alice").ok());
     // Reported today, occurred 40 days ago: past its hold at once.
-    ASSERT_TRUE(Sale(a, 3, "old", kT - 40 * kDay, "cus_2", kT).ok());
+    ASSERT_TRUE(Sale(a, 3, "old", kT - 40 * kMicrosPerDay, "cus_2", kT).ok());
   });
   std::vector<OutboxEntry> e = Entries();
   ASSERT_EQ(e.size(), 3u);
@@ -158,12 +157,14 @@ TEST_F(OutboxTest, ASelfReferralIsHeldAndAnOldSaleIsPayableInTheRunThatDecidesIt
 
 TEST_F(OutboxTest, EntriesOlderThanTwoDaysGoAndNumbersGoOn) {
   Run([](Attribution* a) {
-    ASSERT_TRUE(a->OnCode(AliceCode(kT - kDay)).ok());
+    ASSERT_TRUE(a->OnCode(AliceCode(kT - kMicrosPerDay)).ok());
     ASSERT_TRUE(Sale(a, 2, "s1", kT, "cus_1").ok());
   });
-  Run([](Attribution* a) { ASSERT_TRUE(Sale(a, 3, "s2", kT + kDay, "cus_2").ok()); });
+  Run([](Attribution* a) { ASSERT_TRUE(Sale(a, 3, "s2", kT + kMicrosPerDay, "cus_2").ok()); });
   ASSERT_EQ(Entries().size(), 2u);
-  Run([](Attribution* a) { ASSERT_TRUE(Sale(a, 4, "s3", kT + 2 * kDay + 1, "cus_3").ok()); });
+  Run([](Attribution* a) {
+    ASSERT_TRUE(Sale(a, 4, "s3", kT + 2 * kMicrosPerDay + 1, "cus_3").ok());
+  });
   std::vector<OutboxEntry> e = Entries();
   ASSERT_EQ(e.size(), 2u);  // s1's went: created more than two days before the clock
   EXPECT_EQ(e[0].seq, 2u);
@@ -173,7 +174,7 @@ TEST_F(OutboxTest, EntriesOlderThanTwoDaysGoAndNumbersGoOn) {
 
 TEST_F(OutboxTest, ARecomputeAnnouncesTheSameIds) {
   auto feed = [](Attribution* a) {
-    ASSERT_TRUE(a->OnCode(AliceCode(kT - kDay)).ok());
+    ASSERT_TRUE(a->OnCode(AliceCode(kT - kMicrosPerDay)).ok());
     ASSERT_TRUE(Sale(a, 2, "s1", kT, "cus_1").ok());
     ASSERT_TRUE(Sale(a, 3, "s2", kT, "alice").ok());
   };

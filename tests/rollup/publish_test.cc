@@ -11,6 +11,7 @@
 
 #include "rollup/rows.h"
 #include "tests/clicklog/faulty_io.h"
+#include "tests/rollup/visitors.h"
 #include "tests/util/scratch_dir.h"
 
 namespace refgate::rollup {
@@ -28,12 +29,6 @@ constexpr std::string_view kChannelsHeader =
 constexpr std::string_view kReferrersHeader =
     "referrer_id,codes,clicks,unique_visitors,bot_clicks,conversions,revenue_minor,"
     "first_click_at,last_click_at\r\n";
-
-VisitorSet Visitors(std::initializer_list<std::string_view> ids) {
-  VisitorSet v;
-  for (auto id : ids) v.Add(VisitorSet::Hash(id));
-  return v;
-}
 
 // FaultyIo, and a directory sync that can fail too.
 struct PublishIo : clicklog::FaultyIo {

@@ -6,23 +6,18 @@
 #include <boost/json/serialize.hpp>
 
 #include "rollup/rows.h"
+#include "tests/rollup/visitors.h"
 #include "tests/util/scratch_dir.h"
+#include "util/time.h"
 
 namespace refgate::rollup {
 namespace {
 namespace json = boost::json;
 
-constexpr int64_t kDay = 86400;
 constexpr int64_t kNov21 = 1795219200;  // 2026-11-21T00:00:00Z
-constexpr int64_t kNov22 = kNov21 + kDay;
-constexpr int64_t kNov23 = kNov22 + kDay;
-constexpr int64_t kNov24 = kNov23 + kDay;
-
-VisitorSet Visitors(std::initializer_list<std::string_view> ids) {
-  VisitorSet v;
-  for (auto id : ids) v.Add(VisitorSet::Hash(id));
-  return v;
-}
+constexpr int64_t kNov22 = kNov21 + kSecondsPerDay;
+constexpr int64_t kNov23 = kNov22 + kSecondsPerDay;
+constexpr int64_t kNov24 = kNov23 + kSecondsPerDay;
 
 class StatsTest : public testing::Test {
  protected:

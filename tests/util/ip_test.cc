@@ -4,14 +4,10 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 
+#include "tests/util/parse_ip.h"
+
 namespace refgate {
 namespace {
-
-IpAddress Ip(std::string_view s) {
-  IpAddress ip;
-  EXPECT_TRUE(ParseIp(s, &ip)) << s;
-  return ip;
-}
 
 TEST(Ip, CidrMatching) {
   Cidr c;
