@@ -4,6 +4,7 @@
 #include <boost/json/serialize.hpp>
 #include <charconv>
 #include <cstdio>
+#include <optional>
 
 #include "admin/json_response.h"
 #include "redirect/location.h"
@@ -130,6 +131,7 @@ std::span<const AdminHandler::RouteRow> AdminHandler::Routes() {
       {kDelete, "/api/v1/codes/{}", R::kCodesDelete, kMaxAdminBody, Scope::kAdmin, &H::Delete},
       {kGet, "/api/v1/codes/{}/qr", R::kCodesQr, kMaxAdminBody, Scope::kAdmin, &H::Qr},
       {kGet, "/api/v1/referrers/{}/stats", R::kStats, kMaxAdminBody, Scope::kAdmin, &H::Stats},
+      {kGet, "/api/v1/stats", R::kProgramStats, kMaxAdminBody, Scope::kAdmin, &H::ProgramStats},
       {kPost, "/api/v1/events", R::kEventsPost, kMaxAdminBody, Scope::kEvents, &H::PostEvent},
       {kGet, "/api/v1/events/{}", R::kEventsGet, kMaxAdminBody, Scope::kEvents, &H::GetEvent},
       {kPut, "/api/v1/campaigns/{}/rewards", R::kCampaigns, kMaxAdminBody, Scope::kAdmin,
@@ -251,28 +253,44 @@ void AdminHandler::CountFailure(const std::string& client, int64_t now_s) {
   ++f.count;
 }
 
+namespace {
+
+// The stats routes' ?from=YYYY-MM-DD&to=YYYY-MM-DD (Unix seconds at 00:00
+// UTC); default: the 30 days ending today.
+std::optional<ApiError> ParseDayRange(std::string_view query, int64_t* from, int64_t* to) {
+  std::vector<QueryParam> params;
+  if (!ParseQuery(query, &params)) return FieldError("query", "malformed query string");
+  *to = NowMicros() / kMicrosPerDay * kSecondsPerDay;
+  bool from_given = false;
+  for (const auto& p : params) {
+    if (p.key != "from" && p.key != "to") return FieldError(p.key, "unknown query parameter");
+    auto day = ParseDate(p.value);
+    if (!day) return FieldError(p.key, "must be a date, YYYY-MM-DD");
+    (p.key == "from" ? *from : *to) = *day;
+    from_given |= p.key == "from";
+  }
+  if (!from_given) *from = *to - 29 * kSecondsPerDay;  // the last 30 days, `to` included
+  if (*from > *to) return FieldError("from", "must not be after to");
+  if ((*to - *from) / kSecondsPerDay + 1 > kMaxStatsDays) {
+    return FieldError("from", "at most 366 days at once");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 void AdminHandler::Stats(const Call& c, HttpResponse* res) {
   const std::string_view referrer = c.arg;
   if (!IsValidReferrerId(referrer)) return ErrorResponse(res, 404, "not_found", "no such referrer");
-  std::vector<QueryParam> params;
-  if (!ParseQuery(c.query, &params))
-    return ErrorResponse(res, FieldError("query", "malformed query string"));
-  int64_t to = NowMicros() / 1000000 / 86400 * 86400;
-  int64_t from = to - 29 * 86400;  // default: the last 30 days, today included
-  bool from_given = false;
-  for (const auto& p : params) {
-    if (p.key != "from" && p.key != "to")
-      return ErrorResponse(res, FieldError(p.key, "unknown query parameter"));
-    auto day = ParseDate(p.value);
-    if (!day) return ErrorResponse(res, FieldError(p.key, "must be a date, YYYY-MM-DD"));
-    (p.key == "from" ? from : to) = *day;
-    from_given |= p.key == "from";
-  }
-  if (!from_given) from = to - 29 * 86400;
-  if (from > to) return ErrorResponse(res, FieldError("from", "must not be after to"));
-  if ((to - from) / 86400 + 1 > kMaxStatsDays) {
-    return ErrorResponse(res, FieldError("from", "at most 366 days at once"));
-  }
+  StatsAnswer(referrer, c.query, res);
+}
+
+void AdminHandler::ProgramStats(const Call& c, HttpResponse* res) { StatsAnswer("", c.query, res); }
+
+void AdminHandler::StatsAnswer(std::string_view referrer, std::string_view query,
+                               HttpResponse* res) {
+  int64_t from = 0, to = 0;
+  if (auto e = ParseDayRange(query, &from, &to)) return ErrorResponse(res, *e);
   json::object out;
   if (Status s = stats_(referrer, from, to, &out); !s.ok()) return InternalErrorResponse(res, s);
   JsonResponse(res, 200, json::serialize(out));

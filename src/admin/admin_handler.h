@@ -25,8 +25,6 @@ inline constexpr size_t kMaxAdminBody = 1 << 20;   // 1 MiB
 inline constexpr size_t kMaxBatchBody = 16 << 20;  // 10,000 items of ~1.6 KiB
 inline constexpr size_t kMaxBatchItems = 10000;
 
-// Fills the stats object for a referrer over UTC days [from, to] (Unix
-// seconds at 00:00).
 // Appends records to the click log and waits until they are durable: OK,
 // or why not (the change is then refused). Code changes go there before
 // the store takes them, campaign rules and payouts before they are
@@ -34,6 +32,8 @@ inline constexpr size_t kMaxBatchItems = 10000;
 using Journal =
     std::function<Status(clicklog::RecordType type, const std::vector<std::string>& payloads)>;
 
+// Fills the stats object for a referrer over UTC days [from, to] (Unix
+// seconds at 00:00); for the whole program when `referrer` is "".
 using StatsFn = std::function<Status(std::string_view referrer, int64_t from, int64_t to,
                                      boost::json::object* out)>;
 
@@ -118,6 +118,8 @@ class AdminHandler : public Handler {
   void Qr(const Call& c, HttpResponse* res);  // qr_route.cc
   void List(const Call& c, HttpResponse* res);
   void Stats(const Call& c, HttpResponse* res);
+  void ProgramStats(const Call& c, HttpResponse* res);
+  void StatsAnswer(std::string_view referrer, std::string_view query, HttpResponse* res);
   void PostEvent(const Call& c, HttpResponse* res);
   void GetEvent(const Call& c, HttpResponse* res);
   void PutCampaign(const Call& c, HttpResponse* res);

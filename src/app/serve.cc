@@ -331,8 +331,10 @@ std::unique_ptr<AdminHandler> MakeAdmin(const Config& cfg, const Storage& st, co
       t.admin, MakeCodePolicy(cfg, public_addr), st.store.get(), st.clicks.get(),
       [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
                                    boost::json::object* out) {
-        return FromRollups(
-            dir, [&](const StateDb* db) { return rollup::ReferrerStats(db, ref, from, to, out); });
+        return FromRollups(dir, [&](const StateDb* db) {
+          return ref.empty() ? rollup::ProgramStats(db, from, to, out)
+                             : rollup::ReferrerStats(db, ref, from, to, out);
+        });
       },
       cfg.admin.max_auth_failures, MakeEventsApi(cfg, st.events.get(), t.events));
   admin->set_journal(

@@ -25,6 +25,14 @@ struct Totals {
     revenue_minor += r.revenue_minor;
     visitors.Merge(r.visitors);
   }
+  void Merge(const Totals& t) {
+    clicks += t.clicks;
+    new_visitors += t.new_visitors;
+    bot_clicks += t.bot_clicks;
+    conversions += t.conversions;
+    revenue_minor += t.revenue_minor;
+    visitors.Merge(t.visitors);
+  }
   void Fill(json::object* o) const {
     (*o)["clicks"] = clicks;
     (*o)["unique_visitors"] = visitors.Count();
@@ -40,16 +48,19 @@ struct ChannelTotals {
   VisitorSet visitors;
 };
 
-template <typename Map, typename Name>
-json::array SortedByClicks(const Map& m, Name name) {
+// m's rows by clicks, most first (ties in key order), at most `limit`;
+// fill(key, value, &object) writes the other fields.
+template <typename Map, typename Fill>
+json::array SortedByClicks(const Map& m, Fill fill, size_t limit = SIZE_MAX) {
   std::vector<const typename Map::value_type*> rows;
   for (const auto& kv : m) rows.push_back(&kv);
   std::stable_sort(rows.begin(), rows.end(),
                    [](auto* a, auto* b) { return a->second.clicks > b->second.clicks; });
+  if (rows.size() > limit) rows.resize(limit);
   json::array out;
   for (auto* kv : rows) {
     json::object o;
-    name(kv->first, &o);
+    fill(kv->first, kv->second, &o);
     o["clicks"] = kv->second.clicks;
     o["unique_visitors"] = kv->second.visitors.Count();
     out.push_back(std::move(o));
@@ -57,15 +68,54 @@ json::array SortedByClicks(const Map& m, Name name) {
   return out;
 }
 
+using ChannelMap = std::map<std::tuple<std::string, std::string, std::string>, ChannelTotals>;
+
+// Adds the channel rows under `prefix` (a day's, or a referrer's day's).
+Status ScanChannels(const StateDb& db, const std::string& prefix, ChannelMap* by_channel,
+                    Status* bad) {
+  return db.Scan(prefix, [&](std::string_view k, std::string_view v) {
+    std::string_view d, ref, code, src, med, camp;
+    ChannelRow row;
+    if (!ParseChannelKey(k, &d, &ref, &code, &src, &med, &camp) || !Decode(v, &row)) {
+      *bad = Status::Corruption("rollup state: bad channel row");
+      return false;
+    }
+    auto& t = (*by_channel)[{std::string(src), std::string(med), std::string(camp)}];
+    t.clicks += row.clicks;
+    t.visitors.Merge(row.visitors);
+    return true;
+  });
+}
+
+json::array ChannelArray(const ChannelMap& m, size_t limit = SIZE_MAX) {
+  return SortedByClicks(
+      m,
+      [](const auto& key, const ChannelTotals&, json::object* o) {
+        (*o)["utm_source"] = std::get<0>(key);
+        (*o)["utm_medium"] = std::get<1>(key);
+        (*o)["utm_campaign"] = std::get<2>(key);
+      },
+      limit);
+}
+
 // What the compaction job decided about the day's events: the referrer's
 // attributed leads and rewards, and the program's unattributed events.
 struct EventTotals {
   uint64_t leads = 0, unattributed = 0;
   int64_t reward_minor = 0;
+
+  void Merge(const EventTotals& t) {
+    leads += t.leads;
+    unattributed += t.unattributed;
+    reward_minor += t.reward_minor;
+  }
 };
 
-Status CountDecisions(const StateDb& db, const std::string& date, std::string_view referrer,
-                      EventTotals* t, Status* bad) {
+// Counts the day's unattributed events into *t, and calls attributed(d)
+// for each attributed one.
+template <typename Attributed>
+Status ScanDecisions(const StateDb& db, const std::string& date, EventTotals* t, Status* bad,
+                     Attributed attributed) {
   return db.Scan(DecisionPrefix(date), [&](std::string_view, std::string_view v) {
     Decision d;
     if (!Decode(v, &d)) {
@@ -73,11 +123,47 @@ Status CountDecisions(const StateDb& db, const std::string& date, std::string_vi
       return false;
     }
     if (d.status == "unattributed") ++t->unattributed;
-    if (d.status != "attributed" || d.referrer_id != referrer) return true;
-    t->leads += d.type == EventType::kLead ? 1 : 0;
-    t->reward_minor += d.reward_minor;
+    if (d.status == "attributed") attributed(d);
     return true;
   });
+}
+
+void CountAttributed(const Decision& d, EventTotals* t) {
+  t->leads += d.type == EventType::kLead ? 1 : 0;
+  t->reward_minor += d.reward_minor;
+}
+
+Status CountDecisions(const StateDb& db, const std::string& date, std::string_view referrer,
+                      EventTotals* t, Status* bad) {
+  return ScanDecisions(db, date, t, bad, [&](const Decision& d) {
+    if (d.referrer_id == referrer) CountAttributed(d, t);
+  });
+}
+
+// One referrer's row of the program's stats.
+struct ReferrerTotals : Totals {
+  EventTotals events;
+};
+
+// The program's day: every referrer's rows, into `today` and `by_referrer`.
+Status ScanProgramDay(const StateDb& db, const std::string& date, Totals* today,
+                      std::map<std::string, ReferrerTotals>* by_referrer, Status* bad) {
+  return db.Scan(DayPrefix(date), [&](std::string_view k, std::string_view v) {
+    std::string_view d, ref, code;
+    DayCodeRow row;
+    if (!ParseDayCodeKey(k, &d, &ref, &code) || !Decode(v, &row)) {
+      *bad = Status::Corruption("rollup state: bad day row");
+      return false;
+    }
+    today->Add(row);
+    (*by_referrer)[std::string(ref)].Add(row);
+    return true;
+  });
+}
+
+void FillEvents(const EventTotals& e, json::object* o) {
+  (*o)["leads"] = e.leads;
+  (*o)["reward_minor"] = e.reward_minor;
 }
 
 }  // namespace
@@ -88,7 +174,7 @@ Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from,
   EventTotals events;
   json::array by_day;
   std::map<std::string, Totals> by_code;
-  std::map<std::tuple<std::string, std::string, std::string>, ChannelTotals> by_channel;
+  ChannelMap by_channel;
   Status bad;
   for (int64_t day = from; db && day <= to; day += 86400) {
     const std::string date = FormatDate(day);
@@ -104,29 +190,11 @@ Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from,
       by_code[std::string(code)].Add(row);
       return true;
     });
-    if (s.ok()) {
-      s = db->Scan(ChannelRefPrefix(date, referrer), [&](std::string_view k, std::string_view v) {
-        std::string_view d, ref, code, src, med, camp;
-        ChannelRow row;
-        if (!ParseChannelKey(k, &d, &ref, &code, &src, &med, &camp) || !Decode(v, &row)) {
-          bad = Status::Corruption("rollup state: bad channel row");
-          return false;
-        }
-        auto& t = by_channel[{std::string(src), std::string(med), std::string(camp)}];
-        t.clicks += row.clicks;
-        t.visitors.Merge(row.visitors);
-        return true;
-      });
-    }
+    if (s.ok()) s = ScanChannels(*db, ChannelRefPrefix(date, referrer), &by_channel, &bad);
     if (s.ok()) s = CountDecisions(*db, date, referrer, &events, &bad);
     if (!s.ok()) return s;
     if (!bad.ok()) return bad;
-    all.clicks += today.clicks;
-    all.new_visitors += today.new_visitors;
-    all.bot_clicks += today.bot_clicks;
-    all.conversions += today.conversions;
-    all.revenue_minor += today.revenue_minor;
-    all.visitors.Merge(today.visitors);
+    all.Merge(today);
     if (today.clicks + today.bot_clicks + today.conversions == 0) continue;
     json::object o;
     o["date"] = date;
@@ -152,11 +220,54 @@ Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from,
     codes.push_back(std::move(o));
   }
   (*out)["by_code"] = std::move(codes);
-  (*out)["by_channel"] = SortedByClicks(by_channel, [](const auto& key, json::object* o) {
-    (*o)["utm_source"] = std::get<0>(key);
-    (*o)["utm_medium"] = std::get<1>(key);
-    (*o)["utm_campaign"] = std::get<2>(key);
-  });
+  (*out)["by_channel"] = ChannelArray(by_channel);
+  return Status::OK();
+}
+
+Status ProgramStats(const StateDb* db, int64_t from, int64_t to, json::object* out) {
+  Totals all;
+  EventTotals events;
+  json::array by_day;
+  std::map<std::string, ReferrerTotals> by_referrer;
+  ChannelMap by_channel;
+  Status bad;
+  for (int64_t day = from; db && day <= to; day += kSecondsPerDay) {
+    const std::string date = FormatDate(day);
+    Totals today;
+    EventTotals today_events;
+    Status s = ScanProgramDay(*db, date, &today, &by_referrer, &bad);
+    if (s.ok()) s = ScanChannels(*db, ChannelPrefix(date), &by_channel, &bad);
+    if (s.ok()) {
+      s = ScanDecisions(*db, date, &today_events, &bad, [&](const Decision& d) {
+        CountAttributed(d, &today_events);
+        CountAttributed(d, &by_referrer[d.referrer_id].events);
+      });
+    }
+    if (!s.ok()) return s;
+    if (!bad.ok()) return bad;
+    all.Merge(today);
+    events.Merge(today_events);
+    json::object o;
+    o["date"] = date;
+    today.Fill(&o);
+    FillEvents(today_events, &o);
+    by_day.push_back(std::move(o));  // every day, so that a chart's days are even
+  }
+  (*out)["from"] = FormatDate(from);
+  (*out)["to"] = FormatDate(to);
+  all.Fill(out);
+  FillEvents(events, out);
+  (*out)["unattributed"] = events.unattributed;
+  (*out)["by_day"] = std::move(by_day);
+  (*out)["by_referrer"] = SortedByClicks(
+      by_referrer,
+      [](const std::string& ref, const ReferrerTotals& t, json::object* o) {
+        (*o)["referrer_id"] = ref;
+        t.Fill(o);
+        FillEvents(t.events, o);
+      },
+      kMaxProgramRows);
+  (*out)["by_channel"] = ChannelArray(by_channel, kMaxProgramRows);
   return Status::OK();
 }
 

@@ -20,6 +20,13 @@ namespace refgate::rollup {
 Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from, int64_t to,
                      boost::json::object* out);
 
+// The whole program's stats over the same days, for the dashboard (SPEC
+// §7): the totals of ReferrerStats, then "by_day" with leads and
+// reward_minor per day, and "by_referrer" and "by_channel", each sorted by
+// clicks and cut to its first kMaxProgramRows rows.
+inline constexpr size_t kMaxProgramRows = 1000;
+Status ProgramStats(const StateDb* db, int64_t from, int64_t to, boost::json::object* out);
+
 // What the compaction job decided about an event (SPEC §6): sets "status"
 // (attributed, unattributed or held), "attribution" ({referrer_id, code,
 // method, click_at} or null), "reward_minor" and "reason"; leaves *out alone

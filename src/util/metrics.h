@@ -29,6 +29,7 @@ enum class Route : uint8_t {
   kCodesList,
   kCodesQr,
   kStats,
+  kProgramStats,
   kEventsPost,
   kEventsGet,
   kCampaigns,

@@ -151,6 +151,7 @@ TEST_F(AdminHandlerTest, RefusalsAreLabelledWithTheRouteCalled) {
   EXPECT_EQ(handler_->Classify(Method::kPost, "/api/v1/codes/batch").body_limit, kMaxBatchBody);
   EXPECT_EQ(handler_->Classify(Method::kPost, "/api/v1/codes").body_limit, kMaxAdminBody);
   EXPECT_EQ(handler_->Classify(Method::kGet, "/api/v1/referrers/r/stats").route, Route::kStats);
+  EXPECT_EQ(handler_->Classify(Method::kGet, "/api/v1/stats").route, Route::kProgramStats);
   EXPECT_EQ(handler_->Classify(Method::kGet, "/nowhere").route, Route::kAdminOther);
   HttpResponse refusal;
   refusal.status = 413;

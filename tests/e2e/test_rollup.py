@@ -125,6 +125,28 @@ class Rollups(unittest.TestCase):
             self.assertEqual(status, 400, q)
             self.assertEqual(body["error"]["field"], field, q)
 
+    def test_program_stats_add_up_the_referrers(self):
+        day = self.days[0][len("date="):]
+        status, _, body = self.srv.api("GET", "/api/v1/stats?from=%s&to=%s" % (day, day))
+        self.assertEqual(status, 200, body)
+        with open(os.path.join(self.rollups, "referrers.csv")) as f:
+            rows = list(csv.DictReader(f))
+        self.assertEqual(body["clicks"], sum(int(r["clicks"]) for r in rows))
+        self.assertEqual(body["bot_clicks"], sum(int(r["bot_clicks"]) for r in rows))
+        self.assertEqual([d["date"] for d in body["by_day"]], [day])
+        self.assertEqual(body["by_day"][0]["clicks"], body["clicks"])
+        by_ref = {r["referrer_id"]: r for r in body["by_referrer"]}
+        self.assertEqual(set(by_ref), {r["referrer_id"] for r in rows})
+        self.assertEqual((by_ref["alice"]["clicks"], by_ref["alice"]["unique_visitors"]), (10, 9))
+        clicks = [r["clicks"] for r in body["by_referrer"]]
+        self.assertEqual(clicks, sorted(clicks, reverse=True))
+        self.assertGreaterEqual(len(body["by_channel"]), 8)
+        # Every day of the range has its row, empty ones too (a chart's days are even).
+        status, _, body = self.srv.api("GET", "/api/v1/stats?from=2020-01-01&to=2020-01-03")
+        self.assertEqual((status, body["clicks"], len(body["by_day"])), (200, 0, 3))
+        status, _, body = self.srv.api("GET", "/api/v1/stats?from=2026-13-01")
+        self.assertEqual((status, body["error"]["field"]), (400, "from"))
+
     def test_rerun_is_a_no_op(self):
         before = open(os.path.join(self.rollups, "referrers.csv")).read()
         self.assertIn("0 records rolled up", compact(self.srv.data_dir))
