@@ -17,21 +17,15 @@ struct Totals {
   uint64_t clicks = 0, new_visitors = 0, bot_clicks = 0, conversions = 0, revenue_minor = 0;
   VisitorSet visitors;
 
-  void Add(const DayCodeRow& r) {
+  // Adds a DayCodeRow, or other Totals.
+  template <typename Row>
+  void Add(const Row& r) {
     clicks += r.clicks;
     new_visitors += r.new_visitors;
     bot_clicks += r.bot_clicks;
     conversions += r.conversions;
     revenue_minor += r.revenue_minor;
     visitors.Merge(r.visitors);
-  }
-  void Merge(const Totals& t) {
-    clicks += t.clicks;
-    new_visitors += t.new_visitors;
-    bot_clicks += t.bot_clicks;
-    conversions += t.conversions;
-    revenue_minor += t.revenue_minor;
-    visitors.Merge(t.visitors);
   }
   void Fill(json::object* o) const {
     (*o)["clicks"] = clicks;
@@ -49,7 +43,7 @@ struct ChannelTotals {
 };
 
 // m's rows by clicks, most first (ties in key order), at most `limit`;
-// fill(key, value, &object) writes the other fields.
+// fill(key, value, &object) writes each row's fields.
 template <typename Map, typename Fill>
 json::array SortedByClicks(const Map& m, Fill fill, size_t limit = SIZE_MAX) {
   std::vector<const typename Map::value_type*> rows;
@@ -61,8 +55,6 @@ json::array SortedByClicks(const Map& m, Fill fill, size_t limit = SIZE_MAX) {
   for (auto* kv : rows) {
     json::object o;
     fill(kv->first, kv->second, &o);
-    o["clicks"] = kv->second.clicks;
-    o["unique_visitors"] = kv->second.visitors.Count();
     out.push_back(std::move(o));
   }
   return out;
@@ -90,10 +82,12 @@ Status ScanChannels(const StateDb& db, const std::string& prefix, ChannelMap* by
 json::array ChannelArray(const ChannelMap& m, size_t limit = SIZE_MAX) {
   return SortedByClicks(
       m,
-      [](const auto& key, const ChannelTotals&, json::object* o) {
+      [](const auto& key, const ChannelTotals& t, json::object* o) {
         (*o)["utm_source"] = std::get<0>(key);
         (*o)["utm_medium"] = std::get<1>(key);
         (*o)["utm_campaign"] = std::get<2>(key);
+        (*o)["clicks"] = t.clicks;
+        (*o)["unique_visitors"] = t.visitors.Count();
       },
       limit);
 }
@@ -145,18 +139,18 @@ struct ReferrerTotals : Totals {
   EventTotals events;
 };
 
-// The program's day: every referrer's rows, into `today` and `by_referrer`.
-Status ScanProgramDay(const StateDb& db, const std::string& date, Totals* today,
-                      std::map<std::string, ReferrerTotals>* by_referrer, Status* bad) {
-  return db.Scan(DayPrefix(date), [&](std::string_view k, std::string_view v) {
+// Calls add(referrer, code, row) for each day row under `prefix` (a day's,
+// or a referrer's day's).
+template <typename Add>
+Status ScanDayRows(const StateDb& db, const std::string& prefix, Status* bad, Add add) {
+  return db.Scan(prefix, [&](std::string_view k, std::string_view v) {
     std::string_view d, ref, code;
     DayCodeRow row;
     if (!ParseDayCodeKey(k, &d, &ref, &code) || !Decode(v, &row)) {
       *bad = Status::Corruption("rollup state: bad day row");
       return false;
     }
-    today->Add(row);
-    (*by_referrer)[std::string(ref)].Add(row);
+    add(ref, code, row);
     return true;
   });
 }
@@ -176,25 +170,19 @@ Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from,
   std::map<std::string, Totals> by_code;
   ChannelMap by_channel;
   Status bad;
-  for (int64_t day = from; db && day <= to; day += 86400) {
+  for (int64_t day = from; db && day <= to; day += kSecondsPerDay) {
     const std::string date = FormatDate(day);
     Totals today;
-    Status s = db->Scan(DayRefPrefix(date, referrer), [&](std::string_view k, std::string_view v) {
-      std::string_view d, ref, code;
-      DayCodeRow row;
-      if (!ParseDayCodeKey(k, &d, &ref, &code) || !Decode(v, &row)) {
-        bad = Status::Corruption("rollup state: bad day row");
-        return false;
-      }
-      today.Add(row);
-      by_code[std::string(code)].Add(row);
-      return true;
-    });
+    Status s = ScanDayRows(*db, DayRefPrefix(date, referrer), &bad,
+                           [&](std::string_view, std::string_view code, const DayCodeRow& row) {
+                             today.Add(row);
+                             by_code[std::string(code)].Add(row);
+                           });
     if (s.ok()) s = ScanChannels(*db, ChannelRefPrefix(date, referrer), &by_channel, &bad);
     if (s.ok()) s = CountDecisions(*db, date, referrer, &events, &bad);
     if (!s.ok()) return s;
     if (!bad.ok()) return bad;
-    all.Merge(today);
+    all.Add(today);
     if (today.clicks + today.bot_clicks + today.conversions == 0) continue;
     json::object o;
     o["date"] = date;
@@ -205,8 +193,7 @@ Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from,
   (*out)["from"] = FormatDate(from);
   (*out)["to"] = FormatDate(to);
   all.Fill(out);
-  (*out)["leads"] = events.leads;
-  (*out)["reward_minor"] = events.reward_minor;
+  FillEvents(events, out);
   (*out)["unattributed"] = events.unattributed;
   const uint64_t visitors = all.visitors.Count();
   (*out)["conversion_rate"] =
@@ -235,7 +222,11 @@ Status ProgramStats(const StateDb* db, int64_t from, int64_t to, json::object* o
     const std::string date = FormatDate(day);
     Totals today;
     EventTotals today_events;
-    Status s = ScanProgramDay(*db, date, &today, &by_referrer, &bad);
+    Status s = ScanDayRows(*db, DayPrefix(date), &bad,
+                           [&](std::string_view ref, std::string_view, const DayCodeRow& row) {
+                             today.Add(row);
+                             by_referrer[std::string(ref)].Add(row);
+                           });
     if (s.ok()) s = ScanChannels(*db, ChannelPrefix(date), &by_channel, &bad);
     if (s.ok()) {
       s = ScanDecisions(*db, date, &today_events, &bad, [&](const Decision& d) {
@@ -245,7 +236,7 @@ Status ProgramStats(const StateDb* db, int64_t from, int64_t to, json::object* o
     }
     if (!s.ok()) return s;
     if (!bad.ok()) return bad;
-    all.Merge(today);
+    all.Add(today);
     events.Merge(today_events);
     json::object o;
     o["date"] = date;
