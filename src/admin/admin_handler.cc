@@ -133,6 +133,7 @@ std::span<const AdminHandler::RouteRow> AdminHandler::Routes() {
       {kGet, "/api/v1/referrers/{}/stats", R::kStats, kMaxAdminBody, Scope::kAdmin, &H::Stats},
       {kGet, "/api/v1/stats", R::kProgramStats, kMaxAdminBody, Scope::kAdmin, &H::ProgramStats},
       {kPost, "/api/v1/events", R::kEventsPost, kMaxAdminBody, Scope::kEvents, &H::PostEvent},
+      {kGet, "/api/v1/events", R::kEventsList, kMaxAdminBody, Scope::kAdmin, &H::ListEvents},
       {kGet, "/api/v1/events/{}", R::kEventsGet, kMaxAdminBody, Scope::kEvents, &H::GetEvent},
       {kPut, "/api/v1/campaigns/{}/rewards", R::kCampaigns, kMaxAdminBody, Scope::kAdmin,
        &H::PutCampaign},
@@ -142,6 +143,8 @@ std::span<const AdminHandler::RouteRow> AdminHandler::Routes() {
        &H::DeleteCampaign},
       {kPost, "/api/v1/referrers/{}/payouts", R::kPayouts, kMaxAdminBody, Scope::kAdmin,
        &H::PostPayout},
+      {kGet, "/api/v1/rewards", R::kRewards, kMaxAdminBody, Scope::kAdmin, &H::Rewards},
+      {kGet, "/api/v1/rewards.csv", R::kRewards, kMaxAdminBody, Scope::kAdmin, &H::RewardsCsv},
   };
   return kRoutes;
 }
@@ -251,49 +254,6 @@ void AdminHandler::CountFailure(const std::string& client, int64_t now_s) {
   Failures& f = failures_[client];
   if (now_s - f.window_start_s >= 60) f = Failures{now_s, 0};
   ++f.count;
-}
-
-namespace {
-
-// The stats routes' ?from=YYYY-MM-DD&to=YYYY-MM-DD (Unix seconds at 00:00
-// UTC); default: the 30 days ending today.
-std::optional<ApiError> ParseDayRange(std::string_view query, int64_t* from, int64_t* to) {
-  std::vector<QueryParam> params;
-  if (!ParseQuery(query, &params)) return FieldError("query", "malformed query string");
-  *to = NowMicros() / kMicrosPerDay * kSecondsPerDay;
-  bool from_given = false;
-  for (const auto& p : params) {
-    if (p.key != "from" && p.key != "to") return FieldError(p.key, "unknown query parameter");
-    auto day = ParseDate(p.value);
-    if (!day) return FieldError(p.key, "must be a date, YYYY-MM-DD");
-    (p.key == "from" ? *from : *to) = *day;
-    from_given |= p.key == "from";
-  }
-  if (!from_given) *from = *to - 29 * kSecondsPerDay;  // the last 30 days, `to` included
-  if (*from > *to) return FieldError("from", "must not be after to");
-  if ((*to - *from) / kSecondsPerDay + 1 > kMaxStatsDays) {
-    return FieldError("from", "at most 366 days at once");
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-void AdminHandler::Stats(const Call& c, HttpResponse* res) {
-  const std::string_view referrer = c.arg;
-  if (!IsValidReferrerId(referrer)) return ErrorResponse(res, 404, "not_found", "no such referrer");
-  StatsAnswer(referrer, c.query, res);
-}
-
-void AdminHandler::ProgramStats(const Call& c, HttpResponse* res) { StatsAnswer("", c.query, res); }
-
-void AdminHandler::StatsAnswer(std::string_view referrer, std::string_view query,
-                               HttpResponse* res) {
-  int64_t from = 0, to = 0;
-  if (auto e = ParseDayRange(query, &from, &to)) return ErrorResponse(res, *e);
-  json::object out;
-  if (Status s = stats_(referrer, from, to, &out); !s.ok()) return InternalErrorResponse(res, s);
-  JsonResponse(res, 200, json::serialize(out));
 }
 
 }  // namespace refgate

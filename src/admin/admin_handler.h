@@ -20,6 +20,7 @@ class EventIndex;
 }
 
 namespace refgate {
+class StateDb;
 
 inline constexpr size_t kMaxAdminBody = 1 << 20;   // 1 MiB
 inline constexpr size_t kMaxBatchBody = 16 << 20;  // 10,000 items of ~1.6 KiB
@@ -45,6 +46,10 @@ using DecisionFn = std::function<Status(std::string_view event_id, boost::json::
 // What the compaction job found payable to a referrer, before payouts.
 using PayableFn = std::function<Status(std::string_view referrer, int64_t* payable)>;
 
+// Calls read(db) with the rollup state as the last committed run left it;
+// db is null before any run.
+using RollupsFn = std::function<Status(const std::function<Status(const StateDb* db)>& read)>;
+
 struct EventsApi {
   events::EventIndex* index = nullptr;  // must outlive the handler; null: the routes answer 503
   DecisionFn decision;                  // null: every event is "pending"
@@ -52,6 +57,7 @@ struct EventsApi {
   std::string currency = "EUR";         // [rewards] currency
   RewardRules defaults;                 // [rewards], what a campaign's missing keys take
   PayableFn payable;                    // null: payouts answer 503
+  RollupsFn rollups;                    // null: the events list and balances answer 503
 };
 
 // Routing is one table (admin_handler.cc): a row per method and path
@@ -117,9 +123,13 @@ class AdminHandler : public Handler {
   void Delete(const Call& c, HttpResponse* res);
   void Qr(const Call& c, HttpResponse* res);  // qr_route.cc
   void List(const Call& c, HttpResponse* res);
+  // report_routes.cc: read from the rollups.
   void Stats(const Call& c, HttpResponse* res);
   void ProgramStats(const Call& c, HttpResponse* res);
   void StatsAnswer(std::string_view referrer, std::string_view query, HttpResponse* res);
+  void ListEvents(const Call& c, HttpResponse* res);
+  void Rewards(const Call& c, HttpResponse* res);
+  void RewardsCsv(const Call& c, HttpResponse* res);
   void PostEvent(const Call& c, HttpResponse* res);
   void GetEvent(const Call& c, HttpResponse* res);
   void PutCampaign(const Call& c, HttpResponse* res);

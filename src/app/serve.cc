@@ -23,6 +23,7 @@
 #include "http/server.h"
 #include "redirect/redirect_handler.h"
 #include "rollup/conversion_csv.h"
+#include "rollup/listing.h"
 #include "rollup/stats.h"
 #include "store/state_db.h"
 #include "util/file_io.h"
@@ -146,6 +147,9 @@ EventsApi MakeEventsApi(const Config& cfg, events::EventIndex* index, std::strin
   api.payable = [dir = cfg.storage.data_dir](std::string_view referrer, int64_t* payable) {
     return FromRollups(dir,
                        [&](const StateDb* db) { return rollup::PayableTo(db, referrer, payable); });
+  };
+  api.rollups = [dir = cfg.storage.data_dir](const std::function<Status(const StateDb*)>& read) {
+    return FromRollups(dir, read);
   };
   api.token = std::move(token);
   api.currency = r.currency;

@@ -72,7 +72,7 @@ Status Attribution::SweepBindings() {
     int64_t until;
     std::string_view customer;
     if (!ParseBindingEndKey(ended_[i], &until, &customer)) continue;
-    Binding* b;
+    Binding* b = nullptr;
     const std::string key = BindingKey(customer);
     s = LoadRow(*db_, key, &bindings_, &b);
     if (!s.ok() || b->referrer_id.empty()) continue;

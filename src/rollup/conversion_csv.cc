@@ -64,32 +64,40 @@ Status SumPayable(const StateDb& db, std::string_view prefix, Payable* payable) 
 
 }  // namespace
 
-Status RewardsCsv(const StateDb& db, std::string_view currency, std::string* out) {
+Status ForEachBalance(const StateDb& db, const std::function<void(const Balance&)>& fn) {
   Payable payable;
   Status s = SumPayable(db, kRewardLinePrefix, &payable);
   if (!s.ok()) return s;
   Status bad;
-  *out =
-      "referrer_id,currency,leads,sales,revenue_minor,refunded_minor,reward_minor,payable_minor,"
-      "paid_minor,balance_minor\r\n";
   s = db.Scan(kEarningsPrefix, [&](std::string_view key, std::string_view v) {
-    std::string_view ref;
-    Earnings w;
-    if (!ParseEarningsKey(key, &ref) || !Decode(v, &w)) {
+    Balance b;
+    if (!ParseEarningsKey(key, &b.referrer_id) || !Decode(v, &b.earned)) {
       bad = Status::Corruption("rollup state: bad earnings row");
       return false;
     }
-    const auto it = payable.find(ref);
-    const int64_t due = it == payable.end() ? 0 : it->second, paid = w.paid;
-    AppendCsvText(out, ref, true);
-    AppendCsvText(out, currency);
-    for (int64_t n : {w.leads, w.sales, w.revenue, w.refunded, w.reward, due, paid, due - paid}) {
-      AppendCsvSigned(out, n);
-    }
-    EndCsvRow(out);
+    const auto it = payable.find(b.referrer_id);
+    b.payable = it == payable.end() ? 0 : it->second;
+    fn(b);
     return true;
   });
   return s.ok() ? bad : s;
+}
+
+Status RewardsCsv(const StateDb* db, std::string_view currency, std::string* out) {
+  *out =
+      "referrer_id,currency,leads,sales,revenue_minor,refunded_minor,reward_minor,payable_minor,"
+      "paid_minor,balance_minor\r\n";
+  if (db == nullptr) return Status::OK();
+  return ForEachBalance(*db, [&](const Balance& b) {
+    const Earnings& w = b.earned;
+    AppendCsvText(out, b.referrer_id, true);
+    AppendCsvText(out, currency);
+    for (int64_t n : {w.leads, w.sales, w.revenue, w.refunded, w.reward, b.payable, w.paid,
+                      b.payable - w.paid}) {
+      AppendCsvSigned(out, n);
+    }
+    EndCsvRow(out);
+  });
 }
 
 Status PayableTo(const StateDb* db, std::string_view referrer, int64_t* payable) {

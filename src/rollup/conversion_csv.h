@@ -2,10 +2,12 @@
 // from the conversion state (conversion_rows.h).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "refgate/status.h"
+#include "rollup/conversion_rows.h"
 #include "store/state_db.h"
 
 namespace refgate::rollup {
@@ -14,9 +16,20 @@ namespace refgate::rollup {
 [[nodiscard]] Status EventsCsv(const StateDb& db, const std::string& date, std::string* out,
                                size_t* rows);
 
+// A referrer's row of rewards.csv: balance_minor is payable - earned.paid.
+struct Balance {
+  std::string_view referrer_id;
+  Earnings earned;
+  int64_t payable = 0;  // reward lines whose hold has passed, before payouts
+};
+// Calls fn for each referrer with earnings, in referrer order.
+[[nodiscard]] Status ForEachBalance(const StateDb& db,
+                                    const std::function<void(const Balance&)>& fn);
+
 // rewards.csv: a referrer's rewards are payable once their hold has passed
 // by the log's clock (kAsOfKey); paid_minor counts payouts.
-[[nodiscard]] Status RewardsCsv(const StateDb& db, std::string_view currency, std::string* out);
+// Only the header when nothing was rolled up (db null).
+[[nodiscard]] Status RewardsCsv(const StateDb* db, std::string_view currency, std::string* out);
 
 // What is payable to `referrer` by the log's clock, before payouts; 0
 // when nothing was rolled up (db null).

@@ -125,7 +125,7 @@ Status Publish(const StateDb& db, const std::string& dir, const std::set<std::st
   }
   Status s = ReferrersCsv(db, &content);
   if (s.ok()) s = WriteFileAtomic(io, dir + "/referrers.csv", content);
-  if (s.ok()) s = RewardsCsv(db, currency, &content);
+  if (s.ok()) s = RewardsCsv(&db, currency, &content);
   if (s.ok()) s = WriteFileAtomic(io, dir + "/rewards.csv", content);
   if (!s.ok()) return s;
 

@@ -262,29 +262,4 @@ Status ProgramStats(const StateDb* db, int64_t from, int64_t to, json::object* o
   return Status::OK();
 }
 
-Status EventDecision(const StateDb* db, std::string_view event_id, boost::json::object* out) {
-  if (db == nullptr) return Status::NotFound("not compacted yet");
-  std::string date, value;
-  Status s = db->Get(EventDateKey(event_id), &date);
-  if (s.ok()) s = db->Get(DecisionKey(date, event_id), &value);
-  if (!s.ok()) return s;
-  Decision d;
-  if (!Decode(value, &d)) return Status::Corruption("rollup state: bad event row");
-  (*out)["status"] = d.status;
-  (*out)["reward_minor"] = d.reward_minor;
-  (*out)["reason"] = d.reason.empty() ? boost::json::value(nullptr) : boost::json::value(d.reason);
-  if (d.referrer_id.empty()) {
-    (*out)["attribution"] = nullptr;
-    return Status::OK();
-  }
-  boost::json::object a;
-  a["referrer_id"] = d.referrer_id;
-  a["code"] = d.code;
-  a["method"] = d.method;
-  a["click_at"] = d.click_at_us == 0 ? boost::json::value(nullptr)
-                                     : boost::json::value(FormatRfc3339Micros(d.click_at_us));
-  (*out)["attribution"] = std::move(a);
-  return Status::OK();
-}
-
 }  // namespace refgate::rollup

@@ -27,10 +27,4 @@ Status ReferrerStats(const StateDb* db, std::string_view referrer, int64_t from,
 inline constexpr size_t kMaxProgramRows = 1000;
 Status ProgramStats(const StateDb* db, int64_t from, int64_t to, boost::json::object* out);
 
-// What the compaction job decided about an event (SPEC §6): sets "status"
-// (attributed, unattributed or held), "attribution" ({referrer_id, code,
-// method, click_at} or null), "reward_minor" and "reason"; leaves *out alone
-// and returns NotFound when no run has read the event yet (or db is null).
-Status EventDecision(const StateDb* db, std::string_view event_id, boost::json::object* out);
-
 }  // namespace refgate::rollup

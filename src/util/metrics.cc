@@ -12,11 +12,12 @@ unsigned ThreadSlot() {
 
 std::string_view RouteName(Route r) {
   static constexpr std::string_view kNames[] = {
-      "redirect",     "not_found",        "gone",           "public_healthz", "public_other",
-      "codes_create", "codes_batch",      "codes_get",      "codes_patch",    "codes_delete",
-      "codes_list",   "codes_qr",         "referrer_stats", "program_stats",  "events_post",
-      "events_get",   "campaign_rewards", "payouts",        "healthz",        "readyz",
-      "metrics",      "admin_other"};
+      "redirect",       "not_found",        "gone",        "public_healthz",
+      "public_other",   "codes_create",     "codes_batch", "codes_get",
+      "codes_patch",    "codes_delete",     "codes_list",  "codes_qr",
+      "referrer_stats", "program_stats",    "events_post", "events_get",
+      "events_list",    "campaign_rewards", "payouts",     "rewards",
+      "healthz",        "readyz",           "metrics",     "admin_other"};
   static_assert(std::size(kNames) == static_cast<size_t>(Route::kCount));
   return kNames[static_cast<size_t>(r)];
 }

@@ -222,6 +222,62 @@ class Scenario(unittest.TestCase):
         finally:
             srv.cleanup()
 
+    def test_the_events_list_and_balances_are_the_files_rows(self):
+        srv = Server(config=RULES, env={"REFGATE_EVENTS_TOKEN": EVENTS_TOKEN},
+                     data_dir=self.srv.data_dir)
+        try:
+            files = self.events()
+            days = sorted(r["date"] for r in files.values())
+            rng = "from=%s&to=%s" % (days[0], days[-1])
+            listed, cursor, pages = {}, None, 0
+            while True:
+                path = "/api/v1/events?%s&limit=3" % rng + ("&cursor=" + cursor if cursor else "")
+                status, _, page = srv.api("GET", path)
+                self.assertEqual(status, 200, page)
+                self.assertLessEqual(len(page["events"]), 3)
+                for e in page["events"]:
+                    self.assertNotIn(e["event_id"], listed)  # no event on two pages
+                    listed[e["event_id"]] = e
+                pages += 1
+                cursor = page["next_cursor"]
+                if cursor is None:
+                    break
+            self.assertEqual(sorted(listed), sorted(files))
+            self.assertGreater(pages, 1)
+            for eid, row in files.items():
+                e = listed[eid]
+                a = e["attribution"] or {}
+                self.assertEqual((e["date"], e["type"], e["status"], str(e["reward_minor"]),
+                                  a.get("referrer_id", ""), a.get("method", "")),
+                                 (row["date"], row["type"], row["status"], row["reward_minor"],
+                                  row["referrer_id"], row["method"]), eid)
+            # One referrer's events only.
+            status, _, bob = srv.api("GET", "/api/v1/events?%s&referrer_id=bob" % rng)
+            self.assertEqual(sorted(e["event_id"] for e in bob["events"]),
+                             sorted(k for k, r in files.items() if r["referrer_id"] == "bob"))
+            # A cursor refgate did not issue, the events token, an unknown key.
+            for path, token, want in [
+                    ("/api/v1/events?cursor=2020-01-01/s-self", None, (400, "cursor")),
+                    ("/api/v1/events?limit=0", None, (400, "limit")),
+                    ("/api/v1/events?sort=date", None, (400, "sort")),
+                    ("/api/v1/events", EVENTS_TOKEN, (403, None))]:
+                status, _, err = srv.api("GET", path, token=token)
+                self.assertEqual((status, err["error"].get("field")), want, path)
+            # The balances: rewards.csv byte for byte, and the same rows as JSON.
+            status, headers, text = srv.api("GET", "/api/v1/rewards.csv")
+            self.assertEqual(status, 200)
+            self.assertTrue(headers["content-type"].startswith("text/csv"))
+            self.assertIn("attachment", headers["content-disposition"])
+            with open(os.path.join(self.rollups, "rewards.csv"), newline="") as f:
+                self.assertEqual(text, f.read())
+            status, _, got = srv.api("GET", "/api/v1/rewards")
+            self.assertEqual(got["currency"], "EUR")
+            rows = read_csv(os.path.join(self.rollups, "rewards.csv"))
+            self.assertEqual([{k: str(v) for k, v in r.items()} for r in got["referrers"]],
+                             [{k: v for k, v in r.items() if k != "currency"} for r in rows])
+        finally:
+            srv.cleanup()
+
     def test_recomputing_from_scratch_gives_the_same_files(self):
         before = {}
         for root, _, files in os.walk(self.rollups):

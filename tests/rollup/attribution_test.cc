@@ -128,7 +128,9 @@ class BindingExpiryTest : public ::testing::Test {
     opt.customer_binding_days = 1;
     Attribution a(db_.get(), opt, &agg);
     EXPECT_TRUE(a.OnCode(AliceCode(code_at)).ok());
-    if (sale) EXPECT_TRUE(OnSale(&a, 1, "1", kBound, "al_code"));
+    if (sale) {
+      EXPECT_TRUE(OnSale(&a, 1, "1", kBound, "al_code"));
+    }
     EXPECT_TRUE(a.Finish().ok());
     std::vector<StateDb::Write> writes;
     a.Writes(&writes);

@@ -134,7 +134,7 @@ TEST_F(OutboxTest, ARefundDuringTheHoldIsNettedAndAFullRefundAnnouncesNothing) {
   EXPECT_EQ(Data(payable[0]).at("event_id").as_string(), "s1");
   EXPECT_EQ(Data(payable[0]).at("amount_minor").as_int64(), 75);
   std::string rewards;
-  ASSERT_TRUE(RewardsCsv(*db_, "EUR", &rewards).ok());
+  ASSERT_TRUE(RewardsCsv(db_.get(), "EUR", &rewards).ok());
   EXPECT_NE(rewards.find("alice,EUR,0,2,2000,1250,75,75,0,75"), std::string::npos) << rewards;
 }
 
