@@ -123,6 +123,8 @@ std::span<const AdminHandler::RouteRow> AdminHandler::Routes() {
       {kGet, "/healthz", R::kHealthz, kMaxAdminBody, Scope::kPublic, &H::Healthz},
       {kGet, "/readyz", R::kReadyz, kMaxAdminBody, Scope::kPublic, &H::Readyz},
       {kGet, "/metrics", R::kMetrics, kMaxAdminBody, Scope::kPublic, &H::MetricsText},
+      {kGet, "/dashboard", R::kDashboard, kMaxAdminBody, Scope::kPublic, &H::Dashboard},
+      {kGet, "/dashboard/{}", R::kDashboard, kMaxAdminBody, Scope::kPublic, &H::Dashboard},
       {kPost, "/api/v1/codes", R::kCodesCreate, kMaxAdminBody, Scope::kAdmin, &H::Create},
       {kGet, "/api/v1/codes", R::kCodesList, kMaxAdminBody, Scope::kAdmin, &H::List},
       {kPost, "/api/v1/codes/batch", R::kCodesBatch, kMaxBatchBody, Scope::kAdmin, &H::Batch},

@@ -121,7 +121,8 @@ class AdminHandler : public Handler {
   void GetCode(const Call& c, HttpResponse* res);
   void Patch(const Call& c, HttpResponse* res);
   void Delete(const Call& c, HttpResponse* res);
-  void Qr(const Call& c, HttpResponse* res);  // qr_route.cc
+  void Qr(const Call& c, HttpResponse* res);         // qr_route.cc
+  void Dashboard(const Call& c, HttpResponse* res);  // dashboard_route.cc
   void List(const Call& c, HttpResponse* res);
   // report_routes.cc: read from the rollups.
   void Stats(const Call& c, HttpResponse* res);

@@ -78,20 +78,6 @@ std::string ETagOf(std::string_view url, const QrQuery& q) {
   return "\"" + std::string(hex) + "\"";
 }
 
-// If-None-Match (RFC 9110 §13.1.2): "*" or a list of tags, compared weakly.
-bool NoneMatchHits(std::string_view header, std::string_view etag) {
-  while (!header.empty()) {
-    const size_t comma = header.find(',');
-    std::string_view tag = header.substr(0, comma);
-    header = comma == std::string_view::npos ? "" : header.substr(comma + 1);
-    while (!tag.empty() && (tag.front() == ' ' || tag.front() == '\t')) tag.remove_prefix(1);
-    while (!tag.empty() && (tag.back() == ' ' || tag.back() == '\t')) tag.remove_suffix(1);
-    if (tag.starts_with("W/")) tag.remove_prefix(2);
-    if (tag == "*" || tag == etag) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void AdminHandler::Qr(const Call& c, HttpResponse* res) {

@@ -50,6 +50,10 @@ struct HttpResponse {
 
 std::string_view ReasonPhrase(int status);
 
+// Whether an If-None-Match header ("*" or a list of tags, compared weakly;
+// RFC 9110 §13.1.2) names `etag`, so that the answer is 304.
+bool NoneMatchHits(std::string_view header, std::string_view etag);
+
 // Appends the wire form of `res` to *out. HEAD responses carry the headers
 // (Content-Length included) and no body.
 void SerializeResponse(const HttpResponse& res, bool head, bool keep_alive, std::string* out);

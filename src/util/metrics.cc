@@ -17,7 +17,8 @@ std::string_view RouteName(Route r) {
       "codes_patch",    "codes_delete",     "codes_list",  "codes_qr",
       "referrer_stats", "program_stats",    "events_post", "events_get",
       "events_list",    "campaign_rewards", "payouts",     "rewards",
-      "healthz",        "readyz",           "metrics",     "admin_other"};
+      "healthz",        "readyz",           "metrics",     "dashboard",
+      "admin_other"};
   static_assert(std::size(kNames) == static_cast<size_t>(Route::kCount));
   return kNames[static_cast<size_t>(r)];
 }

@@ -39,6 +39,7 @@ enum class Route : uint8_t {
   kHealthz,
   kReadyz,
   kMetrics,
+  kDashboard,
   kAdminOther,
   kCount
 };

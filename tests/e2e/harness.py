@@ -206,21 +206,38 @@ def query_of(location):
     return parse_qsl(urlsplit(location).query, keep_blank_values=True)
 
 
-BUILD_NODE = os.environ.get("REFGATE_NODE_DIR", os.path.join(HERE, "../../build/duckdb-node"))
+BUILD_DIR = os.environ.get("REFGATE_BUILD_DIR", os.path.join(HERE, "../../build"))
+
+
+def node_package(name, module):
+    """BUILD_DIR/<name>, holding tests/e2e/<name>'s files and its npm packages
+    (from its lockfile when it has one), installed the first time; `module`
+    is the package whose presence says they are there."""
+    assert shutil.which("node"), "node is needed (scripts/setup.sh installs it)"
+    src, dest = os.path.join(HERE, name), os.path.join(BUILD_DIR, name)
+    os.makedirs(dest, exist_ok=True)
+    for f in os.listdir(src):
+        shutil.copy(os.path.join(src, f), dest)
+    if not os.path.isdir(os.path.join(dest, "node_modules", module)):
+        ci = os.path.exists(os.path.join(src, "package-lock.json"))
+        subprocess.run(["npm", "ci" if ci else "install", "--no-audit", "--no-fund", "--silent"],
+                       cwd=dest, check=True, timeout=300)
+    return dest
 
 
 def duckdb_read(rollups):
     """What DuckDB reads from the rollup files as they are (duckdb/read_rollups.mjs),
-    installing @duckdb/node-api into BUILD_NODE the first time."""
-    node = shutil.which("node")
-    assert node, "node is needed (scripts/setup.sh installs it)"
-    os.makedirs(BUILD_NODE, exist_ok=True)
-    shutil.copy(os.path.join(HERE, "duckdb", "package.json"), BUILD_NODE)
-    shutil.copy(os.path.join(HERE, "duckdb", "read_rollups.mjs"), BUILD_NODE)
-    if not os.path.isdir(os.path.join(BUILD_NODE, "node_modules", "@duckdb", "node-api")):
-        subprocess.run(["npm", "install", "--no-audit", "--no-fund", "--silent"], cwd=BUILD_NODE,
-                       check=True, timeout=300)
-    r = subprocess.run([node, os.path.join(BUILD_NODE, "read_rollups.mjs"), rollups],
+    installing @duckdb/node-api the first time."""
+    d = node_package("duckdb", "@duckdb/node-api")
+    r = subprocess.run(["node", os.path.join(d, "read_rollups.mjs"), rollups],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)
+
+
+def compact(data_dir, config_path):
+    """Runs `refgate compact` once; its output."""
+    r = subprocess.run([BIN, "compact", "--config", config_path, "--data-dir", data_dir],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    return r.stdout

@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import unittest
 
-from harness import BIN, DEFAULT_CONFIG, Server, duckdb_read, query_of
+from harness import BIN, DEFAULT_CONFIG, Server, compact, duckdb_read, query_of
 
 EVENTS_TOKEN = "e2e-events-token-fedcba9876543210"
 RULES = DEFAULT_CONFIG + """
@@ -25,13 +25,6 @@ VISITOR = "V" * 22
 def rfc3339(us):
     return datetime.datetime.fromtimestamp(us / 1e6, datetime.timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ")
-
-
-def compact(data_dir, config_path):
-    r = subprocess.run([BIN, "compact", "--config", config_path, "--data-dir", data_dir],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stdout + r.stderr
-    return r.stdout
 
 
 def read_csv(path):
