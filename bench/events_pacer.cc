@@ -4,8 +4,10 @@
 // so that the background events cost the machine what they cost refgate,
 // not what a load generator in Python costs (about 0.25 core at 1,000/s).
 //
-//   refgate_events_pacer HOST PORT RATE OUT_FILE
+//   refgate_events_pacer HOST PORT RATE OUT_FILE [CODE]
 //
+// With CODE, each sale names that referral code, so that compaction
+// attributes it (and webhooks announce it: bench/refgate_with_webhooks.sh).
 // Authenticates with compare_nginx.py's admin token; 16 keep-alive
 // connections on one thread, request i sent at start + i/RATE.
 #include <boost/asio.hpp>
@@ -32,6 +34,7 @@ struct Pacer {
   asio::io_context io;
   tcp::endpoint server;
   double rate = 1000;
+  std::string code;  // "": the sales carry no evidence
   Clock::time_point start;
   uint64_t next = 0, created = 0, other = 0;
 
@@ -68,7 +71,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     req_.body() = "{\"event_id\":\"bg-" + std::to_string(i) +
                   "\",\"type\":\"sale\",\"order_id\":\"o-" + std::to_string(i) +
                   "\",\"amount_minor\":4990,\"customer_id\":\"cus_" + std::to_string(i % 5000) +
-                  "\"}";
+                  (p_->code.empty() ? "" : "\",\"code\":\"" + p_->code) + "\"}";
     req_.prepare_payload();
     http::async_write(socket_, req_,
                       [self = shared_from_this()](boost::system::error_code ec, size_t) {
@@ -109,13 +112,14 @@ void WaitForServer(Pacer* p) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    std::fprintf(stderr, "usage: %s HOST PORT RATE OUT_FILE\n", argv[0]);
+  if (argc != 5 && argc != 6) {
+    std::fprintf(stderr, "usage: %s HOST PORT RATE OUT_FILE [CODE]\n", argv[0]);
     return 2;
   }
   Pacer p;
   p.server = {asio::ip::make_address(argv[1]), static_cast<uint16_t>(std::atoi(argv[2]))};
   p.rate = std::atof(argv[3]);
+  if (argc == 6) p.code = argv[5];
   WaitForServer(&p);
   p.start = Clock::now();
   std::vector<std::shared_ptr<Connection>> conns;

@@ -41,23 +41,17 @@ using StatsFn = std::function<Status(std::string_view referrer, int64_t from, in
 inline constexpr int64_t kMaxStatsDays = 366;
 
 // The events API (SPEC §6).
-// Fills what the compaction job decided about an event; NotFound: nothing yet.
-using DecisionFn = std::function<Status(std::string_view event_id, boost::json::object* out)>;
-// What the compaction job found payable to a referrer, before payouts.
-using PayableFn = std::function<Status(std::string_view referrer, int64_t* payable)>;
-
-// Calls read(db) with the rollup state as the last committed run left it;
-// db is null before any run.
+// Calls read(db) with the rollup state as the last committed run left it
+// (db null before any run): what the compaction job decided and found payable.
 using RollupsFn = std::function<Status(const std::function<Status(const StateDb* db)>& read)>;
 
 struct EventsApi {
   events::EventIndex* index = nullptr;  // must outlive the handler; null: the routes answer 503
-  DecisionFn decision;                  // null: every event is "pending"
   std::string token;                    // the events token; "": the admin token only
   std::string currency = "EUR";         // [rewards] currency
   RewardRules defaults;                 // [rewards], what a campaign's missing keys take
-  PayableFn payable;                    // null: payouts answer 503
-  RollupsFn rollups;                    // null: the events list and balances answer 503
+  // null: every event is "pending"; payouts, the events list and balances answer 503
+  RollupsFn rollups;
 };
 
 // Routing is one table (admin_handler.cc): a row per method and path

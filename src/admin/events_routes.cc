@@ -6,6 +6,7 @@
 #include "admin/events_codec.h"
 #include "admin/json_response.h"
 #include "events/event_index.h"
+#include "rollup/listing.h"
 #include "util/time.h"
 
 namespace refgate {
@@ -64,8 +65,9 @@ void AdminHandler::GetEvent(const Call& c, HttpResponse* res) {
   o["attribution"] = nullptr;
   o["reward_minor"] = nullptr;
   o["reason"] = nullptr;
-  if (events_.decision) {
-    s = events_.decision(ev.event_id, &o);
+  if (events_.rollups) {
+    s = events_.rollups(
+        [&](const StateDb* db) { return rollup::EventDecision(db, ev.event_id, &o); });
     if (!s.ok() && !s.IsNotFound()) return InternalErrorResponse(res, s);
   }
   JsonResponse(res, 200, json::serialize(o));

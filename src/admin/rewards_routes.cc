@@ -11,6 +11,7 @@
 #include "admin/json_response.h"
 #include "events/event_index.h"
 #include "refgate/config.h"
+#include "rollup/conversion_csv.h"
 #include "util/time.h"
 
 namespace refgate {
@@ -135,7 +136,7 @@ void AdminHandler::DeleteCampaign(const Call& c, HttpResponse* res) {
 }
 
 void AdminHandler::PostPayout(const Call& c, HttpResponse* res) {
-  if (events_.index == nullptr || !events_.payable) {
+  if (events_.index == nullptr || !events_.rollups) {
     return UnavailableResponse(res, "payouts are not enabled");
   }
   if (!IsValidReferrerId(c.arg)) return ErrorResponse(res, 404, "not_found", "no such referrer");
@@ -186,7 +187,9 @@ void AdminHandler::PayoutAnswer(const clicklog::Payout& p, HttpResponse* res) {
   // This thread records every payout, so the balance cannot change between
   // this check and the record.
   int64_t payable = 0, paid = 0;
-  if (s = events_.payable(p.referrer_id, &payable); s.ok()) {
+  s = events_.rollups(
+      [&](const StateDb* db) { return rollup::PayableTo(db, p.referrer_id, &payable); });
+  if (s.ok()) {
     s = events_.index->PaidTo(p.referrer_id, &paid);
   }
   if (!s.ok()) return InternalErrorResponse(res, s);

@@ -23,7 +23,6 @@
 #include "http/server.h"
 #include "redirect/redirect_handler.h"
 #include "rollup/conversion_csv.h"
-#include "rollup/listing.h"
 #include "rollup/stats.h"
 #include "store/state_db.h"
 #include "util/file_io.h"
@@ -141,13 +140,6 @@ EventsApi MakeEventsApi(const Config& cfg, events::EventIndex* index, std::strin
   const Config::Rewards& r = cfg.rewards;
   EventsApi api;
   api.index = index;
-  api.decision = [dir = cfg.storage.data_dir](std::string_view id, boost::json::object* out) {
-    return FromRollups(dir, [&](const StateDb* db) { return rollup::EventDecision(db, id, out); });
-  };
-  api.payable = [dir = cfg.storage.data_dir](std::string_view referrer, int64_t* payable) {
-    return FromRollups(dir,
-                       [&](const StateDb* db) { return rollup::PayableTo(db, referrer, payable); });
-  };
   api.rollups = [dir = cfg.storage.data_dir](const std::function<Status(const StateDb*)>& read) {
     return FromRollups(dir, read);
   };
