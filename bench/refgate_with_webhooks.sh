@@ -6,6 +6,8 @@
 # payable: two deliveries per event.
 #   REFGATE_BIN=build-release/refgate EVENTS_RATE=100 WEBHOOKS_OUT=/tmp/hooks.txt \
 #     python3 ../shared/bench/compare_nginx.py --refgate bench/refgate_with_webhooks.sh
+# WEBHOOKS=0: the same compaction and events with no webhook URL, the
+# control that tells what the deliveries themselves cost.
 set -euo pipefail
 bin="${REFGATE_BIN:-build-release/refgate}"
 out="${WEBHOOKS_OUT:-/tmp/refgate-webhooks.txt}"
@@ -24,8 +26,10 @@ port_file="$(mktemp -u)"
 python3 "$here/webhook_receiver.py" "$port_file" "$out" $$ &
 while [ ! -s "$port_file" ]; do sleep 0.05; done
 sed 's/^interval_s = 0$/interval_s = 2/' "$config" > "$hooked"
-printf '[webhooks]\nurl = "http://127.0.0.1:%s/hook"\nsecret = "bench-webhook-secret"\n[rewards]\nhold_days = 0\n' \
-  "$(cat "$port_file")" >> "$hooked"
+url="http://127.0.0.1:$(cat "$port_file")/hook"
+[ "${WEBHOOKS:-1}" = "0" ] && url=""
+printf '[webhooks]\nurl = "%s"\nsecret = "bench-webhook-secret"\n[rewards]\nhold_days = 0\n' \
+  "$url" >> "$hooked"
 rm -f "$port_file"
 # Once the admin listener answers: the code the sales name, then the pacer.
 (

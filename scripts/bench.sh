@@ -23,6 +23,14 @@ python3 ../shared/bench/compare_nginx.py --refgate build-release/refgate --durab
 REFGATE_BIN="$PWD/build-release/refgate" EVENTS_RATE=1000 EVENTS_OUT="$tmp/pacer.txt" \
   python3 ../shared/bench/compare_nginx.py --refgate bench/refgate_with_events.sh --durability sync \
   --rounds "$rounds" > "$tmp/nginx_events.txt" 2>&1 || true
+# Webhooks (SPEC §7) delivered to a local receiver meanwhile: compaction every
+# 2 s and 100 events/s naming a code, without a webhook URL (the control) and with.
+for w in 0 1; do
+  WEBHOOKS=$w REFGATE_BIN="$PWD/build-release/refgate" EVENTS_RATE=100 \
+    WEBHOOKS_OUT="$tmp/hooks$w.txt" EVENTS_OUT="$tmp/pacer$w.txt" \
+    python3 ../shared/bench/compare_nginx.py --refgate bench/refgate_with_webhooks.sh \
+    --durability sync --rounds "$rounds" > "$tmp/nginx_hooks$w.txt" 2>&1 || true
+done
 python3 bench/scale_codes.py --refgate build-release/refgate --codes "$scale_codes" \
   --work-dir "$tmp" > "$tmp/scale.txt" 2>&1 || true
 python3 bench/callgrind_server.py --refgate build-release/refgate > "$tmp/callgrind.txt" 2>&1 || true
@@ -60,6 +68,21 @@ done
   grep -E '^(#|median|ratio)' "$tmp/nginx_events.txt" || cat "$tmp/nginx_events.txt"
   cat "$tmp/pacer.txt" 2>/dev/null || true
   echo '```'
+  echo
+  echo "## Load with webhooks delivered meanwhile"
+  echo
+  echo "\`bench/refgate_with_webhooks.sh\`: refgate compacts every 2 s while 100 sale events/s"
+  echo "naming one code arrive, each announced twice (event.attributed, reward.payable) to"
+  echo "\`bench/webhook_receiver.py\`; first without a webhook URL (the control), then with."
+  echo "refgate's CPU counts the compactions' and the deliveries' work."
+  echo
+  echo '\`\`\`'
+  for w in 0 1; do
+    echo "# webhooks=$w"
+    grep -E '^(median|ratio)' "$tmp/nginx_hooks$w.txt" || cat "$tmp/nginx_hooks$w.txt"
+    cat "$tmp/hooks$w.txt" "$tmp/pacer$w.txt" 2>/dev/null || true
+  done
+  echo '\`\`\`'
   echo
   echo "## Instructions per redirect, whole server (\`bench/callgrind_server.py\`)"
   echo
