@@ -450,18 +450,21 @@ async function render() {
   const signedIn = !!sessionStorage.getItem(TOKEN_KEY);
   for (const id of ['nav', 'range', 'logout']) document.getElementById(id).hidden = !signedIn;
   main.setAttribute('aria-busy', 'true');
+  let name = 'login';
   if (signedIn) {
-    await page(view);
+    name = await page(view);
   } else {
     loginView(view);
   }
   if (gen !== renders) return;
   main.replaceChildren(view);
+  main.dataset.page = name;  // what is shown, for tests to wait on
   main.setAttribute('aria-busy', 'false');
   const token = document.getElementById('token');
   if (token) token.focus();
 }
 
+// Draws the page the hash names; returns its name.
 async function page(view) {
   const { from, to } = range();
   document.getElementById('from').value = from;
@@ -470,18 +473,21 @@ async function page(view) {
   for (const a of document.querySelectorAll('nav a')) {
     a.classList.toggle('here', a.getAttribute('href') === '#/' + hash.split('/')[0]);
   }
+  const name = hash.startsWith('referrer/') ? 'referrer'
+    : hash === 'events' || hash === 'balances' ? hash : 'overview';
   try {
     if (!state.currencyKnown) {
       setCurrency((await api('GET', '/api/v1/rewards')).currency);
       state.currencyKnown = true;
     }
-    if (hash.startsWith('referrer/')) await referrerPage(view, decodeURIComponent(hash.slice(9)));
-    else if (hash === 'events') await eventsPage(view);
-    else if (hash === 'balances') await balancesPage(view);
+    if (name === 'referrer') await referrerPage(view, decodeURIComponent(hash.slice(9)));
+    else if (name === 'events') await eventsPage(view);
+    else if (name === 'balances') await balancesPage(view);
     else await overview(view);
   } catch (e) {
     if (e.status !== 401) showError(e.message);
   }
+  return name;
 }
 
 document.getElementById('range').addEventListener('submit', (ev) => {

@@ -19,7 +19,9 @@ const seen = { console: [], pageErrors: [] };
 // Every row of a table as its cells' text.
 const rows = (page, id) => page.$$eval(`#${id} tbody tr`, (trs) =>
   trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
-const ready = (page, selector) => page.waitForSelector(`main[aria-busy="false"] ${selector}`);
+// Once the page `name` is drawn: the one before may hold the same selector.
+const ready = (page, name, selector) =>
+  page.waitForSelector(`main[data-page="${name}"][aria-busy="false"] ${selector}`);
 const shot = (page, name) => page.screenshot({ path: join(out, name), fullPage: true });
 
 async function overview(page) {
@@ -29,12 +31,12 @@ async function overview(page) {
   // A wrong token is refused, and says so.
   await page.fill('#token', 'not-the-token');
   await page.click('#login button[type=submit]');
-  await page.waitForSelector('#login');
+  await page.waitForSelector('main[data-page="login"] #login');
   await page.waitForFunction(() => document.getElementById('error').textContent.includes('refused'));
   seen.wrongToken = await page.textContent('#error');
   await page.fill('#token', token);
   await page.click('#login button[type=submit]');
-  await ready(page, '#referrers');
+  await ready(page, 'overview', '#referrers');
   seen.cards = Object.fromEntries(await page.$$eval('.card', (cs) =>
     cs.map((c) => [c.dataset.metric, c.querySelector('.value').textContent])));
   seen.charts = await page.$$eval('figure.chart', (fs) => Object.fromEntries(fs.map((f) => [f.id,
@@ -53,7 +55,7 @@ async function overview(page) {
 
 async function referrerPage(page) {
   await page.click(`#referrers a[href="#/referrer/${referrer}"]`);
-  await ready(page, '#codes');
+  await ready(page, 'referrer', '#codes');
   seen.referrerId = await page.textContent('#referrer-id');
   seen.codes = await rows(page, 'codes');
   seen.referrerEvents = await rows(page, 'events');
@@ -68,20 +70,20 @@ async function referrerPage(page) {
   await page.fill('#create-code input[name=campaign]', 'winter');
   await page.click('#create-code button[type=submit]');
   const row = `#codes tbody tr:has(td:text-is("${newCode}"))`;
-  await ready(page, row);
+  await ready(page, 'referrer', row);
   seen.created = (await rows(page, 'codes')).find((r) => r[0] === newCode);
   await page.click(`${row} button[data-action=disable]`);
-  await ready(page, `${row} .status-disabled`);
+  await ready(page, 'referrer', `${row} .status-disabled`);
   seen.disabled = (await rows(page, 'codes')).find((r) => r[0] === newCode);
 }
 
 async function eventsAndBalances(page) {
   await page.click('nav a[href="#/events"]');
-  await ready(page, '#events');
+  await ready(page, 'events', '#events');
   seen.events = await rows(page, 'events');
   await shot(page, 'dashboard-events.png');
   await page.click('nav a[href="#/balances"]');
-  await ready(page, '#balances');
+  await ready(page, 'balances', '#balances');
   seen.balances = await rows(page, 'balances');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-csv')]);
   const path = join(out, 'downloaded-rewards.csv');
