@@ -375,7 +375,8 @@ const eventColumns = [
   { key: 'occurred_at', label: 'Occurred' },
   { key: 'event_id', label: 'Event' },
   { key: 'type', label: 'Type' },
-  num('amount_minor', 'Amount', money),
+  { key: 'amount_minor', label: 'Amount', num: true,
+    show: (e) => (e.type === 'lead' ? '—' : money(e.amount_minor)) },  // a lead has no amount
   { key: 'status', label: 'Status', show: (e) => el('span', { class: 'status-' + e.status }, e.status) },
   { key: 'referrer_id', label: 'Referrer' },
   { key: 'code', label: 'Code' },

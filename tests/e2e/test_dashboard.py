@@ -165,7 +165,8 @@ class Dashboard(unittest.TestCase):
         self.assertEqual(events["sale-1"][2:9],
                          ["sale", "49.90 EUR", "attributed", "alice", "al_code", "click_id",
                           "4.99 EUR"])
-        self.assertEqual(events["lead-1"][4:8], ["attributed", "bob", "bo_code", "code"])
+        self.assertEqual(events["lead-1"][2:9],
+                         ["lead", "—", "attributed", "bob", "bo_code", "code", "1.00 EUR"])
 
     def test_the_balances_and_their_csv_download(self):
         with open(os.path.join(self.srv.data_dir, "rollups", "rewards.csv"), newline="") as f:
