@@ -15,11 +15,12 @@ namespace refgate {
 namespace {
 
 // Only what the page needs: its own script, style and API, images from the
-// QR route (as blob: URLs); no inline script, no framing, no form posts.
+// QR route (as blob: URLs); no inline script, no framing, no form posts;
+// and no string may reach an HTML or script sink (Trusted Types, none allowed).
 constexpr std::string_view kPageHeaders =
     "Content-Security-Policy: default-src 'none'; script-src 'self'; style-src 'self'; "
     "img-src 'self' blob: data:; connect-src 'self'; base-uri 'none'; form-action 'none'; "
-    "frame-ancestors 'none'\r\n"
+    "frame-ancestors 'none'; require-trusted-types-for 'script'; trusted-types 'none'\r\n"
     "X-Content-Type-Options: nosniff\r\n"
     "X-Frame-Options: DENY\r\n"
     "Referrer-Policy: no-referrer\r\n";

@@ -79,6 +79,7 @@ void AdminHandler::StatsAnswer(std::string_view referrer, std::string_view query
   if (auto e = ParseDayRange(query, &from, &to)) return ErrorResponse(res, *e);
   json::object out;
   if (Status s = stats_(referrer, from, to, &out); !s.ok()) return InternalErrorResponse(res, s);
+  out["currency"] = events_.currency;  // what revenue_minor and reward_minor count
   JsonResponse(res, 200, json::serialize(out));
 }
 
@@ -99,6 +100,7 @@ void AdminHandler::ListEvents(const Call& c, HttpResponse* res) {
   if (s.IsInvalidArgument()) return ErrorResponse(res, FieldError("cursor", s.message()));
   if (!s.ok()) return InternalErrorResponse(res, s);
   json::object o;
+  o["currency"] = events_.currency;
   o["events"] = std::move(events);
   o["next_cursor"] = next.empty() ? json::value(nullptr) : json::value(next);
   JsonResponse(res, 200, json::serialize(o));

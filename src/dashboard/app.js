@@ -8,7 +8,8 @@ const TOKEN_KEY = 'refgate.token';
 const RANGE_KEY = 'refgate.range';
 const DAY_MS = 86400000;
 
-const state = { currency: 'EUR', digits: 2 };
+// The currency of every amount (each answer says it) and the range shown.
+const state = { currency: 'EUR', digits: 2, range: null };
 
 // ---- DOM -----------------------------------------------------------------
 
@@ -60,18 +61,22 @@ const count = (n) => Number(n || 0).toLocaleString('en-US');
 function money(minor) {
   const d = state.digits;
   const digits = String(Math.abs(minor || 0)).padStart(d + 1, '0');
-  const major = d ? digits.slice(0, -d) + '.' + digits.slice(-d) : digits;
-  return (minor < 0 ? '-' : '') + major.replace(/\B(?=(\d{3})+(?!\d))/g, ',') + ' ' + state.currency;
+  const whole = digits.slice(0, digits.length - d).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return (minor < 0 ? '-' : '') + whole + (d ? '.' + digits.slice(-d) : '') + ' ' + state.currency;
 }
 
+// ISO 4217's minor units where they are not 2 (browsers' own tables differ
+// from it for some currencies; the amounts refgate keeps follow ISO).
+const MINOR_DIGITS = {
+  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0,
+  UYI: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
+  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3, CLF: 4, UYW: 4,
+};
+
 function setCurrency(code) {
+  if (!code) return;
   state.currency = code;
-  try {
-    state.digits = new Intl.NumberFormat('en', { style: 'currency', currency: code })
-      .resolvedOptions().maximumFractionDigits;
-  } catch (e) {
-    state.digits = 2;
-  }
+  state.digits = MINOR_DIGITS[code] ?? 2;
 }
 
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
@@ -107,7 +112,7 @@ async function api(method, path, body) {
 }
 
 const q = encodeURIComponent;
-const rangeQuery = () => 'from=' + range().from + '&to=' + range().to;
+const rangeQuery = () => 'from=' + q(state.range.from) + '&to=' + q(state.range.to);
 
 // ---- range and session ---------------------------------------------------
 
@@ -120,7 +125,6 @@ function range() {
 
 function logout(message) {
   sessionStorage.removeItem(TOKEN_KEY);
-  state.currencyKnown = false;
   render().then(() => showError(message));
 }
 
@@ -153,14 +157,17 @@ function cards(items) {
 function chart(id, title, days, series, fmt) {
   const W = 340, H = 150, L = 52, R = 8, T = 8, B = 20;
   const axis = (v) => fmt(v).replace(' ' + state.currency, '');
-  const max = Math.max(1, ...series.flatMap((s) => s.values));
+  const values = series.flatMap((s) => s.values);
+  const max = Math.max(1, ...values), min = Math.min(0, ...values);  // refunds can go below 0
   const x = (i) => L + (days.length < 2 ? (W - L - R) / 2 : (i * (W - L - R)) / (days.length - 1));
-  const y = (v) => T + (H - T - B) * (1 - v / max);
+  const y = (v) => T + (H - T - B) * ((max - v) / (max - min));
   const plot = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': title },
     svg('line', { class: 'axis', x1: L, y1: y(0), x2: W - R, y2: y(0) }),
     svg('line', { class: 'axis', x1: L, y1: y(max), x2: W - R, y2: y(max) }),
     svg('text', { x: L - 4, y: y(max) + 3, 'text-anchor': 'end' }, axis(max)),
-    svg('text', { x: L - 4, y: y(0) + 3, 'text-anchor': 'end' }, axis(0)),
+    svg('text', { x: L - 4, y: y(0) + 3, 'text-anchor': 'end' }, axis(0)));
+  if (min < 0) plot.append(svg('text', { x: L - 4, y: y(min) + 3, 'text-anchor': 'end' }, axis(min)));
+  plot.append(
     svg('text', { x: L, y: H - 4 }, days[0] || ''),
     svg('text', { x: W - R, y: H - 4, 'text-anchor': 'end' }, days[days.length - 1] || ''));
   series.forEach((s, k) => {
@@ -180,7 +187,7 @@ function chart(id, title, days, series, fmt) {
 function everyDay(byDay) {
   const rows = new Map(byDay.map((d) => [d.date, d]));
   const out = [];
-  const { from, to } = range();
+  const { from, to } = state.range;
   for (let t = Date.parse(from); t <= Date.parse(to); t += DAY_MS) {
     out.push(rows.get(isoDay(t)) || { date: isoDay(t) });
   }
@@ -260,6 +267,7 @@ function totals(s, withEvents) {
 
 async function overview(main) {
   const s = await api('GET', '/api/v1/stats?' + rangeQuery());
+  setCurrency(s.currency);
   const referrerLink = (r) => el('a', { href: '#/referrer/' + q(r.referrer_id) }, r.referrer_id);
   put(main,
     totals(s, true), charts(s.by_day, true),
@@ -295,7 +303,10 @@ function codeActions(c, reload) {
       }
     } }, 'Delete'),
     el('button', { type: 'button', 'data-action': 'qr', onclick: async () => {
-      if (qr.firstChild) return qr.replaceChildren();
+      if (qr.firstChild) {
+        URL.revokeObjectURL(qr.firstChild.src);
+        return qr.replaceChildren();
+      }
       try {
         const blob = await api('GET', '/api/v1/codes/' + q(c.code) + '/qr?format=svg&size=256');
         qr.replaceChildren(el('img', { class: 'qr', alt: 'QR code for ' + c.short_url, src: URL.createObjectURL(blob) }));
@@ -333,10 +344,12 @@ function createForm(referrer, reload) {
 }
 
 async function referrerPage(main, referrer) {
+  const events = eventsList('&referrer_id=' + q(referrer));
   const [s, list] = await Promise.all([
     api('GET', '/api/v1/referrers/' + q(referrer) + '/stats?' + rangeQuery()),
     api('GET', '/api/v1/codes?limit=1000&referrer_id=' + q(referrer)),
-    loadEvents(referrer, null)]);
+    events.more()]);
+  setCurrency(s.currency);
   const byCode = new Map(s.by_code.map((c) => [c.code, c]));
   const rows = list.codes.map((c) => Object.assign({}, byCode.get(c.code) || {}, c));
   const reload = () => render();
@@ -359,16 +372,21 @@ async function referrerPage(main, referrer) {
     el('h2', {}, 'Channels'),
     table('referrer-channels', channelColumns, s.by_channel, 'clicks'),
     el('h2', {}, 'Events'),
-    eventsTable(referrer));
+    eventsTable(events));
 }
 
-// The events list, a page at a time (GET /api/v1/events).
-let events = { rows: [], next: null };
-
-async function loadEvents(referrer, cursor) {
-  const page = await api('GET', '/api/v1/events?limit=200&' + rangeQuery() +
-    (referrer ? '&referrer_id=' + q(referrer) : '') + (cursor ? '&cursor=' + q(cursor) : ''));
-  events = { rows: (cursor ? events.rows : []).concat(page.events), next: page.next_cursor };
+// The events of the range shown (and of `filter`'s referrer), a page at a
+// time (GET /api/v1/events): more() loads the next page once.
+function eventsList(filter) {
+  const path = '/api/v1/events?limit=200&' + rangeQuery() + filter;
+  const list = { rows: [], next: null };
+  list.more = async () => {
+    const page = await api('GET', path + (list.next ? '&cursor=' + q(list.next) : ''));
+    setCurrency(page.currency);
+    list.rows = list.rows.concat(page.events);
+    list.next = page.next_cursor;
+  };
+  return list;
 }
 
 const eventColumns = [
@@ -387,14 +405,16 @@ const eventColumns = [
 ];
 
 // The events loaded so far, with their attribution's fields as columns.
-function eventsTable(referrer) {
+function eventsTable(events) {
   const box = el('div');
-  const more = async () => {
+  const more = async (ev) => {
+    ev.target.disabled = true;  // one page at a time
     try {
-      await loadEvents(referrer, events.next);
+      await events.more();
       draw();
     } catch (e) {
       showError(e.message);
+      ev.target.disabled = false;
     }
   };
   const draw = () => {
@@ -409,12 +429,14 @@ function eventsTable(referrer) {
 }
 
 async function eventsPage(main) {
-  await loadEvents(null, null);
-  put(main, el('h2', {}, 'Events'), eventsTable(null));
+  const events = eventsList('');
+  await events.more();
+  put(main, el('h2', {}, 'Events'), eventsTable(events));
 }
 
 async function balancesPage(main) {
   const b = await api('GET', '/api/v1/rewards');
+  setCurrency(b.currency);
   const download = el('button', { type: 'button', id: 'download-csv', onclick: async () => {
     try {
       const blob = await api('GET', '/api/v1/rewards.csv');
@@ -422,6 +444,7 @@ async function balancesPage(main) {
       document.body.append(a);
       a.click();
       a.remove();
+      setTimeout(() => URL.revokeObjectURL(a.href));  // once the click's download has begun
     } catch (e) {
       showError(e.message);
     }
@@ -451,13 +474,14 @@ async function render() {
   const signedIn = !!sessionStorage.getItem(TOKEN_KEY);
   for (const id of ['nav', 'range', 'logout']) document.getElementById(id).hidden = !signedIn;
   main.setAttribute('aria-busy', 'true');
-  let name = 'login';
+  let name = 'login', error = null;
   if (signedIn) {
-    name = await page(view);
+    [name, error] = await page(view);
   } else {
     loginView(view);
   }
   if (gen !== renders) return;
+  if (error) showError(error);
   main.replaceChildren(view);
   main.dataset.page = name;  // what is shown, for tests to wait on
   main.setAttribute('aria-busy', 'false');
@@ -465,11 +489,12 @@ async function render() {
   if (token) token.focus();
 }
 
-// Draws the page the hash names; returns its name.
+// Draws the page the hash names; returns its name and the error that
+// stopped it, if one did.
 async function page(view) {
-  const { from, to } = range();
-  document.getElementById('from').value = from;
-  document.getElementById('to').value = to;
+  state.range = range();  // once, so that every part of the page shows the same days
+  document.getElementById('from').value = state.range.from;
+  document.getElementById('to').value = state.range.to;
   const hash = location.hash.replace(/^#\/?/, '');
   for (const a of document.querySelectorAll('nav a')) {
     a.classList.toggle('here', a.getAttribute('href') === '#/' + hash.split('/')[0]);
@@ -477,18 +502,14 @@ async function page(view) {
   const name = hash.startsWith('referrer/') ? 'referrer'
     : hash === 'events' || hash === 'balances' ? hash : 'overview';
   try {
-    if (!state.currencyKnown) {
-      setCurrency((await api('GET', '/api/v1/rewards')).currency);
-      state.currencyKnown = true;
-    }
     if (name === 'referrer') await referrerPage(view, decodeURIComponent(hash.slice(9)));
     else if (name === 'events') await eventsPage(view);
     else if (name === 'balances') await balancesPage(view);
     else await overview(view);
   } catch (e) {
-    if (e.status !== 401) showError(e.message);
+    return [name, e.status === 401 ? null : e.message];
   }
-  return name;
+  return [name, null];
 }
 
 document.getElementById('range').addEventListener('submit', (ev) => {

@@ -18,7 +18,7 @@ namespace refgate::rollup {
 
 // A referrer's row of rewards.csv: balance_minor is payable - earned.paid.
 struct Balance {
-  std::string_view referrer_id;
+  std::string_view referrer_id;  // valid only during the call of ForEachBalance's fn
   Earnings earned;
   int64_t payable = 0;  // reward lines whose hold has passed, before payouts
 };

@@ -44,18 +44,20 @@ json::object EventJson(const std::string& date, const Decision& d) {
   return o;
 }
 
-// The cursor's day and decision key, when `cursor` names a decided event of
-// [from, to]; else false.
-bool ParseCursor(const StateDb* db, const EventPage& page, int64_t* day, std::string* key) {
+// The cursor's day and decision key; InvalidArgument unless `cursor` names
+// a decided event of [from, to].
+Status ParseCursor(const StateDb* db, const EventPage& page, int64_t* day, std::string* key) {
+  const Status refused = Status::InvalidArgument("not a cursor of this listing");
   const size_t slash = page.cursor.find('/');
-  if (db == nullptr || slash == std::string_view::npos) return false;
+  if (db == nullptr || slash == std::string_view::npos) return refused;
   const std::string_view date = page.cursor.substr(0, slash);
   const std::optional<int64_t> d = ParseDate(date);
-  if (!d || *d < page.from || *d > page.to) return false;
+  if (!d || *d < page.from || *d > page.to) return refused;
   *day = *d;
   *key = DecisionKey(date, page.cursor.substr(slash + 1));
   std::string value;
-  return db->Get(*key, &value).ok();
+  Status s = db->Get(*key, &value);
+  return s.IsNotFound() ? refused : s;
 }
 
 }  // namespace
@@ -75,8 +77,8 @@ Status EventDecision(const StateDb* db, std::string_view event_id, json::object*
 Status ListEvents(const StateDb* db, const EventPage& page, json::array* out, std::string* next) {
   int64_t day = page.to;
   std::string after;  // the cursor's key: the scan of its day starts past it
-  if (!page.cursor.empty() && !ParseCursor(db, page, &day, &after)) {
-    return Status::InvalidArgument("not a cursor of this listing");
+  if (!page.cursor.empty()) {
+    if (Status s = ParseCursor(db, page, &day, &after); !s.ok()) return s;
   }
   std::string last;  // the cursor after the page, once it is known to be full
   if (db == nullptr) return next->clear(), Status::OK();

@@ -253,7 +253,9 @@ class Scenario(unittest.TestCase):
                     ("/api/v1/events?cursor=2020-01-01/s-self", None, (400, "cursor")),
                     ("/api/v1/events?limit=0", None, (400, "limit")),
                     ("/api/v1/events?sort=date", None, (400, "sort")),
-                    ("/api/v1/events", EVENTS_TOKEN, (403, None))]:
+                    ("/api/v1/events", EVENTS_TOKEN, (403, None)),
+                    ("/api/v1/rewards", EVENTS_TOKEN, (403, None)),
+                    ("/api/v1/rewards.csv", EVENTS_TOKEN, (403, None))]:
                 status, _, err = srv.api("GET", path, token=token)
                 self.assertEqual((status, err["error"].get("field")), want, path)
             # The balances: rewards.csv byte for byte, and the same rows as JSON.

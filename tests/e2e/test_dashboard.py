@@ -25,7 +25,8 @@ XSS2 = "<script>window.__xss2=1</script>"
 CHROMIUM = os.environ.get("CHROMIUM") or next(
     (p for p in ("/usr/lib/chromium/chromium", "/usr/bin/chromium") if os.path.exists(p)), None)
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+       "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; "
+       "require-trusted-types-for 'script'; trusted-types 'none'")
 
 
 class Dashboard(unittest.TestCase):
@@ -90,12 +91,21 @@ class Dashboard(unittest.TestCase):
             self.assertEqual((status, served), (200, source))
             # No way in for markup: nothing parses a string as HTML or code.
             for sink in (".innerHTML", ".outerHTML", "insertAdjacentHTML", "document.write",
-                         "eval(", "new Function"):
+                         "eval(", "new Function", "srcdoc", "DOMParser",
+                         "createContextualFragment", "location ="):
                 self.assertNotIn(sink, source, name)
             status, _, _ = self.srv.api("GET", "/dashboard/" + name,
                                         headers={"If-None-Match": h["etag"]})
             self.assertEqual(status, 304)
-        for path in ("/dashboard/nope.js", "/dashboard/index.html", "/dashboard/../admin.token"):
+        # The page itself: 304 with its validator and its policy; HEAD without a body.
+        status, h, _ = self.srv.api("GET", "/dashboard", token="")
+        status, h304, body = self.srv.api("GET", "/dashboard", token="",
+                                          headers={"If-None-Match": h["etag"]})
+        self.assertEqual((status, body, h304["etag"], h304["content-security-policy"]),
+                         (304, None, h["etag"], CSP))
+        status, hh, body = self.srv.api("HEAD", "/dashboard", token="")
+        self.assertEqual((status, body, hh["content-length"]), (200, None, h["content-length"]))
+        for path in ("/dashboard/nope.js", "/dashboard/index.html", "/dashboard/.."):
             self.assertEqual(self.srv.api("GET", path, token="")[0], 404, path)
 
     def test_a_wrong_token_is_refused_and_the_right_one_kept_in_the_tab(self):
@@ -134,12 +144,17 @@ class Dashboard(unittest.TestCase):
         channels = {(r[0], r[2]): r[3] for r in self.seen["channels"]}
         self.assertEqual(channels[(XSS, XSS2)], "1")
         self.assertEqual(self.seen["xss"], [None, None])
+        self.assertEqual(self.seen["htmlSink"], "TypeError")  # the policy, in the browser
         self.assertEqual(self.seen["images"], 0)  # no <img> came out of a value
         self.assertEqual(self.seen["pageErrors"], [])
         # No script error, no refusal by the policy: only the wrong token's 401.
         self.assertEqual([m for m in self.seen["console"] if m.startswith("error")],
                          ["error: Failed to load resource: the server responded with a status "
                           "of 401 (Unauthorized)"])
+
+    def test_amounts_are_exact_in_the_currencys_minor_units(self):
+        self.assertEqual(self.seen["money"], ["-1,234.56 EUR", "1,234,567 JPY", "1.005 KWD",
+                                              "1,234.5678 CLF", "0.05 EUR", "0.00 EUR"])
 
     def test_the_referrer_page_shows_codes_links_qr_and_events(self):
         self.assertEqual(self.seen["referrerId"], "alice")
