@@ -5,6 +5,8 @@
 #include <xxhash.h>
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "admin/admin_handler.h"
 #include "admin/json_response.h"
