@@ -10,7 +10,7 @@ shift || true
 PACKAGES=(
   g++ cmake ninja-build pkg-config python3 curl
   libboost1.81-dev libboost-url1.81-dev libboost-json1.81-dev
-  librocksdb-dev libxxhash-dev libtomlplusplus-dev libssl-dev libqrencode-dev libpng-dev
+  librocksdb-dev libxxhash-dev libtomlplusplus-dev libssl-dev libqrencode-dev libpng-dev libnats-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 # Node.js runs the DuckDB check of the rollups (tests only, never the build).

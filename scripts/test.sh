@@ -12,8 +12,9 @@ shift || true
 # Tests also need clang-format (the format check below).
 # zbar-tools and librsvg2-bin decode the QR codes refgate draws (e2e_qr);
 # openssl makes the certificates of e2e_webhooks' HTTPS receiver; chromium
-# (with a font to draw text in) runs e2e_dashboard's browser.
-export REFGATE_EXTRA_PACKAGES="clang-format zbar-tools librsvg2-bin openssl chromium fonts-liberation ${REFGATE_EXTRA_PACKAGES:-}"
+# (with a font to draw text in) runs e2e_dashboard's browser; nats-server is
+# the JetStream server the cluster tests start (tests/cluster/nats_server.h).
+export REFGATE_EXTRA_PACKAGES="clang-format zbar-tools librsvg2-bin openssl chromium fonts-liberation nats-server ${REFGATE_EXTRA_PACKAGES:-}"
 # The benchmarks are compiled by the clang pass below (faster there), not here.
 scripts/setup.sh "$BUILD_DIR" -DREFGATE_TESTS=ON -DREFGATE_BENCH=OFF "$@"
 
