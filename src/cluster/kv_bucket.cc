@@ -38,6 +38,7 @@ void Fill(kvEntry* e, KvEntry* out) {
 Status KvBucket::Open(const std::string& servers, const std::string& bucket, int replicas,
                       std::unique_ptr<KvBucket>* out) {
   std::unique_ptr<KvBucket> b(new KvBucket());
+  b->bucket_ = bucket;
   Status s = FromNats(natsConnection_ConnectTo(&b->conn_, servers.c_str()), "connect");
   if (s.ok()) s = FromNats(natsConnection_JetStream(&b->js_, b->conn_, nullptr), "jetstream");
   if (!s.ok()) return s;
@@ -93,29 +94,46 @@ Status KvBucket::Delete(std::string_view key) {
   return FromNats(kvStore_Delete(kv_, k.c_str()), "delete " + k);
 }
 
-Status KvBucket::Watch(std::unique_ptr<KvWatcher>* out) {
-  kvWatcher* w = nullptr;
-  Status s = FromNats(kvStore_WatchAll(&w, kv_, nullptr), "watch");
-  if (s.ok()) out->reset(new KvWatcher(w));
+Status KvBucket::Watch(uint64_t after_revision, std::unique_ptr<KvWatcher>* out) {
+  const std::string prefix = "$KV." + bucket_ + ".";
+  jsSubOptions so;
+  jsSubOptions_Init(&so);
+  const std::string stream = "KV_" + bucket_;
+  so.Stream = stream.c_str();
+  so.Ordered = true;
+  so.Config.DeliverPolicy =
+      after_revision == 0 ? js_DeliverLastPerSubject : js_DeliverByStartSequence;
+  so.Config.OptStartSeq = after_revision == 0 ? 0 : after_revision + 1;
+  natsSubscription* sub = nullptr;
+  Status s = FromNats(js_SubscribeSync(&sub, js_, (prefix + ">").c_str(), nullptr, &so, nullptr),
+                      "watch " + bucket_);
+  if (s.ok()) out->reset(new KvWatcher(sub, prefix));
   return s;
 }
 
-KvWatcher::~KvWatcher() { kvWatcher_Destroy(w_); }
+KvWatcher::~KvWatcher() { natsSubscription_Destroy(sub_); }
 
-Status KvWatcher::Next(int64_t timeout_ms, KvEntry* out, bool* got, bool* initial_done) {
-  kvEntry* e = nullptr;
-  natsStatus s = kvWatcher_Next(&e, w_, timeout_ms);
+Status KvWatcher::Next(int64_t timeout_ms, KvEntry* out, bool* got, bool* caught_up) {
+  natsMsg* m = nullptr;
+  natsStatus ns = natsSubscription_NextMsg(&m, sub_, timeout_ms);
   *got = false;
-  if (s == NATS_TIMEOUT) return Status::OK();
-  if (Status st = FromNats(s, "watch"); !st.ok()) return st;
-  if (e == nullptr) {  // the marker after the initial values
-    *initial_done = true;
-    return Status::OK();
+  if (ns == NATS_TIMEOUT) return Status::OK();
+  if (Status s = FromNats(ns, "watch"); !s.ok()) return s;
+  jsMsgMetaData* meta = nullptr;
+  Status s = FromNats(natsMsg_GetMetaData(&meta, m), "watch metadata");
+  if (s.ok()) {
+    const std::string_view subject = natsMsg_GetSubject(m);
+    out->key = subject.substr(std::min(subject.size(), prefix_.size()));
+    out->value.assign(natsMsg_GetData(m), natsMsg_GetDataLength(m));
+    out->revision = meta->Sequence.Stream;
+    const char* op = nullptr;  // "DEL" or "PURGE" on a marker; none on a put
+    out->deleted = natsMsgHeader_Get(m, "KV-Operation", &op) == NATS_OK;
+    *caught_up = meta->NumPending == 0;
+    *got = true;
   }
-  Fill(e, out);
-  kvEntry_Destroy(e);
-  *got = true;
-  return Status::OK();
+  jsMsgMetaData_Destroy(meta);
+  natsMsg_Destroy(m);
+  return s;
 }
 
 }  // namespace refgate::cluster

@@ -14,7 +14,7 @@
 struct __natsConnection;
 struct __jsCtx;
 struct __kvStore;
-struct __kvWatcher;
+struct __natsSubscription;
 
 namespace refgate::cluster {
 
@@ -24,20 +24,22 @@ struct KvEntry {
   bool deleted = false;  // a delete or purge marker
 };
 
-// Every key's latest entry, then each change as it is made, in revision
-// order (KvBucket::Watch).
+// The bucket's changes in revision order (KvBucket::Watch), on an ordered
+// JetStream consumer of the bucket's stream, so that a node can resume
+// from the last revision it applied.
 class KvWatcher {
  public:
   ~KvWatcher();
   // Waits up to timeout_ms for the next entry: OK with *got set, or with
-  // *got false on a timeout. *initial_done turns true once every entry that
-  // existed at the watch's start was given.
-  Status Next(int64_t timeout_ms, KvEntry* out, bool* got, bool* initial_done);
+  // *got false on a timeout. *caught_up turns true with an entry after
+  // which the stream held nothing more when it was sent.
+  Status Next(int64_t timeout_ms, KvEntry* out, bool* got, bool* caught_up);
 
  private:
   friend class KvBucket;
-  explicit KvWatcher(__kvWatcher* w) : w_(w) {}
-  __kvWatcher* w_;
+  KvWatcher(__natsSubscription* sub, std::string prefix) : sub_(sub), prefix_(std::move(prefix)) {}
+  __natsSubscription* sub_;
+  std::string prefix_;  // "$KV.<bucket>.", before each key in the subjects
 };
 
 // Thread-safety: libnats objects may be used from several threads.
@@ -59,10 +61,14 @@ class KvBucket {
   // The key's latest value; NotFound when it has none.
   Status Get(std::string_view key, KvEntry* out);
   Status Delete(std::string_view key);
-  Status Watch(std::unique_ptr<KvWatcher>* out);
+  // after_revision 0: every key's latest entry, then each change; else
+  // every change after that revision (which the stream must still hold:
+  // with a history of 1, a key's older revisions are gone once replaced).
+  Status Watch(uint64_t after_revision, std::unique_ptr<KvWatcher>* out);
 
  private:
   KvBucket() = default;
+  std::string bucket_;
   __natsConnection* conn_ = nullptr;
   __jsCtx* js_ = nullptr;
   __kvStore* kv_ = nullptr;

@@ -70,10 +70,10 @@ TEST_F(KvBucketTest, OfConcurrentCreatesOneWins) {
 }
 
 // The watch's next entry, waiting up to 30 s; false if none came.
-bool NextEntry(KvWatcher* w, KvEntry* e, bool* initial_done) {
+bool NextEntry(KvWatcher* w, KvEntry* e, bool* caught_up) {
   for (int i = 0; i < 300; ++i) {
     bool got = false;
-    if (!w->Next(100, e, &got, initial_done).ok()) return false;
+    if (!w->Next(100, e, &got, caught_up).ok()) return false;
     if (got) return true;
   }
   return false;
@@ -83,22 +83,41 @@ TEST_F(KvBucketTest, TheWatchGivesWhatExistedThenEachChangeInOrder) {
   uint64_t r1 = 0, r2 = 0, r3 = 0;
   ASSERT_TRUE(kv_->Create("a", "1", &r1).ok());
   std::unique_ptr<KvWatcher> w;
-  ASSERT_TRUE(kv_->Watch(&w).ok());
-  bool initial_done = false;
+  ASSERT_TRUE(kv_->Watch(0, &w).ok());
+  bool caught_up = false;
   std::vector<KvEntry> seen(4);
-  ASSERT_TRUE(NextEntry(w.get(), &seen[0], &initial_done));
+  ASSERT_TRUE(NextEntry(w.get(), &seen[0], &caught_up));
   ASSERT_TRUE(kv_->Update("a", "2", r1, &r2).ok());
   ASSERT_TRUE(kv_->Delete("a").ok());
   ASSERT_TRUE(kv_->Create("a", "3", &r3).ok());  // a deleted key may be created again
   for (size_t i = 1; i < seen.size(); ++i) {
-    ASSERT_TRUE(NextEntry(w.get(), &seen[i], &initial_done)) << i;
+    ASSERT_TRUE(NextEntry(w.get(), &seen[i], &caught_up)) << i;
   }
-  EXPECT_TRUE(initial_done);
+  EXPECT_TRUE(caught_up);
   EXPECT_EQ(std::pair(seen[0].value, seen[0].revision), std::pair(std::string("1"), r1));
   EXPECT_EQ(std::pair(seen[1].value, seen[1].revision), std::pair(std::string("2"), r2));
   EXPECT_TRUE(seen[2].deleted);
   EXPECT_EQ(std::pair(seen[3].value, seen[3].revision), std::pair(std::string("3"), r3));
   EXPECT_FALSE(seen[3].deleted);
+}
+
+TEST_F(KvBucketTest, AWatchResumesAfterARevision) {
+  // A node restarted after applying revision r2 gets what came after it only.
+  uint64_t r1 = 0, r2 = 0, r3 = 0, r4 = 0;
+  ASSERT_TRUE(kv_->Create("a", "1", &r1).ok());
+  ASSERT_TRUE(kv_->Create("b", "2", &r2).ok());
+  ASSERT_TRUE(kv_->Create("c", "3", &r3).ok());
+  std::unique_ptr<KvWatcher> w;
+  ASSERT_TRUE(kv_->Watch(r2, &w).ok());
+  bool caught_up = false;
+  KvEntry e;
+  ASSERT_TRUE(NextEntry(w.get(), &e, &caught_up));
+  EXPECT_EQ(std::pair(e.key, e.revision), std::pair(std::string("c"), r3));
+  EXPECT_TRUE(caught_up);
+  ASSERT_TRUE(kv_->Update("a", "1b", r1, &r4).ok());
+  ASSERT_TRUE(NextEntry(w.get(), &e, &caught_up));
+  EXPECT_EQ(std::pair(e.key, e.value), std::pair(std::string("a"), std::string("1b")));
+  EXPECT_EQ(e.revision, r4);
 }
 
 TEST(KvBucketOpen, NoServerIsAnIOError) {
