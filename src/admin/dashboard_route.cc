@@ -2,9 +2,6 @@
 // served from the files embedded at build time (dashboard/assets.h). No
 // token is needed to load it; everything it shows comes from the bearer
 // routes, with the token the marketer typed in.
-#include <xxhash.h>
-
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -43,12 +40,7 @@ struct Served {
 const Served* Find(std::string_view name) {
   static const std::vector<Served> served = [] {
     std::vector<Served> v;
-    for (const dashboard::Asset& a : dashboard::Assets()) {
-      char tag[24];
-      std::snprintf(tag, sizeof tag, "\"%016llx\"",
-                    static_cast<unsigned long long>(XXH3_64bits(a.body.data(), a.body.size())));
-      v.push_back({&a, tag});
-    }
+    for (const dashboard::Asset& a : dashboard::Assets()) v.push_back({&a, HashETag(a.body)});
     return v;
   }();
   for (const Served& s : served) {

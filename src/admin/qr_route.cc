@@ -1,6 +1,5 @@
 // GET /api/v1/codes/{code}/qr (SPEC §7): the code's short link, with qr=1,
 // as an SVG or PNG QR code, with an ETag that If-None-Match answers 304.
-#include <xxhash.h>
 
 #include "admin/admin_handler.h"
 #include "admin/json_response.h"
@@ -72,10 +71,7 @@ std::string ETagOf(std::string_view url, const QrQuery& q) {
     key.append("\n").append(part);
   }
   key.append("\n" + std::to_string(q.size) + "\n" + std::to_string(q.margin));
-  char hex[19];
-  std::snprintf(hex, sizeof hex, "%016llx",
-                static_cast<unsigned long long>(XXH3_64bits(key.data(), key.size())));
-  return "\"" + std::string(hex) + "\"";
+  return HashETag(key);
 }
 
 }  // namespace

@@ -50,6 +50,9 @@ struct HttpResponse {
 
 std::string_view ReasonPhrase(int status);
 
+// A strong ETag for `bytes`: their 64-bit XXH3 hash as 16 hex digits, quoted.
+std::string HashETag(std::string_view bytes);
+
 // Whether an If-None-Match header ("*" or a list of tags, compared weakly;
 // RFC 9110 §13.1.2) names `etag`, so that the answer is 304.
 bool NoneMatchHits(std::string_view header, std::string_view etag);

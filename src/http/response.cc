@@ -1,4 +1,7 @@
+#include <xxhash.h>
+
 #include <charconv>
+#include <cstdio>
 
 #include "http/message.h"
 #include "util/time.h"
@@ -105,6 +108,13 @@ void SerializeResponse(const HttpResponse& res, bool head, bool keep_alive, std:
   if (!keep_alive || res.close) out->append("Connection: close\r\n");
   out->append("\r\n");
   if (!head) out->append(res.body);
+}
+
+std::string HashETag(std::string_view bytes) {
+  char tag[21];
+  std::snprintf(tag, sizeof tag, "\"%016llx\"",
+                static_cast<unsigned long long>(XXH3_64bits(bytes.data(), bytes.size())));
+  return tag;
 }
 
 bool NoneMatchHits(std::string_view header, std::string_view etag) {
