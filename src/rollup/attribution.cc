@@ -22,8 +22,8 @@ struct Attribution::Candidate {
   Binding* binding = nullptr;  // method "customer"
 };
 
-Status Attribution::ClickCode(const ClickRecord& c) {
-  const uint32_t id = click_codes_.Intern(c.code);
+Status Attribution::ClickCode(const ClickRecord& c, uint32_t* code) {
+  const uint32_t id = *code = click_codes_.Intern(c.code);
   if (id < click_code_ready_.size() && click_code_ready_[id]) return Status::OK();
   CodeInfo* ci;
   bool existed;
@@ -39,38 +39,13 @@ Status Attribution::ClickCode(const ClickRecord& c) {
   return Status::OK();
 }
 
-Status Attribution::TouchesOf(std::string_view visitor, Touches** out) {
-  const uint32_t id = visitors_.Intern(visitor);
-  if (id >= touches_.size()) {
-    touches_.resize(id + 1);
-    touches_loaded_.resize(id + 1, false);
-  }
-  *out = &touches_[id];
-  if (touches_loaded_[id]) return Status::OK();
-  bool stored;
-  size_t bytes = 0;
-  Status s = ReadRow(touches_stored_ ? db_ : nullptr, TouchesKey(visitor), *out, &stored, &bytes);
-  touch_bytes_ += bytes * 2;  // decoded: about twice its encoding
-  touches_loaded_[id] = s.ok();
-  return s;
-}
-
 Status Attribution::OnClick(const ClickRecord& c) {
   as_of_us_ = std::max(as_of_us_, c.ts_us);
   if (c.type != ClickType::kClick) return Status::OK();
-  Status s = ClickCode(c);
-  if (!s.ok()) return s;
-  if (c.bot || c.visitor_id.empty()) return Status::OK();
-  Touches* t;
-  if (s = TouchesOf(c.visitor_id, &t); !s.ok()) return s;
-  Touch touch{c.ts_us, c.click_id, c.code};
-  touch_bytes_ += sizeof(Touch) + c.click_id.size() + c.code.size();
-  auto by_time = [](const Touch& a, const Touch& b) {
-    return std::tie(a.ts_us, a.click_id) < std::tie(b.ts_us, b.click_id);
-  };
-  t->list.insert(std::upper_bound(t->list.begin(), t->list.end(), touch, by_time),
-                 std::move(touch));
-  return Status::OK();  // pruned once the run is over (Writes)
+  uint32_t code;
+  if (Status s = ClickCode(c, &code); !s.ok()) return s;
+  if (!c.bot && !c.visitor_id.empty()) touches_.Add(c.visitor_id, c.ts_us, c.click_id, code);
+  return Status::OK();
 }
 
 Status Attribution::OnCode(const clicklog::CodeChange& c) {
@@ -133,15 +108,15 @@ Status Attribution::FromClickId(const EventRecord& e, Candidate* c, std::string*
 }
 
 Status Attribution::FromVisitor(const EventRecord& e, Candidate* c) {
-  Touches* t;
-  if (Status s = TouchesOf(e.visitor_id, &t); !s.ok()) return s;
   const int64_t from = e.occurred_us - int64_t{opt_.window_days} * kMicrosPerDay;
-  const Touch* pick = nullptr;
-  for (const Touch& x : t->list) {  // by (time, click id)
-    if (x.ts_us < from || x.ts_us > e.occurred_us) continue;
-    if (pick == nullptr || !opt_.first_click) pick = &x;
-  }
-  if (pick == nullptr) return Status::OK();
+  std::vector<Touch> touches;
+  if (Status s = touches_.Of(e.visitor_id, from, e.occurred_us, &touches); !s.ok()) return s;
+  auto by_time = [](const Touch& a, const Touch& b) {  // ties break on the click id
+    return std::tie(a.ts_us, a.click_id) < std::tie(b.ts_us, b.click_id);
+  };
+  auto pick = opt_.first_click ? std::min_element(touches.begin(), touches.end(), by_time)
+                               : std::max_element(touches.begin(), touches.end(), by_time);
+  if (pick == touches.end()) return Status::OK();
   CodeInfo* ci;
   if (Status s = LoadRow(*db_, CodeInfoKey(pick->code), &codes_, &ci); !s.ok()) return s;
   *c = Candidate{true, ci->referrer_id, pick->code, ci->campaign, "visitor", pick->ts_us};

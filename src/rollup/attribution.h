@@ -34,6 +34,7 @@
 #include "rollup/outbox.h"
 #include "rollup/rewards.h"
 #include "rollup/row_cache.h"
+#include "rollup/touch_log.h"
 #include "store/state_db.h"
 #include "util/click_id.h"
 
@@ -58,7 +59,7 @@ class Attribution {
         opt_(opt),
         agg_(agg),
         codes_stored_(db->Holds(CodeInfoKey("").substr(0, 1))),
-        touches_stored_(db->Holds(TouchesKey("").substr(0, 1))) {}
+        touches_(db, &click_codes_) {}
 
   Status OnClick(const ClickRecord& c);
   Status OnCode(const clicklog::CodeChange& c);
@@ -73,7 +74,7 @@ class Attribution {
   // not its last (see Finish's body).
   Status Finish(bool last_part = true);
 
-  // The writes that apply this run to the state.
+  // The writes that apply this run to the state (after Finish).
   void Writes(StateDb::Batch* out) const;
   void Writes(std::vector<StateDb::Write>* out) const {
     StateDb::Batch batch;
@@ -83,7 +84,7 @@ class Attribution {
   // About the bytes this run holds: what [rollup] max_memory_mb bounds.
   size_t MemoryBytes() const;
   // About the number of writes Writes makes.
-  size_t rows() const { return touches_.size() + codes_.size() + decisions_.size(); }
+  size_t rows() const { return touches_.rows() + codes_.size() + decisions_.size(); }
   // Dates whose events.csv changed.
   const std::set<std::string>& dates() const { return dates_; }
   int64_t as_of_us() const { return as_of_us_; }
@@ -96,13 +97,11 @@ class Attribution {
   Status DecideConversion(const EventRecord& e, bool retry, bool final, bool* decided);
   Status DecideRefund(const EventRecord& e, bool retry, bool final, bool* decided);
   Status FindCandidate(const EventRecord& e, Candidate* c, std::string* reason);
-  void WriteTouches(StateDb::Batch* out) const;
   void WriteBindings(StateDb::Batch* out) const;
   Status SweepBindings();
-  // Learns a clicked code's referrer, once per run and code.
-  Status ClickCode(const ClickRecord& c);
-  // A visitor's clicks, read from the state the first time.
-  Status TouchesOf(std::string_view visitor, Touches** out);
+  // Learns a clicked code's referrer, once per run and code; *id: the
+  // code's in click_codes_.
+  Status ClickCode(const ClickRecord& c, uint32_t* id);
   Status FromClickId(const EventRecord& e, Candidate* c, std::string* reason);
   Status FromVisitor(const EventRecord& e, Candidate* c);
   // The rules of `campaign` for an event at t: its override then, or the defaults.
@@ -135,14 +134,11 @@ class Attribution {
   std::unordered_map<std::string, CodeInfo> codes_;
   std::unordered_map<std::string, std::string> code_by_hash_;  // loaded or added
   std::set<std::string> new_hashes_;
-  // Whether the state holds code rows, visitors' clicks: a first run (or a
-  // recompute) looks up neither.
-  const bool codes_stored_, touches_stored_;
-  Interner visitors_;
-  std::vector<Touches> touches_;  // by visitor id
-  std::vector<bool> touches_loaded_;
-  size_t touch_bytes_ = 0;              // of the Touch entries and their strings
+  // Whether the state holds code rows: a first run (or a recompute) looks
+  // none up.
+  const bool codes_stored_;
   Interner click_codes_;                // codes of this run's clicks
+  TouchLog touches_;                    // the visitors' clicks
   std::vector<bool> click_code_ready_;  // by click_codes_ id
   std::unordered_map<std::string, Binding> bindings_;
   std::unordered_map<std::string, SaleInfo> sales_;

@@ -26,7 +26,8 @@ Status Attribution::Finish(bool last_part) {
     }
     pending_.clear();
     keep_all_ = true;
-    return PrepareNotices(last_as_of, false);
+    Status s = touches_.Prepare(INT64_MIN);
+    return s.ok() ? PrepareNotices(last_as_of, false) : s;
   }
   // Earlier runs' pending events, then this run's: in log order.
   std::vector<std::pair<std::string, std::string>> all;
@@ -50,6 +51,11 @@ Status Attribution::Finish(bool last_part) {
     }
   }
   if (s = PrepareNotices(last_as_of, true); !s.ok()) return s;
+  // A visitor's clicks older than the window before the log's clock can
+  // no longer attribute anything still to be decided: pending events are
+  // final once their window has passed by that clock. (A conversion
+  // reported later than that after it occurred may not see them.)
+  if (s = touches_.Prepare(as_of_us_ - window); !s.ok()) return s;
   return SweepBindings();
 }
 
@@ -90,8 +96,7 @@ size_t Attribution::MemoryBytes() const {
   size_t pending = 0;
   for (const auto& [seq, payload] : pending_) pending += payload.size();
   for (const auto& [key, payload] : still_pending_) pending += payload.size();
-  return visitors_.MemoryBytes() + click_codes_.MemoryBytes() +
-         touches_.capacity() * sizeof(Touches) + touch_bytes_ + pending +
+  return click_codes_.MemoryBytes() + touches_.MemoryBytes() + pending +
          kNode * (codes_.size() + bindings_.size() + sales_.size() + decisions_.size() +
                   event_dates_.size() + earnings_.size() + campaigns_.size() + lines_.size() +
                   code_by_hash_.size());
@@ -149,7 +154,7 @@ void Attribution::Writes(StateDb::Batch* out) const {
   WriteOutbox(out);
   put(sales_, [](const SaleInfo& row) { return !row.event_id.empty(); });
   for (const auto& k : payouts_seen_) out->Put(k, "");
-  WriteTouches(out);
+  touches_.Writes(out);
   put(earnings_, all);
   for (const auto* entry : InKeyOrder(event_dates_)) out->Put(entry->first, entry->second);
   for (const auto& [k, payload] : still_pending_) out->Put(k, payload);
@@ -170,32 +175,6 @@ void Attribution::WriteBindings(StateDb::Batch* out) const {
   const int64_t period = int64_t{opt_.customer_binding_days} * kMicrosPerDay;
   for (const auto& customer : bound_now_) {
     out->Put(BindingEndKey(bindings_.at(BindingKey(customer)).bound_us + period, customer), "");
-  }
-}
-
-// A visitor's clicks older than the window before the log's clock can no
-// longer attribute anything still to be decided: pending events are final
-// once their window has passed by that clock. (A conversion reported later
-// than that after it occurred does not see them.)
-void Attribution::WriteTouches(StateDb::Batch* out) const {
-  const int64_t horizon =
-      keep_all_ ? INT64_MIN : as_of_us_ - int64_t{opt_.window_days} * kMicrosPerDay;
-  const std::vector<uint32_t> rank = visitors_.KeyRanks(true);
-  std::vector<uint32_t> by_key(rank.size());
-  for (uint32_t id = 0; id < rank.size(); ++id) by_key[rank[id]] = id;
-  std::string v;
-  for (uint32_t id : by_key) {
-    if (!touches_loaded_[id]) continue;
-    const std::vector<Touch>& list = touches_[id].list;  // by (time, click id)
-    if (list.empty()) continue;                          // looked up, never clicked
-    auto kept = std::lower_bound(list.begin(), list.end(), horizon,
-                                 [](const Touch& t, int64_t h) { return t.ts_us < h; });
-    if (kept == list.end()) {
-      out->Delete(TouchesKey(visitors_.Name(id)));
-      continue;
-    }
-    EncodeTouches({kept, list.end()}, &v);
-    out->Put(TouchesKey(visitors_.Name(id)), v);
   }
 }
 

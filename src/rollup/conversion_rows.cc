@@ -66,6 +66,24 @@ bool ActiveAt(const CodeInfo& c, int64_t t) {
 std::string CodeInfoKey(std::string_view code) { return Tagged('C', {code}); }
 std::string CodeHashKey(uint64_t hash) { return "H" + BigEndian(hash); }
 std::string TouchesKey(std::string_view visitor) { return Tagged('V', {visitor}); }
+int64_t TouchBucket(int64_t ts_us) {
+  const int64_t q = ts_us / kTouchBucketUs;
+  return (q - (ts_us % kTouchBucketUs < 0)) * kTouchBucketUs;
+}
+std::string TouchBucketPrefix(int64_t bucket) {
+  std::string k = "T";
+  return k.append(TimeKey(bucket));  // not "T" + ...: GCC 12 warns falsely (-Wrestrict)
+}
+std::string TouchRowPrefix(int64_t bucket, uint64_t visitor_hash) {
+  std::string k = TouchBucketPrefix(bucket);
+  PutBigEndian64(&k, visitor_hash);
+  return k;
+}
+std::string TouchRowKey(int64_t bucket, uint64_t visitor_hash, uint64_t part) {
+  std::string k = TouchRowPrefix(bucket, visitor_hash);
+  PutBigEndian64(&k, part);
+  return k;
+}
 std::string BindingKey(std::string_view customer) { return Tagged('B', {customer}); }
 std::string SaleKey(std::string_view order_id) { return Tagged('O', {order_id}); }
 std::string DecisionPrefix(std::string_view date) { return "E" + std::string(date); }

@@ -119,14 +119,16 @@ rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
 void StateDb::Batch::AppendTo(std::vector<Write>* out) const {
   for (size_t i = 0; i < size(); ++i) {
-    out->push_back({std::string(key(i)), std::string(value(i)), erase(i)});
+    out->push_back({std::string(key(i)), std::string(value(i)), erase(i), range(i)});
   }
 }
 
 Status StateDb::Commit(const std::vector<Write>& writes, bool sync) {
   Batch batch;
   for (const Write& w : writes) {
-    if (w.erase) {
+    if (w.range) {
+      batch.DeleteRange(w.key, w.value);
+    } else if (w.erase) {
       batch.Delete(w.key);
     } else {
       batch.Put(w.key, w.value);
@@ -144,10 +146,17 @@ Status StateDb::Commit(std::initializer_list<const Batch*> batches, bool sync) {
   const std::vector<Ref> sorted = SortedByKey(all);
   if (sync && sorted.size() >= kIngestAtWrites) return Ingest(all, sorted);
   rocksdb::WriteBatch wb;
+  for (Ref r : sorted) {  // range deletes first: they cover none of this commit's writes
+    const Batch& b = *all[r >> 32];
+    const auto i = static_cast<uint32_t>(r);
+    if (b.range(i)) wb.DeleteRange(ToSlice(b.key(i)), ToSlice(b.value(i)));
+  }
   for (Ref r : sorted) {
     const Batch& b = *all[r >> 32];
     const auto i = static_cast<uint32_t>(r);
-    if (b.erase(i)) {
+    if (b.range(i)) {
+      continue;
+    } else if (b.erase(i)) {
       wb.Delete(ToSlice(b.key(i)));
     } else {
       wb.Put(ToSlice(b.key(i)), ToSlice(b.value(i)));
@@ -172,10 +181,17 @@ Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<
   auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *opts_);
   rocksdb::Status s = writer.Open(path);
+  auto is_range = [&](uint64_t r) { return batches[r >> 32]->range(static_cast<uint32_t>(r)); };
   for (size_t n = 0; s.ok() && n < sorted.size(); ++n) {
-    if (n + 1 < sorted.size() && key(sorted[n + 1]) == key(sorted[n])) continue;  // last wins
     const Batch& b = *batches[sorted[n] >> 32];
     const auto i = static_cast<uint32_t>(sorted[n]);
+    if (b.range(i)) {  // shares the file's sequence number: covers none of its keys
+      s = writer.DeleteRange(ToSlice(b.key(i)), ToSlice(b.value(i)));
+      continue;
+    }
+    size_t next = n + 1;
+    while (next < sorted.size() && is_range(sorted[next])) ++next;
+    if (next < sorted.size() && key(sorted[next]) == key(sorted[n])) continue;  // last wins
     s = b.erase(i) ? writer.Delete(ToSlice(b.key(i)))
                    : writer.Put(ToSlice(b.key(i)), ToSlice(b.value(i)));
   }

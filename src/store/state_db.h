@@ -48,8 +48,9 @@ class StateDb {
   // (by default) durably; of several writes to one key, the last one wins.
   struct Write {
     std::string key;
-    std::string value;
+    std::string value;  // with `range`: the end of the range (exclusive)
     bool erase = false;
+    bool range = false;  // erase every key in [key, value) an earlier commit wrote
   };
   // With `sync` false the writes are in RocksDB's log but not yet synced:
   // a later synced commit (or none, after a crash) decides. For an index
@@ -70,6 +71,9 @@ class StateDb {
     }
     void Put(std::string_view key, std::string_view value) { Add(key, value, false); }
     void Delete(std::string_view key) { Add(key, "", true); }
+    // Deletes every key in [begin, end) that earlier commits wrote (never
+    // a write of this commit, whatever their order).
+    void DeleteRange(std::string_view begin, std::string_view end) { Add(begin, end, true, true); }
     size_t size() const { return entries_.size(); }
     std::string_view key(size_t i) const {
       return {data_.data() + entries_[i].at, entries_[i].key};
@@ -78,6 +82,7 @@ class StateDb {
       return {data_.data() + entries_[i].at + entries_[i].key, entries_[i].value};
     }
     bool erase(size_t i) const { return entries_[i].erase; }
+    bool range(size_t i) const { return entries_[i].range; }  // value(i): the range's end
     // Appends each write as a Write (for tests and small callers).
     void AppendTo(std::vector<Write>* out) const;
 
@@ -85,11 +90,11 @@ class StateDb {
     struct Entry {
       uint64_t at;
       uint32_t key, value;  // sizes
-      bool erase;
+      bool erase, range;
     };
-    void Add(std::string_view key, std::string_view value, bool erase) {
+    void Add(std::string_view key, std::string_view value, bool erase, bool range = false) {
       entries_.push_back({data_.size(), static_cast<uint32_t>(key.size()),
-                          static_cast<uint32_t>(value.size()), erase});
+                          static_cast<uint32_t>(value.size()), erase, range});
       data_.append(key).append(value);
     }
     std::string data_;

@@ -152,6 +152,30 @@ TEST_F(StateDbTest, ALargeCommitIsIngestedWithTheSameOutcome) {
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest.sst.tmp"));
 }
 
+// A range delete removes what earlier commits wrote in [begin, end), and
+// none of its own commit's writes, in a small commit and an ingested one.
+TEST_F(StateDbTest, ARangeDeleteCoversEarlierCommitsOnly) {
+  for (size_t extra : {size_t{0}, StateDb::kIngestAtWrites}) {
+    SCOPED_TRACE(extra);
+    ASSERT_TRUE(db_->Commit({{"r1", "old"}, {"r2", "old"}, {"r3", "old"}, {"r4", "old"}}).ok());
+    StateDb::Batch b;
+    b.Put("r2", "new");  // handed over before the range: still this commit's
+    b.DeleteRange("r2", "r4");
+    b.Put("r3", "new");
+    for (size_t i = 0; i < extra; ++i) b.Put("s" + std::to_string(100000 + i), "");
+    ASSERT_TRUE(db_->Commit(b).ok());
+    EXPECT_EQ(GetOr(*db_, "r1"), "old");
+    EXPECT_EQ(GetOr(*db_, "r2"), "new");
+    EXPECT_EQ(GetOr(*db_, "r3"), "new");
+    EXPECT_EQ(GetOr(*db_, "r4"), "old");
+    ASSERT_TRUE(db_->Commit({{"r2", "", true, false}, {"r3", "", true, false}}).ok());
+    StateDb::Batch gone;
+    gone.DeleteRange("r", "s");
+    ASSERT_TRUE(db_->Commit(gone).ok());
+    EXPECT_TRUE(Keys("r").empty());
+  }
+}
+
 // A crash after an ingestion linked its file into the database but before
 // the temporary name was unlinked leaves that name on a live table file:
 // the next ingestion must not write through it.

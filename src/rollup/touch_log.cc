@@ -1,0 +1,235 @@
+#include "rollup/touch_log.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+
+#include "rollup/rows.h"
+#include "util/coding.h"
+
+namespace refgate::rollup {
+namespace {
+
+uint64_t Zig(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
+int64_t Zag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
+
+// Calls fn(ts, click_id, code) for each touch of `visitor` in a row's
+// sections (lp(visitor) n (ts lp(click_id) lp(code))*); false when malformed.
+template <typename Fn>
+bool ForEachTouchIn(std::string_view row, std::string_view visitor, Fn fn) {
+  while (!row.empty()) {
+    std::string_view name, click_id, code;
+    uint64_t n, ts;
+    if (!GetLengthPrefixed(&row, &name) || !GetVarint64(&row, &n) || n > row.size()) return false;
+    for (uint64_t i = 0; i < n; ++i) {
+      if (!GetVarint64(&row, &ts) || !GetLengthPrefixed(&row, &click_id) ||
+          !GetLengthPrefixed(&row, &code)) {
+        return false;
+      }
+      if (name == visitor) fn(Zag(ts), click_id, code);
+    }
+  }
+  return true;
+}
+
+void EncodeTouch(int64_t ts_us, std::string_view click_id, std::string_view code,
+                 std::string* out) {
+  PutVarint64(out, Zig(ts_us));
+  PutLengthPrefixed(out, click_id);
+  PutLengthPrefixed(out, code);
+}
+
+}  // namespace
+
+TouchLog::TouchLog(const StateDb* db, const Interner* codes)
+    : db_(db),
+      codes_(codes),
+      stored_(db != nullptr && db->Holds("T")),
+      former_(db != nullptr && db->Holds("V")) {
+  std::string through;
+  if (db != nullptr && db->Get(kThroughKey, &through).ok() && through.size() == 8) {
+    part_ = DecodeFixed64(through.data()) + 1;
+  }
+}
+
+TouchLog::Hash128 TouchLog::HashOf(std::string_view visitor) {
+  const XXH128_hash_t h = XXH3_128bits(visitor.data(), visitor.size());
+  return {h.low64, h.high64};
+}
+
+uint64_t TouchLog::Append(std::string_view s) {
+  const uint64_t at = text_.size();
+  char len[kMaxVarint64Bytes];
+  text_.insert(text_.end(), len, EncodeVarint64(len, s.size()));
+  text_.insert(text_.end(), s.begin(), s.end());
+  return at;
+}
+
+std::string_view TouchLog::Text(uint64_t at) const {
+  std::string_view in(text_.data() + at, text_.size() - at), s;
+  return GetLengthPrefixed(&in, &s) ? s : std::string_view();
+}
+
+void TouchLog::Add(std::string_view visitor, int64_t ts_us, std::string_view click_id,
+                   uint32_t code) {
+  const Hash128 h = HashOf(visitor);
+  auto [it, fresh] = by_hash_.try_emplace(h, static_cast<uint32_t>(visitors_.size()));
+  if (fresh) visitors_.push_back({h.low, Append(visitor), kNone});
+  Visitor& v = visitors_[it->second];
+  hits_.push_back({ts_us, Append(click_id), it->second, code, v.last});
+  v.last = static_cast<uint32_t>(hits_.size() - 1);
+}
+
+Status TouchLog::Of(std::string_view visitor, int64_t from_us, int64_t to_us,
+                    std::vector<Touch>* out) const {
+  out->clear();
+  const Hash128 h = HashOf(visitor);
+  if (auto it = by_hash_.find(h); it != by_hash_.end()) {
+    for (uint32_t i = visitors_[it->second].last; i != kNone; i = hits_[i].next) {
+      const Hit& t = hits_[i];
+      if (t.ts_us < from_us || t.ts_us > to_us) continue;
+      out->push_back({t.ts_us, std::string(Text(t.click)), std::string(codes_->Name(t.code))});
+    }
+  }
+  return FromState(visitor, h.low, from_us, to_us, out);
+}
+
+Status TouchLog::FromState(std::string_view visitor, uint64_t hash, int64_t from_us, int64_t to_us,
+                           std::vector<Touch>* out) const {
+  auto take = [&](int64_t ts, std::string_view click_id, std::string_view code) {
+    if (ts >= from_us && ts <= to_us)
+      out->push_back({ts, std::string(click_id), std::string(code)});
+  };
+  Status s;
+  for (int64_t b = TouchBucket(from_us); stored_ && s.ok() && b <= to_us; b += kTouchBucketUs) {
+    bool malformed = false;
+    const std::string prefix = TouchRowPrefix(b, hash);
+    s = db_->Scan(prefix, [&](std::string_view, std::string_view row) {
+      malformed = !ForEachTouchIn(row, visitor, take);
+      return !malformed;
+    });
+    if (s.ok() && malformed) s = Status::Corruption("rollup state: touches of a visitor");
+    if (b > INT64_MAX - kTouchBucketUs) break;
+  }
+  if (!s.ok() || !former_) return s;
+  std::string value;
+  Touches former;
+  if (s = db_->Get(TouchesKey(visitor), &value); s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return s;
+  if (!Decode(value, &former)) return Status::Corruption("rollup state row " + TouchesKey(visitor));
+  for (const Touch& t : former.list) take(t.ts_us, t.click_id, t.code);
+  return Status::OK();
+}
+
+void TouchLog::EncodeSection(const Visitor& v, std::span<const uint32_t> hits,
+                             std::string* out) const {
+  PutLengthPrefixed(out, Text(v.name));
+  PutVarint64(out, hits.size());
+  for (uint32_t i : hits) {
+    EncodeTouch(hits_[i].ts_us, Text(hits_[i].click), codes_->Name(hits_[i].code), out);
+  }
+}
+
+// One row per bucket and visitor hash, in key order: the buckets' rows are
+// built apart (each in hash order), then appended bucket after bucket.
+void TouchLog::WriteRows(StateDb::Batch* out) const {
+  std::vector<uint32_t> order(visitors_.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::sort(order.begin(), order.end(),
+            [&](uint32_t a, uint32_t b) { return visitors_[a].hash < visitors_[b].hash; });
+  std::map<int64_t, StateDb::Batch> buckets;
+  std::map<int64_t, std::string> rows;  // of the hash at hand, by bucket
+  std::vector<uint32_t> hits;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const Visitor& v = visitors_[order[i]];
+    hits.clear();
+    for (uint32_t h = v.last; h != kNone; h = hits_[h].next) hits.push_back(h);
+    std::reverse(hits.begin(), hits.end());  // as they came
+    std::stable_sort(hits.begin(), hits.end(), [&](uint32_t a, uint32_t b) {
+      return TouchBucket(hits_[a].ts_us) < TouchBucket(hits_[b].ts_us);
+    });
+    for (size_t at = 0; at < hits.size();) {
+      const int64_t b = TouchBucket(hits_[hits[at]].ts_us);
+      size_t end = at;
+      while (end < hits.size() && TouchBucket(hits_[hits[end]].ts_us) == b) ++end;
+      EncodeSection(v, std::span(hits).subspan(at, end - at), &rows[b]);
+      at = end;
+    }
+    if (i + 1 < order.size() && visitors_[order[i + 1]].hash == v.hash) continue;  // one row
+    for (auto& [b, row] : rows) {
+      if (b >= cut_) buckets[b].Put(TouchRowKey(b, v.hash, part_), row);
+    }
+    rows.clear();
+  }
+  for (const auto& [b, batch] : buckets) {
+    for (size_t i = 0; i < batch.size(); ++i) out->Put(batch.key(i), batch.value(i));
+  }
+}
+
+Status TouchLog::Prepare(int64_t horizon) {
+  cut_ = horizon == INT64_MIN ? INT64_MIN : TouchBucket(horizon);  // before it: ended before
+  prune_ = false;
+  prepared_ = StateDb::Batch();
+  if (cut_ != INT64_MIN && (stored_ || former_)) {
+    std::string mark;
+    Status s = db_->Get(kTouchesCutKey, &mark);
+    if (!s.ok() && !s.IsNotFound()) return s;
+    prune_ = !s.ok() || mark.size() != 8 || static_cast<int64_t>(DecodeFixed64(mark.data())) < cut_;
+  }
+  return MoveFormerRows();
+}
+
+// Rows of the former layout become rows of part 0 (a part number no run
+// has), and are deleted.
+Status TouchLog::MoveFormerRows() {
+  if (!former_) return Status::OK();
+  std::map<std::string, std::string> moved;
+  bool malformed = false;
+  Status s = db_->Scan("V", [&](std::string_view key, std::string_view value) {
+    Touches t;
+    std::string_view rest = key.substr(1), visitor;
+    if (!GetLengthPrefixed(&rest, &visitor) || !Decode(value, &t)) return !(malformed = true);
+    std::map<int64_t, std::vector<const Touch*>> by_bucket;
+    for (const Touch& x : t.list) {
+      if (TouchBucket(x.ts_us) >= cut_) by_bucket[TouchBucket(x.ts_us)].push_back(&x);
+    }
+    for (const auto& [b, list] : by_bucket) {
+      std::string& row = moved[TouchRowKey(b, HashOf(visitor).low, 0)];
+      PutLengthPrefixed(&row, visitor);
+      PutVarint64(&row, list.size());
+      for (const Touch* x : list) EncodeTouch(x->ts_us, x->click_id, x->code, &row);
+    }
+    return true;
+  });
+  if (s.ok() && malformed) s = Status::Corruption("rollup state: a row of the former touches");
+  if (!s.ok()) return s;
+  for (const auto& [k, row] : moved) prepared_.Put(k, row);
+  prepared_.DeleteRange("V", "W");
+  return Status::OK();
+}
+
+void TouchLog::Writes(StateDb::Batch* out) const {
+  for (size_t i = 0; i < prepared_.size(); ++i) {
+    if (prepared_.range(i)) {
+      out->DeleteRange(prepared_.key(i), prepared_.value(i));
+    } else {
+      out->Put(prepared_.key(i), prepared_.value(i));
+    }
+  }
+  if (prune_) {  // once per bucket: the range starts at the first touch key
+    out->DeleteRange("T", TouchBucketPrefix(cut_));
+    std::string mark;
+    PutFixed64(&mark, static_cast<uint64_t>(cut_));
+    out->Put(kTouchesCutKey, mark);
+  }
+  WriteRows(out);
+}
+
+size_t TouchLog::MemoryBytes() const {
+  return hits_.capacity() * sizeof(Hit) + visitors_.capacity() * sizeof(Visitor) +
+         by_hash_.bucket_count() * (sizeof(std::pair<Hash128, uint32_t>) + 1) + text_.capacity();
+}
+
+}  // namespace refgate::rollup

@@ -1,0 +1,115 @@
+// TouchLog: the visitors' non-bot clicks, which attribution by visitor
+// reads (SPEC §6): this run's in memory, earlier runs' in the state.
+//
+// A click costs the run no state read and no rewrite of what earlier runs
+// kept: each part of a run writes, per visitor, one row of that visitor's
+// clicks in each 32-day bucket of click time, under its own part number:
+//
+//   "T" bucket(8) visitor-hash(8) part(8) -> lp(visitor) n (ts lp(click_id) lp(code))*
+//
+// bucket: the bucket's start, as a time key (conversion_rows.h); the hash:
+// VisitorSet::Hash, big-endian, so that a visitor's rows of a bucket are
+// adjacent (the visitor's id in the row tells hashes that collide apart);
+// part: the first log sequence number the part read. An event looks up the
+// buckets its window spans: two for a window of up to 32 days. Buckets
+// wholly older than the window before the log's clock are deleted as a
+// range, once. Rows of the former layout ("V" lp(visitor), one row per
+// visitor, rewritten by every run) are moved into this one by the first run
+// that finds them.
+//
+// In memory a touch is 32 bytes plus its click id; a visitor about 40
+// bytes plus its id. Not thread-safe.
+#pragma once
+
+#include <boost/unordered/unordered_flat_map.hpp>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "refgate/status.h"
+#include "rollup/conversion_rows.h"
+#include "rollup/interner.h"
+#include "store/state_db.h"
+#include "util/huge_pages.h"
+
+namespace refgate::rollup {
+
+class TouchLog {
+ public:
+  // `db` (null: it holds no touches) and `codes` must outlive this. The
+  // part number: the state's checkpoint plus one.
+  TouchLog(const StateDb* db, const Interner* codes);
+
+  // A non-bot click of `visitor` on codes->Name(code).
+  void Add(std::string_view visitor, int64_t ts_us, std::string_view click_id, uint32_t code);
+
+  // Every touch of `visitor` from `from_us` to `to_us` (both included),
+  // this run's and the state's, in no particular order.
+  Status Of(std::string_view visitor, int64_t from_us, int64_t to_us,
+            std::vector<Touch>* out) const;
+
+  // Once the part is read: with `horizon` above INT64_MIN, every bucket
+  // that ended before it is to be deleted. Reads what Writes needs of the
+  // state (the pruning mark, rows of the former layout).
+  Status Prepare(int64_t horizon);
+  // This part's rows, the deletions, the former rows moved (after Prepare).
+  void Writes(StateDb::Batch* out) const;
+
+  size_t touches() const { return hits_.size(); }
+  size_t rows() const { return visitors_.size(); }  // about the rows Writes makes
+  // About the bytes it holds: what [rollup] max_memory_mb bounds.
+  size_t MemoryBytes() const;
+
+ private:
+  struct Hit {
+    int64_t ts_us;
+    uint64_t click;    // offset of lp(click_id) in text_
+    uint32_t visitor;  // index into visitors_
+    uint32_t code;
+    uint32_t next;  // the visitor's previous touch, or kNone
+  };
+  struct Visitor {
+    uint64_t hash;  // the low half of XXH3-128: the rows' key
+    uint64_t name;  // offset of lp(visitor) in text_
+    uint32_t last;  // newest touch
+  };
+  struct Hash128 {
+    uint64_t low, high;
+    bool operator==(const Hash128&) const = default;
+  };
+  struct Hash128Hash {
+    size_t operator()(const Hash128& h) const { return h.low; }  // XXH3: already mixed
+  };
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  uint64_t Append(std::string_view s);
+  std::string_view Text(uint64_t at) const;
+  static Hash128 HashOf(std::string_view visitor);
+  Status FromState(std::string_view visitor, uint64_t hash, int64_t from_us, int64_t to_us,
+                   std::vector<Touch>* out) const;
+  void WriteRows(StateDb::Batch* out) const;
+  Status MoveFormerRows();
+  // Appends lp(visitor) n (ts lp(click_id) lp(code))* for these touches.
+  void EncodeSection(const Visitor& v, std::span<const uint32_t> hits, std::string* out) const;
+
+  const StateDb* db_;
+  const Interner* codes_;
+  uint64_t part_ = 1;
+  const bool stored_;  // the state holds touches
+  const bool former_;  // the state holds rows of the former layout
+  HugeVector<Hit> hits_;
+  std::vector<Visitor> visitors_;
+  // Visitors by their 128-bit hash (two ids with one are taken for one:
+  // odds near 1e-26 among 2^32 visitors); rows by the low half, with ids.
+  boost::unordered_flat_map<Hash128, uint32_t, Hash128Hash> by_hash_;
+  HugeVector<char> text_;  // lp(visitor), lp(click_id)
+  // From Prepare: the first bucket kept (INT64_MIN: every one), whether to
+  // delete the ones before it, the former rows as rows of part 0.
+  int64_t cut_ = INT64_MIN;
+  bool prune_ = false;
+  StateDb::Batch prepared_;
+};
+
+}  // namespace refgate::rollup
