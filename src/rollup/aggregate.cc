@@ -57,6 +57,14 @@ uint32_t Aggregate::DateOf(int64_t ts_us) {
     cached_day_ = day;
     std::string date = FormatDate(day * 86400);
     cached_date_ = date_names_.Intern(date);
+    if (cached_date_ == date_rows_.size()) {
+      // A date the state has no rows of (any date after a part's first)
+      // needs no lookups of its day and channel rows.
+      date_rows_.push_back(
+          rows_db_ && (rows_db_->Holds(DayPrefix(date)) || rows_db_->Holds(ChannelPrefix(date)))
+              ? rows_db_
+              : nullptr);
+    }
     dates_.insert(std::move(date));
   }
   return cached_date_;
@@ -78,7 +86,9 @@ Status Aggregate::Day(const DayId& k, uint32_t* row) {
   }
   DayCodeRow fresh;
   bool existed;
-  if (Status s = ReadRow(rows_db_, Key(k), &fresh, &existed, &loaded_bytes_); !s.ok()) return s;
+  if (Status s = ReadRow(date_rows_[k.date], Key(k), &fresh, &existed, &loaded_bytes_); !s.ok()) {
+    return s;
+  }
   *row = static_cast<uint32_t>(days_.size());
   day_index_.emplace(k, *row);
   days_.emplace_back(k, std::move(fresh));
@@ -148,7 +158,8 @@ Status Aggregate::Channel(const ChannelId& id, uint32_t* row, bool* existed) {
     return Status::OK();
   }
   ChannelRow fresh;
-  if (Status s = ReadRow(rows_db_, Key(id), &fresh, existed, &loaded_bytes_); !s.ok()) return s;
+  const StateDb* db = date_rows_[id.day.date];
+  if (Status s = ReadRow(db, Key(id), &fresh, existed, &loaded_bytes_); !s.ok()) return s;
   *row = static_cast<uint32_t>(channels_.size());
   channel_index_.emplace(id, *row);
   channels_.emplace_back(id, std::move(fresh));
@@ -164,7 +175,7 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const DayId& k, uint64_t 
   if (!channel_index_.contains(id) && day.channel_rows >= kMaxChannelRows) {
     // Full: a channel this row already has still counts as itself.
     bool found;
-    if (Status g = HasRow(rows_db_, Key(id), &found); !g.ok()) return g;
+    if (Status g = HasRow(date_rows_[k.date], Key(id), &found); !g.ok()) return g;
     folded = !found;
     if (folded) id.channel = other_channel_;
   }

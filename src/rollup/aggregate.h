@@ -104,7 +104,8 @@ class Aggregate {
   // The click's channel row, folded into "(other)" once the day row is full.
   Status CountChannel(const ClickRecord& rec, const DayId& k, uint64_t visitor, uint32_t day);
 
-  const StateDb* rows_db_ = nullptr;  // null while the state holds none of these rows
+  const StateDb* rows_db_ = nullptr;       // null while the state holds none of these rows
+  std::vector<const StateDb*> date_rows_;  // by date id: rows_db_, or null: none of that date
   Interner date_names_, referrers_, codes_, channel_names_;  // channels: lp(src) lp(med) lp(camp)
   uint32_t other_channel_;
   template <typename K>

@@ -74,14 +74,9 @@ std::string TouchBucketPrefix(int64_t bucket) {
   std::string k = "T";
   return k.append(TimeKey(bucket));  // not "T" + ...: GCC 12 warns falsely (-Wrestrict)
 }
-std::string TouchRowPrefix(int64_t bucket, uint64_t visitor_hash) {
+std::string TouchRowKey(int64_t bucket, uint64_t visitor_hash) {
   std::string k = TouchBucketPrefix(bucket);
   PutBigEndian64(&k, visitor_hash);
-  return k;
-}
-std::string TouchRowKey(int64_t bucket, uint64_t visitor_hash, uint64_t part) {
-  std::string k = TouchRowPrefix(bucket, visitor_hash);
-  PutBigEndian64(&k, part);
   return k;
 }
 std::string BindingKey(std::string_view customer) { return Tagged('B', {customer}); }

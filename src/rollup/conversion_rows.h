@@ -3,7 +3,7 @@
 //
 //   "C" lp(code)                 -> CodeInfo: referrer, campaign, status history
 //   "H" hash (8, big-endian)     -> code, for click ids (util/click_id.h)
-//   "T" bucket (8) hash (8) part (8) -> a part's touches of a visitor (rollup/touch_log.h)
+//   "T" bucket (8) hash (8)      -> the touches of a visitor (rollup/touch_log.h)
 //   "V" lp(visitor)              -> Touches: the former layout of the touches, moved to "T"
 //   "B" lp(customer)             -> Binding: the referrer an attributed customer is bound to
 //   "O" lp(order_id)             -> SaleInfo: an attributed sale, for its refunds
@@ -83,8 +83,7 @@ std::string TouchesKey(std::string_view visitor);
 // Touches' rows (rollup/touch_log.h): the buckets of click time, and keys.
 inline constexpr int64_t kTouchBucketUs = int64_t{32} * 86400'000000;
 int64_t TouchBucket(int64_t ts_us);  // the start of the bucket holding ts_us
-std::string TouchRowPrefix(int64_t bucket, uint64_t visitor_hash);
-std::string TouchRowKey(int64_t bucket, uint64_t visitor_hash, uint64_t part);
+std::string TouchRowKey(int64_t bucket, uint64_t visitor_hash);
 std::string TouchBucketPrefix(int64_t bucket);
 inline constexpr std::string_view kTouchesCutKey = "!touches_cut";  // buckets before it: deleted
 std::string BindingKey(std::string_view customer);

@@ -47,12 +47,7 @@ TouchLog::TouchLog(const StateDb* db, const Interner* codes)
     : db_(db),
       codes_(codes),
       stored_(db != nullptr && db->Holds("T")),
-      former_(db != nullptr && db->Holds("V")) {
-  std::string through;
-  if (db != nullptr && db->Get(kThroughKey, &through).ok() && through.size() == 8) {
-    part_ = DecodeFixed64(through.data()) + 1;
-  }
-}
+      former_(db != nullptr && db->Holds("V")) {}
 
 TouchLog::Hash128 TouchLog::HashOf(std::string_view visitor) {
   const XXH128_hash_t h = XXH3_128bits(visitor.data(), visitor.size());
@@ -79,6 +74,8 @@ void TouchLog::Add(std::string_view visitor, int64_t ts_us, std::string_view cli
   if (fresh) visitors_.push_back({h.low, Append(visitor), kNone});
   Visitor& v = visitors_[it->second];
   hits_.push_back({ts_us, Append(click_id), it->second, code, v.last});
+  min_ts_ = std::min(min_ts_, ts_us);
+  max_ts_ = std::max(max_ts_, ts_us);
   v.last = static_cast<uint32_t>(hits_.size() - 1);
 }
 
@@ -103,18 +100,15 @@ Status TouchLog::FromState(std::string_view visitor, uint64_t hash, int64_t from
       out->push_back({ts, std::string(click_id), std::string(code)});
   };
   Status s;
-  for (int64_t b = TouchBucket(from_us); stored_ && s.ok() && b <= to_us; b += kTouchBucketUs) {
-    bool malformed = false;
-    const std::string prefix = TouchRowPrefix(b, hash);
-    s = db_->Scan(prefix, [&](std::string_view, std::string_view row) {
-      malformed = !ForEachTouchIn(row, visitor, take);
-      return !malformed;
-    });
-    if (s.ok() && malformed) s = Status::Corruption("rollup state: touches of a visitor");
-    if (b > INT64_MAX - kTouchBucketUs) break;
+  std::string value;
+  for (int64_t b = TouchBucket(from_us); stored_ && b <= to_us; b += kTouchBucketUs) {
+    const std::string key = TouchRowKey(b, hash);
+    s = db_->Get(key, &value);  // most misses end at the bloom filter
+    if (s.ok() && !ForEachTouchIn(value, visitor, take)) s = Status::Corruption(key);
+    if (s.IsNotFound()) s = Status::OK();
+    if (!s.ok() || b > INT64_MAX - kTouchBucketUs) break;
   }
   if (!s.ok() || !former_) return s;
-  std::string value;
   Touches former;
   if (s = db_->Get(TouchesKey(visitor), &value); s.IsNotFound()) return Status::OK();
   if (!s.ok()) return s;
@@ -132,39 +126,57 @@ void TouchLog::EncodeSection(const Visitor& v, std::span<const uint32_t> hits,
   }
 }
 
-// One row per bucket and visitor hash, in key order: the buckets' rows are
-// built apart (each in hash order), then appended bucket after bucket.
-void TouchLog::WriteRows(StateDb::Batch* out) const {
-  std::vector<uint32_t> order(visitors_.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(),
+// The touches' indices grouped by visitor in hash order (a counting sort:
+// each visitor's as they came); *begin: where each group starts.
+std::vector<uint32_t> TouchLog::ByVisitor(std::vector<uint32_t>* order,
+                                          std::vector<uint32_t>* begin) const {
+  order->resize(visitors_.size());
+  std::iota(order->begin(), order->end(), 0);
+  std::sort(order->begin(), order->end(),
             [&](uint32_t a, uint32_t b) { return visitors_[a].hash < visitors_[b].hash; });
+  std::vector<uint32_t> rank(visitors_.size());
+  for (uint32_t r = 0; r < order->size(); ++r) rank[(*order)[r]] = r;
+  begin->assign(visitors_.size() + 1, 0);
+  for (const Hit& h : hits_) ++(*begin)[rank[h.visitor] + 1];
+  for (size_t r = 0; r < visitors_.size(); ++r) (*begin)[r + 1] += (*begin)[r];
+  std::vector<uint32_t> at(begin->begin(), begin->end() - 1), grouped(hits_.size());
+  for (uint32_t i = 0; i < hits_.size(); ++i) grouped[at[rank[hits_[i].visitor]]++] = i;
+  return grouped;
+}
+
+// One row per bucket and visitor hash, in key order. With touches in more
+// than one bucket, each bucket's rows are built apart (in hash order), then
+// appended bucket after bucket.
+void TouchLog::WriteRows(StateDb::Batch* out) const {
+  if (hits_.empty()) return;
+  std::vector<uint32_t> order, begin;
+  std::vector<uint32_t> grouped = ByVisitor(&order, &begin);
+  const bool one_bucket = TouchBucket(min_ts_) == TouchBucket(max_ts_);
   std::map<int64_t, StateDb::Batch> buckets;
-  std::map<int64_t, std::string> rows;  // of the hash at hand, by bucket
-  std::vector<uint32_t> hits;
-  for (size_t i = 0; i < order.size(); ++i) {
-    const Visitor& v = visitors_[order[i]];
-    hits.clear();
-    for (uint32_t h = v.last; h != kNone; h = hits_[h].next) hits.push_back(h);
-    std::reverse(hits.begin(), hits.end());  // as they came
-    std::stable_sort(hits.begin(), hits.end(), [&](uint32_t a, uint32_t b) {
-      return TouchBucket(hits_[a].ts_us) < TouchBucket(hits_[b].ts_us);
-    });
-    for (size_t at = 0; at < hits.size();) {
-      const int64_t b = TouchBucket(hits_[hits[at]].ts_us);
-      size_t end = at;
-      while (end < hits.size() && TouchBucket(hits_[hits[end]].ts_us) == b) ++end;
-      EncodeSection(v, std::span(hits).subspan(at, end - at), &rows[b]);
-      at = end;
+  std::vector<std::pair<int64_t, std::string>> rows;  // of the hash at hand
+  for (size_t r = 0; r < order.size(); ++r) {
+    const Visitor& v = visitors_[order[r]];
+    std::span<uint32_t> hits(grouped.data() + begin[r], begin[r + 1] - begin[r]);
+    while (!hits.empty()) {  // a section per bucket, in order of first appearance
+      const int64_t b = TouchBucket(hits_[hits[0]].ts_us);
+      auto split = std::stable_partition(
+          hits.begin(), hits.end(), [&](uint32_t i) { return TouchBucket(hits_[i].ts_us) == b; });
+      const auto n = static_cast<size_t>(split - hits.begin());
+      auto row = std::find_if(rows.begin(), rows.end(), [&](auto& x) { return x.first == b; });
+      if (row == rows.end()) row = rows.insert(rows.end(), {b, std::string()});
+      EncodeSection(v, hits.first(n), &row->second);
+      hits = hits.subspan(n);
     }
-    if (i + 1 < order.size() && visitors_[order[i + 1]].hash == v.hash) continue;  // one row
-    for (auto& [b, row] : rows) {
-      if (b >= cut_) buckets[b].Put(TouchRowKey(b, v.hash, part_), row);
+    if (r + 1 < order.size() && visitors_[order[r + 1]].hash == v.hash) continue;  // one row
+    std::sort(rows.begin(), rows.end());
+    for (const auto& [b, row] : rows) {
+      if (b < cut_) continue;
+      (one_bucket ? *out : buckets[b]).Merge(TouchRowKey(b, v.hash), row);
     }
     rows.clear();
   }
   for (const auto& [b, batch] : buckets) {
-    for (size_t i = 0; i < batch.size(); ++i) out->Put(batch.key(i), batch.value(i));
+    for (size_t i = 0; i < batch.size(); ++i) out->Merge(batch.key(i), batch.value(i));
   }
 }
 
@@ -181,8 +193,7 @@ Status TouchLog::Prepare(int64_t horizon) {
   return MoveFormerRows();
 }
 
-// Rows of the former layout become rows of part 0 (a part number no run
-// has), and are deleted.
+// Rows of the former layout are appended to rows of this one, and deleted.
 Status TouchLog::MoveFormerRows() {
   if (!former_) return Status::OK();
   std::map<std::string, std::string> moved;
@@ -196,7 +207,7 @@ Status TouchLog::MoveFormerRows() {
       if (TouchBucket(x.ts_us) >= cut_) by_bucket[TouchBucket(x.ts_us)].push_back(&x);
     }
     for (const auto& [b, list] : by_bucket) {
-      std::string& row = moved[TouchRowKey(b, HashOf(visitor).low, 0)];
+      std::string& row = moved[TouchRowKey(b, HashOf(visitor).low)];
       PutLengthPrefixed(&row, visitor);
       PutVarint64(&row, list.size());
       for (const Touch* x : list) EncodeTouch(x->ts_us, x->click_id, x->code, &row);
@@ -205,7 +216,7 @@ Status TouchLog::MoveFormerRows() {
   });
   if (s.ok() && malformed) s = Status::Corruption("rollup state: a row of the former touches");
   if (!s.ok()) return s;
-  for (const auto& [k, row] : moved) prepared_.Put(k, row);
+  for (const auto& [k, row] : moved) prepared_.Merge(k, row);
   prepared_.DeleteRange("V", "W");
   return Status::OK();
 }
@@ -215,7 +226,7 @@ void TouchLog::Writes(StateDb::Batch* out) const {
     if (prepared_.range(i)) {
       out->DeleteRange(prepared_.key(i), prepared_.value(i));
     } else {
-      out->Put(prepared_.key(i), prepared_.value(i));
+      out->Merge(prepared_.key(i), prepared_.value(i));
     }
   }
   if (prune_) {  // once per bucket: the range starts at the first touch key

@@ -2,20 +2,20 @@
 // reads (SPEC §6): this run's in memory, earlier runs' in the state.
 //
 // A click costs the run no state read and no rewrite of what earlier runs
-// kept: each part of a run writes, per visitor, one row of that visitor's
-// clicks in each 32-day bucket of click time, under its own part number:
+// kept: each part of a run appends (StateDb::Batch::Merge), per visitor,
+// that visitor's clicks in each 32-day bucket of click time to one row:
 //
-//   "T" bucket(8) visitor-hash(8) part(8) -> lp(visitor) n (ts lp(click_id) lp(code))*
+//   "T" bucket(8) visitor-hash(8) -> (lp(visitor) n (ts lp(click_id) lp(code))*)*
 //
 // bucket: the bucket's start, as a time key (conversion_rows.h); the hash:
-// VisitorSet::Hash, big-endian, so that a visitor's rows of a bucket are
-// adjacent (the visitor's id in the row tells hashes that collide apart);
-// part: the first log sequence number the part read. An event looks up the
-// buckets its window spans: two for a window of up to 32 days. Buckets
-// wholly older than the window before the log's clock are deleted as a
+// the low half of XXH3-128 of the visitor's id, big-endian (the ids in the
+// row tell visitors whose hashes collide apart). An event looks up the
+// buckets its window spans, one Get each (two for a window of up to 32
+// days; a visitor without clicks there ends at the bloom filter). Buckets
+// wholly older than the window before the log's clock are deleted as one
 // range, once. Rows of the former layout ("V" lp(visitor), one row per
-// visitor, rewritten by every run) are moved into this one by the first run
-// that finds them.
+// visitor, rewritten by every run) are moved into this one by the first
+// run that finds them.
 //
 // In memory a touch is 32 bytes plus its click id; a visitor about 40
 // bytes plus its id. Not thread-safe.
@@ -38,8 +38,7 @@ namespace refgate::rollup {
 
 class TouchLog {
  public:
-  // `db` (null: it holds no touches) and `codes` must outlive this. The
-  // part number: the state's checkpoint plus one.
+  // `db` (null: it holds no touches) and `codes` must outlive this.
   TouchLog(const StateDb* db, const Interner* codes);
 
   // A non-bot click of `visitor` on codes->Name(code).
@@ -89,6 +88,7 @@ class TouchLog {
   static Hash128 HashOf(std::string_view visitor);
   Status FromState(std::string_view visitor, uint64_t hash, int64_t from_us, int64_t to_us,
                    std::vector<Touch>* out) const;
+  std::vector<uint32_t> ByVisitor(std::vector<uint32_t>* order, std::vector<uint32_t>* begin) const;
   void WriteRows(StateDb::Batch* out) const;
   Status MoveFormerRows();
   // Appends lp(visitor) n (ts lp(click_id) lp(code))* for these touches.
@@ -96,7 +96,6 @@ class TouchLog {
 
   const StateDb* db_;
   const Interner* codes_;
-  uint64_t part_ = 1;
   const bool stored_;  // the state holds touches
   const bool former_;  // the state holds rows of the former layout
   HugeVector<Hit> hits_;
@@ -104,9 +103,10 @@ class TouchLog {
   // Visitors by their 128-bit hash (two ids with one are taken for one:
   // odds near 1e-26 among 2^32 visitors); rows by the low half, with ids.
   boost::unordered_flat_map<Hash128, uint32_t, Hash128Hash> by_hash_;
-  HugeVector<char> text_;  // lp(visitor), lp(click_id)
+  HugeVector<char> text_;                            // lp(visitor), lp(click_id)
+  int64_t min_ts_ = INT64_MAX, max_ts_ = INT64_MIN;  // of the touches
   // From Prepare: the first bucket kept (INT64_MIN: every one), whether to
-  // delete the ones before it, the former rows as rows of part 0.
+  // delete the ones before it, the former rows in this layout.
   int64_t cut_ = INT64_MIN;
   bool prune_ = false;
   StateDb::Batch prepared_;

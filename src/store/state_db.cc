@@ -2,6 +2,7 @@
 
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/merge_operator.h>
 #include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
@@ -17,6 +18,22 @@
 
 namespace refgate {
 
+namespace {
+
+// The state's one merge: the pieces concatenated in the order written.
+class AppendOperator : public rocksdb::AssociativeMergeOperator {
+ public:
+  bool Merge(const rocksdb::Slice&, const rocksdb::Slice* existing, const rocksdb::Slice& value,
+             std::string* out, rocksdb::Logger*) const override {
+    if (existing) out->assign(existing->data(), existing->size());
+    out->append(value.data(), value.size());
+    return true;
+  }
+  const char* Name() const override { return "refgate.Append"; }
+};
+
+}  // namespace
+
 StateDb::StateDb(rocksdb::DB* db, rocksdb::Options opts, std::string dir)
     : db_(db), opts_(new rocksdb::Options(std::move(opts))), dir_(std::move(dir)) {}
 StateDb::~StateDb() = default;
@@ -29,6 +46,10 @@ Status StateDb::Open(const std::string& dir, bool read_only, std::unique_ptr<Sta
   opts.write_buffer_size = 256 << 20;        // a run's commit is one large batch
   opts.memtable_whole_key_filtering = true;  // most first-touch Gets miss
   opts.memtable_prefix_bloom_size_ratio = 0.05;
+  // Rows are varints and visitor hashes, which barely compress: snappy
+  // cost a run's ingestion and publishing more than it saved on disk.
+  opts.compression = rocksdb::kNoCompression;
+  opts.merge_operator = std::make_shared<AppendOperator>();
   rocksdb::BlockBasedTableOptions table;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
@@ -119,7 +140,7 @@ rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
 void StateDb::Batch::AppendTo(std::vector<Write>* out) const {
   for (size_t i = 0; i < size(); ++i) {
-    out->push_back({std::string(key(i)), std::string(value(i)), erase(i), range(i)});
+    out->push_back({std::string(key(i)), std::string(value(i)), erase(i), range(i), merge(i)});
   }
 }
 
@@ -128,6 +149,8 @@ Status StateDb::Commit(const std::vector<Write>& writes, bool sync) {
   for (const Write& w : writes) {
     if (w.range) {
       batch.DeleteRange(w.key, w.value);
+    } else if (w.merge) {
+      batch.Merge(w.key, w.value);
     } else if (w.erase) {
       batch.Delete(w.key);
     } else {
@@ -156,6 +179,8 @@ Status StateDb::Commit(std::initializer_list<const Batch*> batches, bool sync) {
     const auto i = static_cast<uint32_t>(r);
     if (b.range(i)) {
       continue;
+    } else if (b.merge(i)) {
+      wb.Merge(ToSlice(b.key(i)), ToSlice(b.value(i)));
     } else if (b.erase(i)) {
       wb.Delete(ToSlice(b.key(i)));
     } else {
@@ -179,21 +204,47 @@ Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<
     return Status::IOError(path + ": unlink: " + std::strerror(errno));
   }
   auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *opts_);
+  // invalidate_page_cache false: by default the writer drops what it wrote
+  // from the page cache, and the run's publishing (and the next run's
+  // lookups) then read the whole file back from the disk.
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *opts_, nullptr,
+                                /*invalidate_page_cache=*/false);
   rocksdb::Status s = writer.Open(path);
   auto is_range = [&](uint64_t r) { return batches[r >> 32]->range(static_cast<uint32_t>(r)); };
-  for (size_t n = 0; s.ok() && n < sorted.size(); ++n) {
-    const Batch& b = *batches[sorted[n] >> 32];
-    const auto i = static_cast<uint32_t>(sorted[n]);
-    if (b.range(i)) {  // shares the file's sequence number: covers none of its keys
-      s = writer.DeleteRange(ToSlice(b.key(i)), ToSlice(b.value(i)));
+  std::string merged;
+  for (size_t n = 0; s.ok() && n < sorted.size();) {
+    const std::string_view k = key(sorted[n]);
+    if (is_range(sorted[n])) {  // shares the file's sequence number: covers none of its keys
+      const Batch& b = *batches[sorted[n] >> 32];
+      s = writer.DeleteRange(ToSlice(k), ToSlice(b.value(static_cast<uint32_t>(sorted[n]))));
+      ++n;
       continue;
     }
-    size_t next = n + 1;
-    while (next < sorted.size() && is_range(sorted[next])) ++next;
-    if (next < sorted.size() && key(sorted[next]) == key(sorted[n])) continue;  // last wins
-    s = b.erase(i) ? writer.Delete(ToSlice(b.key(i)))
-                   : writer.Put(ToSlice(b.key(i)), ToSlice(b.value(i)));
+    size_t end = n + 1;
+    while (end < sorted.size() && !is_range(sorted[end]) && key(sorted[end]) == k) ++end;
+    const Batch& b = *batches[sorted[end - 1] >> 32];
+    const auto last = static_cast<uint32_t>(sorted[end - 1]);
+    if (end == n + 1 || !b.merge(last)) {  // one write, or the last is a put or delete: it wins
+      n = end;
+      s = b.merge(last)   ? writer.Merge(ToSlice(k), ToSlice(b.value(last)))
+          : b.erase(last) ? writer.Delete(ToSlice(k))
+                          : writer.Put(ToSlice(k), ToSlice(b.value(last)));
+      continue;
+    }
+    // Merges last: the last put or delete before them, then their pieces
+    // appended (a table file holds one entry per key).
+    bool base = false;
+    merged.clear();
+    for (; n < end; ++n) {
+      const Batch& w = *batches[sorted[n] >> 32];
+      const auto j = static_cast<uint32_t>(sorted[n]);
+      if (!w.merge(j)) {
+        base = true;
+        merged.clear();
+      }
+      merged.append(w.value(j));  // a delete's value is empty
+    }
+    s = base ? writer.Put(ToSlice(k), ToSlice(merged)) : writer.Merge(ToSlice(k), ToSlice(merged));
   }
   if (s.ok()) s = writer.Finish();  // syncs the file
   if (s.ok()) {

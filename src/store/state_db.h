@@ -51,6 +51,7 @@ class StateDb {
     std::string value;  // with `range`: the end of the range (exclusive)
     bool erase = false;
     bool range = false;  // erase every key in [key, value) an earlier commit wrote
+    bool merge = false;  // append value to the key's (the state's one merge: concatenation)
   };
   // With `sync` false the writes are in RocksDB's log but not yet synced:
   // a later synced commit (or none, after a crash) decides. For an index
@@ -74,6 +75,11 @@ class StateDb {
     // Deletes every key in [begin, end) that earlier commits wrote (never
     // a write of this commit, whatever their order).
     void DeleteRange(std::string_view begin, std::string_view end) { Add(begin, end, true, true); }
+    // Appends `value` to the key's value (or makes it the value), without
+    // reading it: RocksDB concatenates the pieces when it reads or compacts.
+    void Merge(std::string_view key, std::string_view value) {
+      Add(key, value, false, false, true);
+    }
     size_t size() const { return entries_.size(); }
     std::string_view key(size_t i) const {
       return {data_.data() + entries_[i].at, entries_[i].key};
@@ -83,6 +89,7 @@ class StateDb {
     }
     bool erase(size_t i) const { return entries_[i].erase; }
     bool range(size_t i) const { return entries_[i].range; }  // value(i): the range's end
+    bool merge(size_t i) const { return entries_[i].merge; }
     // Appends each write as a Write (for tests and small callers).
     void AppendTo(std::vector<Write>* out) const;
 
@@ -90,11 +97,12 @@ class StateDb {
     struct Entry {
       uint64_t at;
       uint32_t key, value;  // sizes
-      bool erase, range;
+      bool erase, range, merge;
     };
-    void Add(std::string_view key, std::string_view value, bool erase, bool range = false) {
+    void Add(std::string_view key, std::string_view value, bool erase, bool range = false,
+             bool merge = false) {
       entries_.push_back({data_.size(), static_cast<uint32_t>(key.size()),
-                          static_cast<uint32_t>(value.size()), erase, range});
+                          static_cast<uint32_t>(value.size()), erase, range, merge});
       data_.append(key).append(value);
     }
     std::string data_;

@@ -176,6 +176,37 @@ TEST_F(StateDbTest, ARangeDeleteCoversEarlierCommitsOnly) {
   }
 }
 
+// A merge appends to what the key holds, across commits and within one,
+// after a put or a delete of the same commit, small and ingested alike.
+TEST_F(StateDbTest, MergesAppendInTheOrderWritten) {
+  for (size_t extra : {size_t{0}, StateDb::kIngestAtWrites}) {
+    SCOPED_TRACE(extra);
+    const std::string p = "m" + std::to_string(extra) + "/";
+    StateDb::Batch first;
+    first.Merge(p + "a", "1");
+    first.Put(p + "b", "old");
+    first.Put(p + "c", "old");
+    ASSERT_TRUE(db_->Commit(first).ok());
+    StateDb::Batch b;
+    b.Merge(p + "a", "2");
+    b.Merge(p + "a", "3");
+    b.Put(p + "b", "new");
+    b.Merge(p + "b", "+");
+    b.Delete(p + "c");
+    b.Merge(p + "c", "x");
+    b.Merge(p + "d", "only");
+    for (size_t i = 0; i < extra; ++i) b.Put("s" + std::to_string(100000 + i), "");
+    ASSERT_TRUE(db_->Commit(b).ok());
+    EXPECT_EQ(GetOr(*db_, p + "a"), "123");
+    EXPECT_EQ(GetOr(*db_, p + "b"), "new+");
+    EXPECT_EQ(GetOr(*db_, p + "c"), "x");
+    EXPECT_EQ(GetOr(*db_, p + "d"), "only");
+  }
+  db_.reset();
+  ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
+  EXPECT_EQ(GetOr(*db_, "m4096/a"), "123");
+}
+
 // A crash after an ingestion linked its file into the database but before
 // the temporary name was unlinked leaves that name on a live table file:
 // the next ingestion must not write through it.
