@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <span>
+#include <thread>
 
 #include "store/rocks_status.h"
 
@@ -192,37 +193,32 @@ Status StateDb::Commit(std::initializer_list<const Batch*> batches, bool sync) {
   return FromRocks(db_->Write(wo, &wb));
 }
 
-// One table file, synced, then added to the database in one atomic,
-// synced step (RocksDB's ingestion: the file and the MANIFEST entry naming
-// it), with a sequence number above every earlier write. The file is
-// linked into the database, then its temporary name unlinked: a crash
-// between the two leaves that name on a live table file, so the name is
-// unlinked first here, never written through.
-Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted) {
-  const std::string path = dir_ + "/ingest.sst.tmp";
-  if (unlink(path.c_str()) != 0 && errno != ENOENT) {
-    return Status::IOError(path + ": unlink: " + std::strerror(errno));
-  }
+namespace {
+
+// Writes sorted[begin, end) as the table file `path` (synced).
+rocksdb::Status WriteTable(const rocksdb::Options& opts, const std::string& path,
+                           std::span<const StateDb::Batch* const> batches,
+                           std::span<const uint64_t> sorted) {
   auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
+  auto is_range = [&](uint64_t r) { return batches[r >> 32]->range(static_cast<uint32_t>(r)); };
   // invalidate_page_cache false: by default the writer drops what it wrote
   // from the page cache, and the run's publishing (and the next run's
   // lookups) then read the whole file back from the disk.
-  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *opts_, nullptr,
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts, nullptr,
                                 /*invalidate_page_cache=*/false);
   rocksdb::Status s = writer.Open(path);
-  auto is_range = [&](uint64_t r) { return batches[r >> 32]->range(static_cast<uint32_t>(r)); };
   std::string merged;
   for (size_t n = 0; s.ok() && n < sorted.size();) {
     const std::string_view k = key(sorted[n]);
     if (is_range(sorted[n])) {  // shares the file's sequence number: covers none of its keys
-      const Batch& b = *batches[sorted[n] >> 32];
+      const StateDb::Batch& b = *batches[sorted[n] >> 32];
       s = writer.DeleteRange(ToSlice(k), ToSlice(b.value(static_cast<uint32_t>(sorted[n]))));
       ++n;
       continue;
     }
     size_t end = n + 1;
     while (end < sorted.size() && !is_range(sorted[end]) && key(sorted[end]) == k) ++end;
-    const Batch& b = *batches[sorted[end - 1] >> 32];
+    const StateDb::Batch& b = *batches[sorted[end - 1] >> 32];
     const auto last = static_cast<uint32_t>(sorted[end - 1]);
     if (end == n + 1 || !b.merge(last)) {  // one write, or the last is a put or delete: it wins
       n = end;
@@ -236,7 +232,7 @@ Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<
     bool base = false;
     merged.clear();
     for (; n < end; ++n) {
-      const Batch& w = *batches[sorted[n] >> 32];
+      const StateDb::Batch& w = *batches[sorted[n] >> 32];
       const auto j = static_cast<uint32_t>(sorted[n]);
       if (!w.merge(j)) {
         base = true;
@@ -246,13 +242,63 @@ Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<
     }
     s = base ? writer.Put(ToSlice(k), ToSlice(merged)) : writer.Merge(ToSlice(k), ToSlice(merged));
   }
-  if (s.ok()) s = writer.Finish();  // syncs the file
+  return s.ok() ? writer.Finish() : s;  // Finish syncs the file
+}
+
+// Where the sorted writes split into two table files with disjoint key
+// ranges, about half and half: at the first key from "a" on (the rollup's
+// row tags are lower case, the rest upper case), unless a range deletion
+// reaches over it. 0: no split.
+size_t SplitPoint(std::span<const StateDb::Batch* const> batches,
+                  std::span<const uint64_t> sorted) {
+  auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
+  const auto at =
+      std::partition_point(sorted.begin(), sorted.end(), [&](uint64_t r) { return key(r) < "a"; });
+  if (at == sorted.begin() || at == sorted.end()) return 0;
+  for (auto it = sorted.begin(); it != at; ++it) {
+    const StateDb::Batch& b = *batches[*it >> 32];
+    const auto i = static_cast<uint32_t>(*it);
+    if (b.range(i) && b.value(i) > key(*at)) return 0;
+  }
+  return static_cast<size_t>(at - sorted.begin());
+}
+
+}  // namespace
+
+// Table files (two, written at once, where the writes split: see
+// SplitPoint), synced, then added to the database in one atomic, synced
+// step (RocksDB's ingestion: the files and the MANIFEST entry naming
+// them), with a sequence number above every earlier write. The files are
+// linked into the database, then their temporary names unlinked: a crash
+// between the two leaves such a name on a live table file, so the names
+// are unlinked first here, never written through.
+Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted) {
+  const size_t split = SplitPoint(batches, sorted);
+  std::vector<std::string> paths = {dir_ + "/ingest.sst.tmp"};
+  if (split > 0) paths.push_back(dir_ + "/ingest-2.sst.tmp");
+  for (const std::string& path : paths) {
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return Status::IOError(path + ": unlink: " + std::strerror(errno));
+    }
+  }
+  const std::span<const uint64_t> all(sorted);
+  rocksdb::Status second;
+  std::thread other;
+  if (split > 0) {
+    other =
+        std::thread([&] { second = WriteTable(*opts_, paths[1], batches, all.subspan(split)); });
+  }
+  rocksdb::Status s = WriteTable(*opts_, paths[0], batches, split > 0 ? all.first(split) : all);
+  if (other.joinable()) other.join();
+  if (s.ok()) s = second;
   if (s.ok()) {
     rocksdb::IngestExternalFileOptions io;
     io.move_files = true;
-    s = db_->IngestExternalFile({path}, io);
+    s = db_->IngestExternalFile(paths, io);
   }
-  if (!s.ok()) std::remove(path.c_str());
+  if (!s.ok()) {
+    for (const std::string& path : paths) std::remove(path.c_str());
+  }
   return FromRocks(s);
 }
 

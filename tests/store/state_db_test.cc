@@ -207,6 +207,34 @@ TEST_F(StateDbTest, MergesAppendInTheOrderWritten) {
   EXPECT_EQ(GetOr(*db_, "m4096/a"), "123");
 }
 
+// A large commit with keys on both sides of "a" is written as two table
+// files at once and ingested together; a range deletion reaching over the
+// split keeps it one file. Either way every write lands.
+TEST_F(StateDbTest, ALargeCommitSplitInTwoFilesLandsWhole) {
+  ASSERT_TRUE(db_->Commit({{"Bold", "x"}, {"zold", "x"}}).ok());
+  for (bool reach_over : {false, true}) {
+    SCOPED_TRACE(reach_over);
+    StateDb::Batch big;
+    const int n = static_cast<int>(StateDb::kIngestAtWrites);
+    for (int i = 0; i < n; ++i) {
+      char key[16];
+      std::snprintf(key, sizeof key, "%c%06d", reach_over ? 'C' : 'A', i);
+      big.Put(key, "upper");
+      std::snprintf(key, sizeof key, "%c%06d", reach_over ? 'y' : 'k', i);
+      big.Put(key, "lower");
+    }
+    big.DeleteRange("B", reach_over ? "zz" : "C");
+    ASSERT_TRUE(db_->Commit(big).ok());
+    EXPECT_EQ(Keys(reach_over ? "C" : "A", 100000).size(), static_cast<size_t>(n));
+    EXPECT_EQ(Keys(reach_over ? "y" : "k", 100000).size(), static_cast<size_t>(n));
+    EXPECT_EQ(GetOr(*db_, "Bold"), "<absent>");
+    EXPECT_EQ(GetOr(*db_, "zold"), reach_over ? "<absent>" : "x");
+  }
+  EXPECT_EQ(Keys("A", 100000).size(), StateDb::kIngestAtWrites);  // not reached by "B".."zz"
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest.sst.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest-2.sst.tmp"));
+}
+
 // A crash after an ingestion linked its file into the database but before
 // the temporary name was unlinked leaves that name on a live table file:
 // the next ingestion must not write through it.
