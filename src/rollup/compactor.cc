@@ -80,15 +80,31 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), last_;
 };
 
-// With progress on, how long each phase of a run took, on stderr.
+// A size line of /proc/self/status, in MiB (0 when unreadable).
+size_t StatusMiB(std::string_view field) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  size_t kib = 0;
+  while (std::fgets(line, sizeof line, f)) {
+    if (std::string_view(line).starts_with(field))
+      kib = std::strtoull(line + field.size(), nullptr, 10);
+  }
+  std::fclose(f);
+  return kib >> 10;
+}
+
+// With progress on, how long each phase of a run took and the memory
+// held after it, on stderr.
 class PhaseClock {
  public:
   explicit PhaseClock(bool on) : on_(on) {}
   void Lap(const char* phase) {
     if (!on_) return;
     auto now = std::chrono::steady_clock::now();
-    std::fprintf(stderr, "compact: %s %.2fs\n", phase,
-                 std::chrono::duration<double>(now - last_).count());
+    std::fprintf(stderr, "compact: %s %.2fs (rss %zu MiB, peak %zu MiB)\n", phase,
+                 std::chrono::duration<double>(now - last_).count(), StatusMiB("VmRSS:"),
+                 StatusMiB("VmHWM:"));
     last_ = now;
   }
 
@@ -304,12 +320,15 @@ class Run {
   // The run stopped at its memory bound with records left to read.
   bool more() const { return more_; }
   uint64_t records_read() const { return read_; }
-  // The rows held, and about what committing them takes (a Batch entry,
-  // its key and value, its place in the merge: about 100 bytes a row).
+  // The rows held, and about what committing them takes: a Batch entry,
+  // its key and value, its place in the merge, the visitors grouped by row
+  // (measured: peak RSS at the commit of 10M generated records, 1% events,
+  // in parts: about 160 bytes a row).
   size_t MemoryBytes() const {
     return agg_->MemoryBytes() + attribution_->MemoryBytes() +
-           100 * (agg_->rows() + attribution_->rows());
+           kCommitBytesPerRow * (agg_->rows() + attribution_->rows());
   }
+  static constexpr size_t kCommitBytesPerRow = 160;
 
   // OK, or why the run stopped at a record it must not pass (what came
   // before it is committed and published all the same).

@@ -43,7 +43,8 @@ Status StateDb::Open(const std::string& dir, bool read_only, std::unique_ptr<Sta
   rocksdb::Options opts;
   opts.create_if_missing = !read_only;
   opts.max_open_files = 256;
-  opts.allow_mmap_reads = true;  // an incremental run's lookups: no read(2) and copy per block
+  // Reads by pread(2) into the block cache, not by mmap: mapped file pages
+  // count in the process RSS, which [rollup] max_memory_mb bounds.
   opts.write_buffer_size = 256 << 20;        // a run's commit is one large batch
   opts.memtable_whole_key_filtering = true;  // most first-touch Gets miss
   opts.memtable_prefix_bloom_size_ratio = 0.05;
