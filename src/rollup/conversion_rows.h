@@ -14,8 +14,9 @@
 //   "L" lp(referrer) at (8) lp(event_id) lp(kind) -> RewardLine: an amount payable from `at`
 //   "Y" until (8) lp(customer)   -> "": a binding's end, so that an expired one is deleted
 //
-// Sizes: a visitor's Touches keep only clicks of the last window_days (about
-// 60 bytes each); a Binding is about 40 bytes plus its ids, with a "Y" key
+// Sizes: a visitor's touches are about 20 bytes each plus the click id and
+// code, kept until their 32-day bucket ended window_days before the log's
+// clock (rollup/touch_log.h); a Binding is about 40 bytes plus its ids, with a "Y" key
 // of about 10 bytes plus the customer id, and is deleted once its
 // customer_binding_days and then window_days have passed by the log's
 // clock; a CodeInfo about 40 bytes plus one 17-byte entry
