@@ -1,5 +1,7 @@
 #include "rollup/conversion_rows.h"
 
+#include <algorithm>
+
 #include "util/coding.h"
 
 namespace refgate::rollup {
@@ -67,6 +69,7 @@ std::string CodeInfoKey(std::string_view code) { return Tagged('C', {code}); }
 std::string CodeHashKey(uint64_t hash) { return "H" + BigEndian(hash); }
 std::string TouchesKey(std::string_view visitor) { return Tagged('V', {visitor}); }
 int64_t TouchBucket(int64_t ts_us) {
+  ts_us = std::max(ts_us, INT64_MIN + kTouchBucketUs);  // the first bucket holds earlier times
   const int64_t q = ts_us / kTouchBucketUs;
   return (q - (ts_us % kTouchBucketUs < 0)) * kTouchBucketUs;
 }

@@ -208,19 +208,25 @@ rocksdb::Status WriteTable(const rocksdb::Options& opts, const std::string& path
   rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts, nullptr,
                                 /*invalidate_page_cache=*/false);
   rocksdb::Status s = writer.Open(path);
-  std::string merged;
-  for (size_t n = 0; s.ok() && n < sorted.size();) {
-    const std::string_view k = key(sorted[n]);
-    if (is_range(sorted[n])) {  // shares the file's sequence number: covers none of its keys
-      const StateDb::Batch& b = *batches[sorted[n] >> 32];
-      s = writer.DeleteRange(ToSlice(k), ToSlice(b.value(static_cast<uint32_t>(sorted[n]))));
-      ++n;
-      continue;
+  // The range deletions first (they share the file's sequence number, so
+  // they cover none of its keys), then the point writes without them.
+  std::vector<uint64_t> points;
+  points.reserve(sorted.size());
+  for (uint64_t r : sorted) {
+    if (!is_range(r)) {
+      points.push_back(r);
+    } else if (s.ok()) {
+      const StateDb::Batch& b = *batches[r >> 32];
+      s = writer.DeleteRange(ToSlice(key(r)), ToSlice(b.value(static_cast<uint32_t>(r))));
     }
+  }
+  std::string merged;
+  for (size_t n = 0; s.ok() && n < points.size();) {
+    const std::string_view k = key(points[n]);
     size_t end = n + 1;
-    while (end < sorted.size() && !is_range(sorted[end]) && key(sorted[end]) == k) ++end;
-    const StateDb::Batch& b = *batches[sorted[end - 1] >> 32];
-    const auto last = static_cast<uint32_t>(sorted[end - 1]);
+    while (end < points.size() && key(points[end]) == k) ++end;
+    const StateDb::Batch& b = *batches[points[end - 1] >> 32];
+    const auto last = static_cast<uint32_t>(points[end - 1]);
     if (end == n + 1 || !b.merge(last)) {  // one write, or the last is a put or delete: it wins
       n = end;
       s = b.merge(last)   ? writer.Merge(ToSlice(k), ToSlice(b.value(last)))
@@ -233,8 +239,8 @@ rocksdb::Status WriteTable(const rocksdb::Options& opts, const std::string& path
     bool base = false;
     merged.clear();
     for (; n < end; ++n) {
-      const StateDb::Batch& w = *batches[sorted[n] >> 32];
-      const auto j = static_cast<uint32_t>(sorted[n]);
+      const StateDb::Batch& w = *batches[points[n] >> 32];
+      const auto j = static_cast<uint32_t>(points[n]);
       if (!w.merge(j)) {
         base = true;
         merged.clear();
@@ -275,9 +281,8 @@ size_t SplitPoint(std::span<const StateDb::Batch* const> batches,
 // are unlinked first here, never written through.
 Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted) {
   const size_t split = SplitPoint(batches, sorted);
-  std::vector<std::string> paths = {dir_ + "/ingest.sst.tmp"};
-  if (split > 0) paths.push_back(dir_ + "/ingest-2.sst.tmp");
-  for (const std::string& path : paths) {
+  std::vector<std::string> paths = {dir_ + "/ingest.sst.tmp", dir_ + "/ingest-2.sst.tmp"};
+  for (const std::string& path : paths) {  // a crash's leftover names too
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return Status::IOError(path + ": unlink: " + std::strerror(errno));
     }
@@ -292,6 +297,7 @@ Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<
   rocksdb::Status s = WriteTable(*opts_, paths[0], batches, split > 0 ? all.first(split) : all);
   if (other.joinable()) other.join();
   if (s.ok()) s = second;
+  if (split == 0) paths.pop_back();
   if (s.ok()) {
     rocksdb::IngestExternalFileOptions io;
     io.move_files = true;

@@ -104,6 +104,25 @@ TEST_F(TouchLogTest, RowsOfTheFormerLayoutAreMovedAndStillFound) {
   EXPECT_EQ(Of("v1", kT0, kT0 + 50 * kDay), (std::vector<std::string>{"a", "b", "c"}));
 }
 
+// A row holds the sections of every visitor whose hash it has: each finds
+// only its own. Times before the epoch fall in buckets of their own.
+TEST_F(TouchLogTest, ARowSharedByTwoVisitorsAndTimesBeforeTheEpoch) {
+  Run({{"v1", kT0, "a"}, {"v1", -kDay, "neg"}});
+  std::string key, row;
+  ASSERT_TRUE(db_->Scan("T",
+                        [&](std::string_view k, std::string_view v) {
+                          if (row.empty() || k > key) key = k, row = v;  // the newer bucket's
+                          return true;
+                        })
+                  .ok());
+  std::string other = row;  // v1's section, renamed: a visitor whose hash is v1's
+  other[2] = '9';
+  ASSERT_TRUE(db_->Commit({{key, other + row + other}}).ok());
+  EXPECT_EQ(Of("v1", kT0 - kDay, kT0 + kDay), (std::vector<std::string>{"a"}));  // not v9's
+  EXPECT_EQ(Of("v1", -2 * kDay, 0), (std::vector<std::string>{"neg"}));
+  EXPECT_TRUE(Of("v1", INT64_MIN, INT64_MIN + kDay).empty());  // no overflow at the edge
+}
+
 TEST_F(TouchLogTest, ADamagedRowIsCorruption) {
   Run({{"v1", kT0, "a"}});
   std::string key;

@@ -212,6 +212,8 @@ TEST_F(StateDbTest, MergesAppendInTheOrderWritten) {
 // split keeps it one file. Either way every write lands.
 TEST_F(StateDbTest, ALargeCommitSplitInTwoFilesLandsWhole) {
   ASSERT_TRUE(db_->Commit({{"Bold", "x"}, {"zold", "x"}}).ok());
+  db_.reset();  // reopened: flushed to a table file, the memtable empty
+  ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
   for (bool reach_over : {false, true}) {
     SCOPED_TRACE(reach_over);
     StateDb::Batch big;
@@ -224,11 +226,22 @@ TEST_F(StateDbTest, ALargeCommitSplitInTwoFilesLandsWhole) {
       big.Put(key, "lower");
     }
     big.DeleteRange("B", reach_over ? "zz" : "C");
+    big.Merge("A000001", "+");  // merged into its put, in the first file
+    auto tables = [&] {
+      size_t n = 0;
+      for (const auto& e : std::filesystem::directory_iterator(dir_.path())) {
+        n += e.path().extension() == ".sst";
+      }
+      return n;
+    };
+    const size_t before = tables();
     ASSERT_TRUE(db_->Commit(big).ok());
+    EXPECT_EQ(tables(), before + (reach_over ? 1 : 2));  // no compaction at this size
     EXPECT_EQ(Keys(reach_over ? "C" : "A", 100000).size(), static_cast<size_t>(n));
     EXPECT_EQ(Keys(reach_over ? "y" : "k", 100000).size(), static_cast<size_t>(n));
     EXPECT_EQ(GetOr(*db_, "Bold"), "<absent>");
     EXPECT_EQ(GetOr(*db_, "zold"), reach_over ? "<absent>" : "x");
+    EXPECT_EQ(GetOr(*db_, "A000001"), reach_over ? "upper++" : "upper+");
   }
   EXPECT_EQ(Keys("A", 100000).size(), StateDb::kIngestAtWrites);  // not reached by "B".."zz"
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest.sst.tmp"));
