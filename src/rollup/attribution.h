@@ -154,7 +154,6 @@ class Attribution {
   std::vector<std::pair<uint64_t, std::string>> pending_;  // this run's undecided: seq, payload
   std::vector<std::pair<std::string, std::string>> still_pending_;  // after Finish: key, payload
   std::set<std::string> pending_done_;                              // pending keys decided
-  bool keep_all_ = false;            // a part before the last: nothing pruned
   std::set<std::string> bound_now_;  // customers whose end key is written: bound (again), kept
   std::set<std::string> expired_;    // their BindingKeys, to delete
   std::vector<std::string> ended_;   // BindingEndKeys swept

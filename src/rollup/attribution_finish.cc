@@ -25,7 +25,6 @@ Status Attribution::Finish(bool last_part) {
       still_pending_.emplace_back(PendingEventKey(seq), std::move(payload));
     }
     pending_.clear();
-    keep_all_ = true;
     Status s = touches_.Prepare(INT64_MIN);
     return s.ok() ? PrepareNotices(last_as_of, false) : s;
   }

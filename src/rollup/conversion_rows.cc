@@ -146,21 +146,30 @@ bool Decode(std::string_view in, CodeInfo* v) {
   return true;
 }
 
-void Encode(const Touches& v, std::string* out) { EncodeTouches(v.list, out); }
-void EncodeTouches(std::span<const Touch> list, std::string* out) {
+void PutTouch(std::string* out, int64_t ts_us, std::string_view click_id, std::string_view code) {
+  PutInts(out, {ts_us});
+  PutLengthPrefixed(out, click_id);
+  PutLengthPrefixed(out, code);
+}
+bool GetTouch(std::string_view* in, int64_t* ts_us, std::string_view* click_id,
+              std::string_view* code) {
+  return GetInts(in, {ts_us}) && GetLengthPrefixed(in, click_id) && GetLengthPrefixed(in, code);
+}
+
+void Encode(const Touches& v, std::string* out) {
   out->clear();
-  PutInts(out, {static_cast<int64_t>(list.size())});
-  for (const auto& t : list) {
-    PutInts(out, {t.ts_us});
-    PutStrings(out, {&t.click_id, &t.code});
-  }
+  PutInts(out, {static_cast<int64_t>(v.list.size())});
+  for (const auto& t : v.list) PutTouch(out, t.ts_us, t.click_id, t.code);
 }
 bool Decode(std::string_view in, Touches* v) {
   int64_t n = 0;
   if (!GetInts(&in, {&n}) || n < 0 || static_cast<size_t>(n) > in.size()) return false;
   v->list.resize(static_cast<size_t>(n));
+  std::string_view click_id, code;
   for (auto& t : v->list) {
-    if (!GetInts(&in, {&t.ts_us}) || !GetStrings(&in, {&t.click_id, &t.code})) return false;
+    if (!GetTouch(&in, &t.ts_us, &click_id, &code)) return false;
+    t.click_id.assign(click_id);
+    t.code.assign(code);
   }
   return true;
 }

@@ -108,8 +108,11 @@ std::string BindingEndKey(int64_t until_us, std::string_view customer);
 
 void Encode(const CodeInfo& v, std::string* out);
 void Encode(const Touches& v, std::string* out);
-// As Encode(Touches{list}), for a part of a list.
-void EncodeTouches(std::span<const Touch> list, std::string* out);
+// One touch as both layouts of the touches hold it: ts (a zigzag varint),
+// lp(click_id), lp(code).
+void PutTouch(std::string* out, int64_t ts_us, std::string_view click_id, std::string_view code);
+[[nodiscard]] bool GetTouch(std::string_view* in, int64_t* ts_us, std::string_view* click_id,
+                            std::string_view* code);
 void Encode(const Binding& v, std::string* out);
 void Encode(const SaleInfo& v, std::string* out);
 void Encode(const Decision& v, std::string* out);

@@ -6,14 +6,11 @@
 #include <map>
 #include <numeric>
 
-#include "rollup/rows.h"
+#include "rollup/row_cache.h"
 #include "util/coding.h"
 
 namespace refgate::rollup {
 namespace {
-
-uint64_t Zig(int64_t v) { return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63); }
-int64_t Zag(uint64_t v) { return static_cast<int64_t>(v >> 1) ^ -static_cast<int64_t>(v & 1); }
 
 // Calls fn(ts, click_id, code) for each touch of `visitor` in a row's
 // sections (lp(visitor) n (ts lp(click_id) lp(code))*); false when malformed.
@@ -21,24 +18,15 @@ template <typename Fn>
 bool ForEachTouchIn(std::string_view row, std::string_view visitor, Fn fn) {
   while (!row.empty()) {
     std::string_view name, click_id, code;
-    uint64_t n, ts;
+    uint64_t n;
+    int64_t ts;
     if (!GetLengthPrefixed(&row, &name) || !GetVarint64(&row, &n) || n > row.size()) return false;
     for (uint64_t i = 0; i < n; ++i) {
-      if (!GetVarint64(&row, &ts) || !GetLengthPrefixed(&row, &click_id) ||
-          !GetLengthPrefixed(&row, &code)) {
-        return false;
-      }
-      if (name == visitor) fn(Zag(ts), click_id, code);
+      if (!GetTouch(&row, &ts, &click_id, &code)) return false;
+      if (name == visitor) fn(ts, click_id, code);
     }
   }
   return true;
-}
-
-void EncodeTouch(int64_t ts_us, std::string_view click_id, std::string_view code,
-                 std::string* out) {
-  PutVarint64(out, Zig(ts_us));
-  PutLengthPrefixed(out, click_id);
-  PutLengthPrefixed(out, code);
 }
 
 }  // namespace
@@ -110,9 +98,8 @@ Status TouchLog::FromState(std::string_view visitor, uint64_t hash, int64_t from
   }
   if (!s.ok() || !former_) return s;
   Touches former;
-  if (s = db_->Get(TouchesKey(visitor), &value); s.IsNotFound()) return Status::OK();
-  if (!s.ok()) return s;
-  if (!Decode(value, &former)) return Status::Corruption("rollup state row " + TouchesKey(visitor));
+  bool existed;
+  if (s = ReadRow(db_, TouchesKey(visitor), &former, &existed); !s.ok()) return s;
   for (const Touch& t : former.list) take(t.ts_us, t.click_id, t.code);
   return Status::OK();
 }
@@ -122,7 +109,7 @@ void TouchLog::EncodeSection(const Visitor& v, std::span<const uint32_t> hits,
   PutLengthPrefixed(out, Text(v.name));
   PutVarint64(out, hits.size());
   for (uint32_t i : hits) {
-    EncodeTouch(hits_[i].ts_us, Text(hits_[i].click), codes_->Name(hits_[i].code), out);
+    PutTouch(out, hits_[i].ts_us, Text(hits_[i].click), codes_->Name(hits_[i].code));
   }
 }
 
@@ -210,7 +197,7 @@ Status TouchLog::MoveFormerRows() {
       std::string& row = moved[TouchRowKey(b, HashOf(visitor).low)];
       PutLengthPrefixed(&row, visitor);
       PutVarint64(&row, list.size());
-      for (const Touch* x : list) EncodeTouch(x->ts_us, x->click_id, x->code, &row);
+      for (const Touch* x : list) PutTouch(&row, x->ts_us, x->click_id, x->code);
     }
     return true;
   });
