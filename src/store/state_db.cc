@@ -196,7 +196,7 @@ Status StateDb::Commit(std::initializer_list<const Batch*> batches, bool sync) {
 
 namespace {
 
-// Writes sorted[begin, end) as the table file `path` (synced).
+// Writes `sorted` (of `batches`, in key order) as the table file `path`, synced.
 rocksdb::Status WriteTable(const rocksdb::Options& opts, const std::string& path,
                            std::span<const StateDb::Batch* const> batches,
                            std::span<const uint64_t> sorted) {

@@ -56,8 +56,9 @@ class StateDb {
   // With `sync` false the writes are in RocksDB's log but not yet synced:
   // a later synced commit (or none, after a crash) decides. For an index
   // that can be rebuilt from elsewhere.
-  // A synced commit of at least kIngestAtWrites writes is written as one
-  // table file and ingested (cheaper than the memtable and its log by far).
+  // A synced commit of at least kIngestAtWrites writes is written as table
+  // files (two at once where its keys split, see state_db.cc) and ingested
+  // (cheaper than the memtable and its log by far).
   Status Commit(const std::vector<Write>& writes, bool sync = true);
   static constexpr size_t kIngestAtWrites = 4096;
 
