@@ -93,6 +93,13 @@ struct Config {
     int hold_days = 30;
     int64_t min_click_age_s = 0;
   } rewards;
+  // Cluster mode (SPEC §8): nodes sharing a NATS JetStream cluster.
+  struct Cluster {
+    std::vector<std::string> nats_urls;  // nats://HOST:PORT each; empty: a single node
+    std::string node_id;                 // [A-Za-z0-9_-], 1 to 64; required with nats_urls
+    bool rollup = false;                 // the one node that computes the rollups
+    int replicas = 3;                    // copies JetStream keeps of what refgate creates there
+  } cluster;
 };
 
 // Reads a TOML file over the values already in *cfg. An unknown key, a value

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "admin/codec.h"
+#include "admin/shared_codes.h"
 #include "clicklog/click_sink.h"
 #include "clicklog/format.h"
 #include "http/message.h"
@@ -79,6 +80,9 @@ class AdminHandler : public Handler {
 
   // Before the first request; null (the default): nothing is journaled.
   void set_journal(Journal journal) { journal_ = std::move(journal); }
+  // Cluster mode, before the first request: code changes go through
+  // `shared` (which must outlive the handler), and reach the store from it.
+  void set_shared(SharedCodes* shared) { shared_ = shared; }
 
   RequestClass Classify(Method method, std::string_view target) const override;
   void RenderRefusal(HttpResponse* res) const override;
@@ -112,6 +116,10 @@ class AdminHandler : public Handler {
   Status JournalCode(const CodeRecord& rec);
   // Reads a code that is not deleted; otherwise fills *res (404 or 500).
   bool LoadLiveCode(std::string_view code, CodeRecord* rec, HttpResponse* res);
+  // A live code to patch or delete, with its cluster revision (0 on a single node).
+  bool LoadCodeToChange(std::string_view code, CodeRecord* rec, uint64_t* revision,
+                        HttpResponse* res);
+  bool WriteChange(const CodeRecord& rec, uint64_t revision, HttpResponse* res);
   void GetCode(const Call& c, HttpResponse* res);
   void Patch(const Call& c, HttpResponse* res);
   void Delete(const Call& c, HttpResponse* res);
@@ -140,6 +148,8 @@ class AdminHandler : public Handler {
   // that collide. Fills one result per record: OK or the error.
   Status InsertWithRetries(std::vector<CodeRecord>* recs, const std::vector<bool>& generated,
                            std::vector<Status>* results);
+  Status CreateShared(std::vector<CodeRecord>* recs, const std::vector<bool>& generated,
+                      std::vector<Status>* results);
 
   const std::string token_;
   const CodePolicy policy_;
@@ -148,6 +158,7 @@ class AdminHandler : public Handler {
   const StatsFn stats_;
   const EventsApi events_;
   Journal journal_;
+  SharedCodes* shared_ = nullptr;
 
   // Failed authentications per client IP in the current minute.
   struct Failures {

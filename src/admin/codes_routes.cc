@@ -72,6 +72,7 @@ Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,
   // This thread is the store's only writer, so a code found free here is
   // still free when inserted: the journal never names a code the store
   // then refuses.
+  if (shared_) return CreateShared(recs, generated, results);
   results->assign(recs->size(), Status::OK());
   std::set<std::string> claimed;
   std::vector<size_t> fresh;
@@ -109,6 +110,41 @@ Status AdminHandler::InsertWithRetries(std::vector<CodeRecord>* recs,
   return s;
 }
 
+// Cluster mode: creates each code in the cluster (compare-and-set, one
+// after another), then journals the ones made. A code this node has from
+// before it joined a cluster is taken too. Once the cluster is
+// unreachable, the items left are not tried (IOError).
+Status AdminHandler::CreateShared(std::vector<CodeRecord>* recs, const std::vector<bool>& generated,
+                                  std::vector<Status>* results) {
+  results->assign(recs->size(), Status::OK());
+  std::vector<std::string> payloads;
+  const int64_t now = NowMicros();
+  uint64_t newest = 0;
+  Status down;
+  for (size_t i = 0; i < recs->size(); ++i) {
+    CodeRecord& rec = (*recs)[i];
+    Status& r = (*results)[i];
+    for (int attempt = 0; down.ok(); ++attempt) {
+      CodeRecord local;
+      Status g = store_->Get(rec.code, &local);
+      if (!g.ok() && !g.IsNotFound()) return g;
+      uint64_t revision = 0;
+      r = g.ok() ? Status::AlreadyExists(rec.code) : shared_->Create(rec, &revision);
+      if (r.ok()) {
+        newest = std::max(newest, revision);
+        clicklog::EncodeCodeChange({now, rec}, &payloads.emplace_back());
+      }
+      if (!r.ok() && !r.IsAlreadyExists()) down = r;
+      if (!r.IsAlreadyExists() || !generated[i] || attempt == 8) break;
+      rec.code = RandomBase62(kCodeLength);
+    }
+    if (!down.ok()) r = down;
+  }
+  Status s = journal_ && !payloads.empty() ? journal_(clicklog::kCode, payloads) : Status::OK();
+  if (newest > 0) shared_->AwaitApplied(newest);
+  return s;
+}
+
 void AdminHandler::Create(const Call& c, HttpResponse* res) {
   json::object body;
   if (auto e = ParseObject(c.req.body, &body)) return ErrorResponse(res, *e);
@@ -122,6 +158,7 @@ void AdminHandler::Create(const Call& c, HttpResponse* res) {
   if (Status s = InsertWithRetries(&recs, generated, &results); !s.ok()) {
     return InternalErrorResponse(res, s);
   }
+  if (results[0].IsIOError()) return UnavailableResponse(res, results[0].message());
   if (!results[0].ok()) {
     return ErrorResponse(res, {409, "conflict", "code exists or existed: " + recs[0].code, "code"});
   }
@@ -155,6 +192,8 @@ void AdminHandler::Batch(const Call& c, HttpResponse* res) {
     if (j < index.size() && index[j] == i) {
       if (results[j].ok()) {
         out.push_back(CodeToJson(recs[j], policy_));
+      } else if (results[j].IsIOError()) {
+        errors[i] = ApiError{503, "unavailable", results[j].message(), ""};
       } else {
         errors[i] = ApiError{409, "conflict", "code exists or existed: " + recs[j].code, "code"};
       }
@@ -204,21 +243,68 @@ void AdminHandler::Patch(const Call& c, HttpResponse* res) {
   json::object body;
   if (auto e = ParseObject(c.req.body, &body)) return ErrorResponse(res, *e);
   CodeRecord rec;
-  if (!LoadLiveCode(c.arg, &rec, res)) return;
+  uint64_t revision = 0;
+  if (!LoadCodeToChange(c.arg, &rec, &revision, res)) return;
   if (auto e = ApplyCodeFields(body, CodeFields::kPatch, policy_, &rec))
     return ErrorResponse(res, *e);
-  if (Status s = JournalCode(rec); !s.ok()) return InternalErrorResponse(res, s);
-  if (Status s = store_->Update(rec); !s.ok()) return InternalErrorResponse(res, s);
+  if (!WriteChange(rec, revision, res)) return;
   JsonResponse(res, 200, json::serialize(CodeToJson(rec, policy_)));
 }
 
 void AdminHandler::Delete(const Call& c, HttpResponse* res) {
   CodeRecord rec;
-  if (!LoadLiveCode(c.arg, &rec, res)) return;
+  uint64_t revision = 0;
+  if (!LoadCodeToChange(c.arg, &rec, &revision, res)) return;
   rec.status = CodeStatus::kDeleted;
-  if (Status s = JournalCode(rec); !s.ok()) return InternalErrorResponse(res, s);
-  if (Status s = store_->Update(rec); !s.ok()) return InternalErrorResponse(res, s);
+  if (!WriteChange(rec, revision, res)) return;
   res->status = 204;
+}
+
+// In cluster mode, the code as the cluster has it (this node's store may
+// be a moment behind), or as this node has it where the cluster never had
+// it (made before the node joined one).
+bool AdminHandler::LoadCodeToChange(std::string_view code, CodeRecord* rec, uint64_t* revision,
+                                    HttpResponse* res) {
+  *revision = 0;
+  if (!shared_ || !IsWellFormedCode(code)) return LoadLiveCode(code, rec, res);
+  Status s = shared_->Read(code, rec, revision);
+  if (s.IsNotFound()) return LoadLiveCode(code, rec, res);
+  if (s.IsIOError()) {
+    UnavailableResponse(res, s.message());
+    return false;
+  }
+  if (s.ok() && rec->status == CodeStatus::kDeleted) {
+    ErrorResponse(res, 404, "not_found", "no such code");
+    return false;
+  }
+  if (!s.ok()) InternalErrorResponse(res, s);
+  return s.ok();
+}
+
+// Journals and stores a changed code; in cluster mode writes it to the
+// cluster first, where its revision is still `revision`, then journals
+// it and waits until this node's store has it. False with *res filled
+// when it could not.
+bool AdminHandler::WriteChange(const CodeRecord& rec, uint64_t revision, HttpResponse* res) {
+  uint64_t written = 0;
+  Status s = shared_ ? shared_->Replace(rec, revision, &written) : Status::OK();
+  if (s.IsAlreadyExists()) {
+    ErrorResponse(
+        res, {409, "conflict", "changed at the same time elsewhere; read it and retry", "code"});
+    return false;
+  }
+  if (s.IsIOError()) {
+    UnavailableResponse(res, s.message());
+    return false;
+  }
+  if (s.ok()) s = JournalCode(rec);
+  if (s.ok() && !shared_) s = store_->Update(rec);
+  if (!s.ok()) {
+    InternalErrorResponse(res, s);
+    return false;
+  }
+  if (shared_) shared_->AwaitApplied(written);
+  return true;
 }
 
 void AdminHandler::List(const Call& c, HttpResponse* res) {

@@ -11,6 +11,7 @@
 
 #include "redirect/attribution.h"
 #include "redirect/location.h"
+#include "refgate/code_record.h"
 #include "webhooks/sender.h"
 
 namespace refgate {
@@ -142,6 +143,10 @@ std::map<std::string, Setter> KnownKeys(Config* c) {
       {"rewards.recurring_months", Integer(&c->rewards.recurring_months)},
       {"rewards.hold_days", Integer(&c->rewards.hold_days)},
       {"rewards.min_click_age_s", Integer(&c->rewards.min_click_age_s)},
+      {"cluster.nats_urls", StringList(&c->cluster.nats_urls)},
+      {"cluster.node_id", String(&c->cluster.node_id)},
+      {"cluster.rollup", Bool(&c->cluster.rollup)},
+      {"cluster.replicas", Integer(&c->cluster.replicas)},
   };
 }
 
@@ -360,11 +365,31 @@ Status ValidateWebhooks(const Config& c) {
   return Status::OK();
 }
 
+// node_id names the node's subjects and message ids in NATS, so it is a
+// subject token: no dots, wildcards or spaces.
+Status ValidateCluster(const Config& c) {
+  const Config::Cluster& k = c.cluster;
+  for (const std::string& url : k.nats_urls) {
+    if (!url.starts_with("nats://") || url.size() == 7 || url.find(',') != std::string::npos) {
+      return Bad("cluster.nats_urls", "\"" + url + "\" is not a nats://HOST:PORT URL");
+    }
+  }
+  if (!k.node_id.empty() && !IsUrlSafeToken(k.node_id, 1, 64)) {
+    return Bad("cluster.node_id", "1 to 64 characters of A-Z, a-z, 0-9, _ and -");
+  }
+  if (!k.nats_urls.empty() && k.node_id.empty()) {
+    return Bad("cluster.node_id", "required with cluster.nats_urls");
+  }
+  if (k.nats_urls.empty() && k.rollup) return Bad("cluster.rollup", "needs cluster.nats_urls");
+  if (k.replicas < 1 || k.replicas > 5) return Bad("cluster.replicas", "1 to 5");
+  return Status::OK();
+}
+
 }  // namespace
 
 Status ValidateConfig(const Config& c) {
   for (auto check : {ValidateServer, ValidateStorage, ValidateRedirect, ValidateCookie,
-                     ValidateRewards, ValidateWebhooks}) {
+                     ValidateRewards, ValidateWebhooks, ValidateCluster}) {
     if (Status s = check(c); !s.ok()) return s;
   }
   return Status::OK();

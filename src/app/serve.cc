@@ -1,24 +1,22 @@
 // `refgate serve`: wires the store, the click sink, the handlers and the
 // server together, then waits for SIGTERM or SIGINT.
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "admin/admin_handler.h"
 #include "app/app.h"
 #include "app/rollup_job.h"
+#include "app/tokens.h"
 #include "clicklog/click_log.h"
 #include "clicklog/format.h"
+#include "cluster/code_sync.h"
 #include "events/event_index.h"
 #include "http/server.h"
 #include "redirect/redirect_handler.h"
@@ -27,7 +25,6 @@
 #include "store/state_db.h"
 #include "util/file_io.h"
 #include "util/mutex.h"
-#include "util/random.h"
 #include "util/time.h"
 #include "webhooks/deliverer.h"
 
@@ -62,36 +59,6 @@ size_t ConnectionLimit(const Config& cfg, uint64_t fd_limit) {
                static_cast<unsigned long long>(want), static_cast<unsigned long long>(fd_limit),
                static_cast<unsigned long long>(room));
   return room;
-}
-
-// The environment variable `env`, else the config's value, else the file
-// <data-dir>/<file> (created with mode 0600 on first start).
-Status LoadToken(const Config& cfg, const char* env_name, const std::string& configured,
-                 const char* file, std::string* token, std::string* where) {
-  if (const char* env = std::getenv(env_name); env && *env) {
-    *token = env;
-    *where = env_name;
-    return Status::OK();
-  }
-  if (!configured.empty()) {
-    *token = configured;
-    *where = "the config file";
-    return Status::OK();
-  }
-  std::string path = cfg.storage.data_dir + "/" + file;
-  *where = path;
-  if (std::ifstream in(path); in) {
-    std::getline(in, *token);
-    if (!token->empty()) return Status::OK();
-  }
-  *token = RandomId(32);
-  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IOError(path + ": " + std::strerror(errno));
-  std::string line = *token + "\n";
-  bool ok =
-      write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && fsync(fd) == 0;
-  close(fd);
-  return ok ? Status::OK() : Status::IOError(path + ": write failed");
 }
 
 RedirectOptions MakeRedirectOptions(const Config& cfg, const ClickIdKey* click_key) {
@@ -309,20 +276,8 @@ Status OpenStorage(const Config& cfg, Storage* st) {
   return s;
 }
 
-struct Tokens {
-  std::string admin, admin_from, events, events_from;
-};
-
-Status LoadTokens(const Config& cfg, Tokens* t) {
-  Status s = LoadToken(cfg, "REFGATE_ADMIN_TOKEN", cfg.admin.token, "admin.token", &t->admin,
-                       &t->admin_from);
-  if (!s.ok()) return s;
-  return LoadToken(cfg, "REFGATE_EVENTS_TOKEN", cfg.admin.events_token, "events.token", &t->events,
-                   &t->events_from);
-}
-
 std::unique_ptr<AdminHandler> MakeAdmin(const Config& cfg, const Storage& st, const Tokens& t,
-                                        const HostPort& public_addr) {
+                                        const HostPort& public_addr, SharedCodes* shared) {
   auto admin = std::make_unique<AdminHandler>(
       t.admin, MakeCodePolicy(cfg, public_addr), st.store.get(), st.clicks.get(),
       [dir = cfg.storage.data_dir](std::string_view ref, int64_t from, int64_t to,
@@ -337,7 +292,18 @@ std::unique_ptr<AdminHandler> MakeAdmin(const Config& cfg, const Storage& st, co
       [log = st.clicks.get()](clicklog::RecordType type, const std::vector<std::string>& payloads) {
         return JournalRecords(log, type, payloads);
       });
+  admin->set_shared(shared);
   return admin;
+}
+
+// Cluster mode (SPEC §8): the codes follow the cluster's bucket from now on.
+std::unique_ptr<cluster::CodeSync> StartCodeSync(const Config& cfg, CodeStore* store) {
+  cluster::SyncOptions o;
+  for (const std::string& url : cfg.cluster.nats_urls)
+    o.servers += (o.servers.empty() ? "" : ",") + url;
+  o.replicas = cfg.cluster.replicas;
+  std::printf("cluster: node %s, NATS at %s\n", cfg.cluster.node_id.c_str(), o.servers.c_str());
+  return std::make_unique<cluster::CodeSync>(std::move(o), store);
 }
 
 // The webhooks' deliverer, when [webhooks] url is set (null otherwise).
@@ -373,6 +339,8 @@ int RunServe(const Config& cfg) {
   Storage st;
   if (Status s = LoadTokens(cfg, &tokens); !s.ok()) return Fail(s);
   if (Status s = OpenStorage(cfg, &st); !s.ok()) return Fail(s);
+  std::unique_ptr<cluster::CodeSync> codes;  // cluster mode: before the admin, which writes to it
+  if (!cfg.cluster.nats_urls.empty()) codes = StartCodeSync(cfg, st.store.get());
   std::unique_ptr<webhooks::Deliverer> deliverer;  // stopped when RunServe returns
   if (Status s = StartWebhooks(cfg, &deliverer); !s.ok()) return Fail(s);
 
@@ -384,7 +352,7 @@ int RunServe(const Config& cfg) {
                            st.clicks.get());
   const ListenerOptions lo = PublicListenerOptions(cfg, max_connections, &redirect);
   if (Status s = server.ListenPublic(cfg.server.listen, lo, &public_addr); !s.ok()) return Fail(s);
-  std::unique_ptr<AdminHandler> admin = MakeAdmin(cfg, st, tokens, public_addr);
+  std::unique_ptr<AdminHandler> admin = MakeAdmin(cfg, st, tokens, public_addr, codes.get());
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, admin.get()),
                                     &admin_addr);
       !s.ok()) {

@@ -3,6 +3,7 @@
 #include <nats/nats.h>
 
 #include <string>
+#include <vector>
 
 namespace refgate::cluster {
 namespace {
@@ -36,13 +37,34 @@ void Fill(kvEntry* e, KvEntry* out) {
 }  // namespace
 
 Status KvBucket::Open(const std::string& servers, const std::string& bucket, int replicas,
-                      std::unique_ptr<KvBucket>* out) {
+                      std::unique_ptr<KvBucket>* out, int64_t timeout_ms) {
   std::unique_ptr<KvBucket> b(new KvBucket());
   b->bucket_ = bucket;
-  Status s = FromNats(natsConnection_ConnectTo(&b->conn_, servers.c_str()), "connect");
-  if (s.ok()) s = FromNats(natsConnection_JetStream(&b->js_, b->conn_, nullptr), "jetstream");
+  natsOptions* o = nullptr;
+  natsStatus ns = natsOptions_Create(&o);
+  b->opts_ = o;
+  std::vector<std::string> urls;  // SetURL takes one: a list goes through SetServers
+  for (size_t at = 0; at <= servers.size();) {
+    const size_t comma = std::min(servers.find(',', at), servers.size());
+    if (comma > at) urls.push_back(servers.substr(at, comma - at));
+    at = comma + 1;
+  }
+  std::vector<const char*> list;
+  for (const std::string& u : urls) list.push_back(u.c_str());
+  if (ns == NATS_OK) ns = natsOptions_SetServers(o, list.data(), static_cast<int>(list.size()));
+  if (ns == NATS_OK) ns = natsOptions_SetTimeout(o, timeout_ms);
+  if (ns == NATS_OK) ns = natsOptions_SetMaxReconnect(o, -1);
+  if (ns == NATS_OK) ns = natsOptions_SetReconnectWait(o, 250);
+  if (ns == NATS_OK) ns = natsOptions_SetPingInterval(o, 2000);
+  if (ns == NATS_OK) ns = natsOptions_SetReconnectedCB(o, &KvBucket::OnReconnected, b.get());
+  Status s = FromNats(ns, "options");
+  if (s.ok()) s = FromNats(natsConnection_Connect(&b->conn_, o), "connect " + servers);
+  jsOptions jo;
+  jsOptions_Init(&jo);
+  jo.Wait = timeout_ms;
+  if (s.ok()) s = FromNats(natsConnection_JetStream(&b->js_, b->conn_, &jo), "jetstream");
   if (!s.ok()) return s;
-  natsStatus ns = js_KeyValue(&b->kv_, b->js_, bucket.c_str());
+  ns = js_KeyValue(&b->kv_, b->js_, bucket.c_str());
   if (ns == NATS_NOT_FOUND) {
     kvConfig cfg;
     kvConfig_Init(&cfg);
@@ -60,6 +82,24 @@ KvBucket::~KvBucket() {
   kvStore_Destroy(kv_);
   jsCtx_Destroy(js_);
   natsConnection_Destroy(conn_);
+  natsOptions_Destroy(opts_);
+}
+
+void KvBucket::OnReconnected(natsConnection*, void* self) {
+  static_cast<KvBucket*>(self)->reconnects_.fetch_add(1, std::memory_order_release);
+}
+
+bool KvBucket::connected() const {
+  return conn_ != nullptr && natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
+}
+
+Status KvBucket::LastRevision(uint64_t* out) {
+  jsStreamInfo* si = nullptr;
+  Status s = FromNats(js_GetStreamInfo(&si, js_, ("KV_" + bucket_).c_str(), nullptr, nullptr),
+                      "stream info " + bucket_);
+  *out = s.ok() ? si->State.LastSeq : 0;
+  jsStreamInfo_Destroy(si);
+  return s;
 }
 
 Status KvBucket::Create(std::string_view key, std::string_view value, uint64_t* revision) {

@@ -1,9 +1,9 @@
 // A NATS JetStream key-value bucket through libnats (SPEC §8): where a
-// cluster's codes will live, written by compare-and-set, read by every node
-// from its watch feed. The first step of cluster mode; nothing serves from
-// it yet.
+// cluster's codes live, written by compare-and-set, read by every node from
+// its watch feed (cluster/code_sync.h).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,6 +15,7 @@ struct __natsConnection;
 struct __jsCtx;
 struct __kvStore;
 struct __natsSubscription;
+struct __natsOptions;
 
 namespace refgate::cluster {
 
@@ -47,10 +48,19 @@ class KvBucket {
  public:
   // Connects to `servers` (comma-separated nats:// URLs) and binds
   // `bucket`, creating it (with `replicas` copies, keeping one revision a
-  // key) when it does not exist. IOError when no server answers.
+  // key) when it does not exist. IOError when no server answers. Once
+  // open, the connection reconnects by itself (to any of the servers, for
+  // ever); requests wait at most `timeout_ms`.
   static Status Open(const std::string& servers, const std::string& bucket, int replicas,
-                     std::unique_ptr<KvBucket>* out);
+                     std::unique_ptr<KvBucket>* out, int64_t timeout_ms = 2000);
   ~KvBucket();
+
+  // Whether the connection is up now.
+  bool connected() const;
+  // How often the connection was lost and made again.
+  uint64_t reconnects() const { return reconnects_.load(std::memory_order_acquire); }
+  // The bucket's newest revision (0: empty).
+  Status LastRevision(uint64_t* out);
 
   // Sets `key` only if it has no value (never set, or deleted):
   // AlreadyExists when it has one.
@@ -68,7 +78,10 @@ class KvBucket {
 
  private:
   KvBucket() = default;
+  static void OnReconnected(__natsConnection*, void* self);
   std::string bucket_;
+  std::atomic<uint64_t> reconnects_{0};
+  __natsOptions* opts_ = nullptr;
   __natsConnection* conn_ = nullptr;
   __jsCtx* js_ = nullptr;
   __kvStore* kv_ = nullptr;

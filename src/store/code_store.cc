@@ -9,6 +9,7 @@
 
 #include "store/code_codec.h"
 #include "store/rocks_status.h"
+#include "util/coding.h"
 #include "util/metrics.h"
 
 namespace refgate {
@@ -30,6 +31,22 @@ std::string IndexKey(std::string_view referrer_id, std::string_view code) {
   k.push_back('\0');
   k.append(code);
   return k;
+}
+
+std::string RevisionKey(std::string_view code) {
+  std::string k;
+  k.reserve(code.size() + 1);
+  k.push_back('v');
+  k.append(code);
+  return k;
+}
+
+constexpr std::string_view kAppliedKey = "!applied";
+
+std::string Fixed64(uint64_t v) {
+  std::string out;
+  PutFixed64(&out, v);
+  return out;
 }
 
 rocksdb::WriteOptions SyncedWrite() {
@@ -171,6 +188,48 @@ Status CodeStore::List(std::string_view referrer_id, std::string_view after, siz
     out->push_back(std::move(rec));
   }
   return FromRocks(it->status());
+}
+
+Status CodeStore::Apply(std::span<const Applied> recs, uint64_t applied) {
+  std::lock_guard lock(write_mu_);
+  rocksdb::WriteBatch batch;
+  std::string value;
+  for (const Applied& a : recs) {
+    CodeRecord old;
+    bool found = false;
+    if (Status s = ReadRecord(a.rec.code, &old, &found); !s.ok()) return s;
+    if (found) batch.Delete(IndexKey(old.referrer_id, old.code));
+    EncodeCodeRecord(a.rec, &value);
+    batch.Put(CodeKey(a.rec.code), value);
+    if (a.rec.status != CodeStatus::kDeleted)
+      batch.Put(IndexKey(a.rec.referrer_id, a.rec.code), "");
+    batch.Put(RevisionKey(a.rec.code), Fixed64(a.revision));
+  }
+  batch.Put(kAppliedKey, Fixed64(applied));
+  if (Status s = FromRocks(db_->Write(rocksdb::WriteOptions(), &batch)); !s.ok()) return s;
+  for (const Applied& a : recs) cache_.Put(a.rec.code, std::make_shared<CodeRecord>(a.rec));
+  return Status::OK();
+}
+
+namespace {
+Status ReadFixed64(rocksdb::DB* db, std::string_view key, uint64_t* out) {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), key, &value);
+  *out = 0;
+  if (s.IsNotFound()) return Status::OK();
+  if (!s.ok()) return FromRocks(s);
+  if (value.size() != 8) return Status::Corruption(std::string(key) + ": not a revision");
+  *out = DecodeFixed64(value.data());
+  return Status::OK();
+}
+}  // namespace
+
+Status CodeStore::AppliedRevision(uint64_t* out) {
+  return ReadFixed64(db_.get(), kAppliedKey, out);
+}
+
+Status CodeStore::CodeRevision(std::string_view code, uint64_t* out) {
+  return ReadFixed64(db_.get(), RevisionKey(code), out);
 }
 
 bool CodeStore::Healthy() const {

@@ -4,6 +4,9 @@
 // Keys: "c" + code -> EncodeCodeRecord; "r" + referrer_id + '\0' + code -> ""
 // (the index behind listing by referrer). Deleted codes keep their "c" record
 // as a tombstone, so a code can never be created twice, and leave the index.
+// In cluster mode (SPEC §8) also "v" + code -> fixed64 revision of the
+// code's record in the cluster's bucket, and "!applied" -> fixed64, the
+// bucket revision applied up to, written in the batch of the records.
 //
 // Thread-safety: every method may be called concurrently. Writes are
 // serialised by one mutex (admin traffic); Lookup takes no store-wide lock.
@@ -56,6 +59,21 @@ class CodeStore {
   // code order, deleted ones left out. *more: whether further codes follow.
   Status List(std::string_view referrer_id, std::string_view after, size_t limit,
               std::vector<CodeRecord>* out, bool* more);
+
+  // Cluster mode: makes each record (with its bucket revision) the code's
+  // record, whatever it was, and `applied` the revision applied up to, in
+  // one write. Unsynced: a crash loses the records and the revision
+  // together, and the feed is applied again from the revision kept.
+  struct Applied {
+    CodeRecord rec;
+    uint64_t revision;
+  };
+  Status Apply(std::span<const Applied> recs, uint64_t applied);
+  // The bucket revision applied up to (0: none).
+  Status AppliedRevision(uint64_t* out);
+  // The bucket revision of the code's record (0: none, or made before the
+  // node joined a cluster).
+  Status CodeRevision(std::string_view code, uint64_t* out);
 
   // False when RocksDB reports a background error (writes would fail).
   bool Healthy() const;

@@ -141,6 +141,12 @@ std::string Metrics::RenderPrometheus() const {
   AppendMetric("refgate_webhooks_oldest_undelivered_seconds",
                "Age of the oldest webhook owed and not yet delivered (0: none).", "gauge",
                webhooks_oldest_undelivered_s.load(std::memory_order_relaxed), &out);
+  AppendMetric("refgate_cluster_connected",
+               "1 while this node is connected to NATS (cluster mode).", "gauge",
+               cluster_connected.load(std::memory_order_relaxed), &out);
+  AppendMetric("refgate_cluster_codes_revision",
+               "The codes' bucket revision this node's store has applied (cluster mode).", "gauge",
+               cluster_codes_revision.load(std::memory_order_relaxed), &out);
   redirect_latency.Render("refgate_redirect_duration_seconds",
                           "Time from a redirect request's headers to its response.", &out);
   log_batch_size.Render("refgate_clicklog_batch_records",

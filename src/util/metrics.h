@@ -130,6 +130,10 @@ class Metrics {
   Counter webhooks_expired;    // given up after 24 hours of retries
   std::atomic<int64_t> webhooks_oldest_undelivered_s{0};
 
+  // Cluster mode (SPEC §8).
+  std::atomic<int64_t> cluster_connected{0};       // 1 while NATS answers
+  std::atomic<int64_t> cluster_codes_revision{0};  // the codes' bucket revision applied
+
   std::string RenderPrometheus() const;
 
   uint64_t Requests(Route route, int status) const;

@@ -89,6 +89,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"[cookie]\nsecure = 1\n", "cookie.secure"},
         BadConfig{"[privacy]\nanonymize_ip = \"yes\"\n", "privacy.anonymize_ip"},
         BadConfig{"[admin]\nmax_auth_failures = -1\n", "admin.max_auth_failures"},
+        BadConfig{"[cluster]\nnats_urls = [\"10.0.0.1:4222\"]\nnode_id = \"a\"\n",
+                  "cluster.nats_urls"},
+        BadConfig{"[cluster]\nnats_urls = [\"nats://a:1,nats://b:2\"]\nnode_id = \"a\"\n",
+                  "cluster.nats_urls"},
+        BadConfig{"[cluster]\nnats_urls = [\"nats://10.0.0.1:4222\"]\n", "cluster.node_id"},
+        BadConfig{"[cluster]\nnode_id = \"eu.1\"\n", "cluster.node_id"},
+        BadConfig{"[cluster]\nrollup = true\n", "cluster.rollup"},
+        BadConfig{"[cluster]\nreplicas = 0\n", "cluster.replicas"},
         BadConfig{"server = 1\n", "server"}, BadConfig{"[server\n", "line 1"}));
 
 TEST(Config, Ipv6LiteralsAreAllowedHosts) {

@@ -7,6 +7,7 @@
 
 #include "store/code_codec.h"
 #include "tests/util/scratch_dir.h"
+#include "tests/util/test_code.h"
 
 namespace refgate {
 
@@ -16,12 +17,7 @@ class StoreTest : public testing::Test {
   void SetUp() override { ASSERT_TRUE(CodeStore::Open(dir_.path(), 1000, &store_).ok()); }
   void TearDown() override { store_.reset(); }
   static CodeRecord Rec(std::string code, std::string referrer = "r1") {
-    CodeRecord r;
-    r.code = std::move(code);
-    r.referrer_id = std::move(referrer);
-    r.target_url = "https://example.com/";
-    r.created_at = 1795341600;
-    return r;
+    return TestCode(std::move(code), std::move(referrer));
   }
   Status Insert1(const CodeRecord& r) {
     std::vector<Status> results;
@@ -181,6 +177,44 @@ TEST_F(StoreTest, ConcurrentLookupsSeeEveryWrite) {
   stop = true;
   for (auto& t : readers) t.join();
   EXPECT_EQ(bad, 0);
+}
+
+TEST_F(StoreTest, ApplyTakesTheClustersRecordsAndRevision) {
+  uint64_t applied = 1, rev = 1;
+  ASSERT_TRUE(store_->AppliedRevision(&applied).ok());
+  EXPECT_EQ(applied, 0u);
+  CodeRecord moved = Rec("c1", "r1");
+  std::vector<CodeStore::Applied> batch{{moved, 3}, {Rec("c2", "r1"), 4}};
+  ASSERT_TRUE(store_->Apply(batch, 5).ok());
+  ASSERT_TRUE(store_->AppliedRevision(&applied).ok());
+  EXPECT_EQ(applied, 5u);
+  ASSERT_TRUE(store_->CodeRevision("c1", &rev).ok());
+  EXPECT_EQ(rev, 3u);
+  ASSERT_TRUE(store_->CodeRevision("nope", &rev).ok());
+  EXPECT_EQ(rev, 0u);
+  // Another node moved c1 to r2 and deleted c2: the index follows.
+  moved.referrer_id = "r2";
+  CodeRecord gone = Rec("c2", "r1");
+  gone.status = CodeStatus::kDeleted;
+  std::vector<CodeStore::Applied> next{{moved, 6}, {gone, 7}};
+  ASSERT_TRUE(store_->Apply(next, 7).ok());
+  std::vector<CodeRecord> page;
+  bool more = false;
+  ASSERT_TRUE(store_->List("r1", "", 10, &page, &more).ok());
+  EXPECT_TRUE(page.empty());
+  ASSERT_TRUE(store_->List("r2", "", 10, &page, &more).ok());
+  ASSERT_EQ(page.size(), 1u);
+  EXPECT_EQ(page[0].code, "c1");
+  CodeCache::Entry e;
+  ASSERT_TRUE(store_->Lookup("c2", &e).ok());
+  EXPECT_EQ(e->status, CodeStatus::kDeleted);
+  // What was applied survives a reopen.
+  store_.reset();
+  ASSERT_TRUE(CodeStore::Open(dir_.path(), 1000, &store_).ok());
+  ASSERT_TRUE(store_->AppliedRevision(&applied).ok());
+  EXPECT_EQ(applied, 7u);
+  ASSERT_TRUE(store_->Lookup("c1", &e).ok());
+  EXPECT_EQ(e->referrer_id, "r2");
 }
 
 TEST(CodeCache, EvictsToStayWithinCapacity) {
