@@ -43,6 +43,8 @@ for run in "--max-memory-mb 65536" ""; do
     --increment 100000 $run --dir "$tmp/compact" >> "$tmp/compact.txt" 2>&1 || true
   rm -rf "$tmp/compact"
 done
+# Cluster mode: shipping a node's log to a JetStream server.
+bench/ship_bench.sh build-release > "$tmp/ship.txt" 2>&1 || true
 
 {
   echo "# refgate benchmark results"
@@ -111,6 +113,16 @@ done
   echo
   echo '```'
   grep -vE '^$' "$tmp/compact.txt" || true
+  echo '```'
+  echo
+  echo "## Cluster mode: shipping a node's log"
+  echo
+  echo "\`bench/ship_bench.sh\`: 1M generated clicks shipped as a cluster node ships its log"
+  echo "(checksummed records in batches, one message id and expected sequence per batch, each"
+  echo "acknowledged before the next) to one local \`nats-server -js\`."
+  echo
+  echo '```'
+  grep -E '^(#|shipped)' "$tmp/ship.txt" || cat "$tmp/ship.txt"
   echo '```'
   echo
   cat bench/PROFILE.md

@@ -19,6 +19,9 @@ int RunServe(const Config& cfg);
 // Rolls up the click log once (SPEC §5).
 int RunCompact(const Config& cfg);
 
+// Prints what the NATS cluster holds of a refgate cluster (SPEC §8).
+int RunClusterStatus(const Config& cfg);
+
 // Prints every valid click log record with seq >= from_seq as JSON Lines.
 int RunLogDump(const std::string& data_dir, uint64_t from_seq);
 

@@ -23,6 +23,8 @@ constexpr char kUsage[] =
     "        print every valid click record as one JSON object per line\n"
     "  log verify [--data-dir DIR]\n"
     "        check every segment; exit 1 with a report of each damaged range\n"
+    "  cluster status [--config FILE] [--data-dir DIR]\n"
+    "        print the cluster's codes revision and each node's shipped position\n"
     "  help, --version\n";
 
 struct Flags {
@@ -129,6 +131,16 @@ int Main(int argc, char** argv) {
     return RunServe(cfg);
   }
   if (cmd == "log") return LogCommand(args);
+  if (cmd == "cluster") {
+    if (args.empty() || args[0] != "status") {
+      std::fprintf(stderr, "refgate cluster: expected 'status'\n%s", kUsage);
+      return kExitUsage;
+    }
+    args.erase(args.begin());
+    if (!ParseFlags(args, "--config --data-dir", &flags)) return kExitUsage;
+    if (int rc = LoadConfig(flags, &cfg); rc != kExitOk) return rc;
+    return RunClusterStatus(cfg);
+  }
   if (cmd == "compact") {
     if (!ParseFlags(args, "--config --data-dir", &flags)) return kExitUsage;
     if (int rc = LoadConfig(flags, &cfg); rc != kExitOk) return rc;

@@ -17,6 +17,7 @@
 #include "clicklog/click_log.h"
 #include "clicklog/format.h"
 #include "cluster/code_sync.h"
+#include "cluster/log_shipper.h"
 #include "events/event_index.h"
 #include "http/server.h"
 #include "redirect/redirect_handler.h"
@@ -296,14 +297,25 @@ std::unique_ptr<AdminHandler> MakeAdmin(const Config& cfg, const Storage& st, co
   return admin;
 }
 
-// Cluster mode (SPEC §8): the codes follow the cluster's bucket from now on.
-std::unique_ptr<cluster::CodeSync> StartCodeSync(const Config& cfg, CodeStore* store) {
-  cluster::SyncOptions o;
+// Cluster mode (SPEC §8): the codes follow the cluster's bucket, and the
+// log goes to its stream, from now on.
+void StartCluster(const Config& cfg, const Storage& st, std::unique_ptr<cluster::CodeSync>* codes,
+                  std::unique_ptr<cluster::LogShipper>* shipper) {
+  std::string servers;
   for (const std::string& url : cfg.cluster.nats_urls)
-    o.servers += (o.servers.empty() ? "" : ",") + url;
+    servers += (servers.empty() ? "" : ",") + url;
+  std::printf("cluster: node %s, NATS at %s\n", cfg.cluster.node_id.c_str(), servers.c_str());
+  cluster::SyncOptions o;
+  o.servers = servers;
   o.replicas = cfg.cluster.replicas;
-  std::printf("cluster: node %s, NATS at %s\n", cfg.cluster.node_id.c_str(), o.servers.c_str());
-  return std::make_unique<cluster::CodeSync>(std::move(o), store);
+  *codes = std::make_unique<cluster::CodeSync>(std::move(o), st.store.get());
+  cluster::ShipOptions so;
+  so.servers = servers;
+  so.node_id = cfg.cluster.node_id;
+  so.data_dir = cfg.storage.data_dir;
+  so.replicas = cfg.cluster.replicas;
+  *shipper = std::make_unique<cluster::LogShipper>(
+      std::move(so), [log = st.clicks.get()] { return log->durable_seq(); });
 }
 
 // The webhooks' deliverer, when [webhooks] url is set (null otherwise).
@@ -340,7 +352,8 @@ int RunServe(const Config& cfg) {
   if (Status s = LoadTokens(cfg, &tokens); !s.ok()) return Fail(s);
   if (Status s = OpenStorage(cfg, &st); !s.ok()) return Fail(s);
   std::unique_ptr<cluster::CodeSync> codes;  // cluster mode: before the admin, which writes to it
-  if (!cfg.cluster.nats_urls.empty()) codes = StartCodeSync(cfg, st.store.get());
+  std::unique_ptr<cluster::LogShipper> shipper;
+  if (!cfg.cluster.nats_urls.empty()) StartCluster(cfg, st, &codes, &shipper);
   std::unique_ptr<webhooks::Deliverer> deliverer;  // stopped when RunServe returns
   if (Status s = StartWebhooks(cfg, &deliverer); !s.ok()) return Fail(s);
 

@@ -1,7 +1,9 @@
 #include "clicklog/retention.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 
 namespace refgate::clicklog {
 
@@ -19,6 +21,20 @@ size_t DeleteRolledUpSegments(const std::string& dir,
     if (!ec && mtime < cutoff && std::filesystem::remove(path, ec)) ++deleted;
   }
   return deleted;
+}
+
+uint64_t ShippedThrough(const std::string& data_dir) {
+  const std::string path = data_dir + "/" + kShippedFile;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec) && !ec) return std::numeric_limits<uint64_t>::max();
+  std::ifstream in(path);
+  uint64_t seq = 0;
+  return in >> seq ? seq : 0;
+}
+
+int RetentionDays(const std::string& data_dir, int retention_days) {
+  const bool ships = ShippedThrough(data_dir) != std::numeric_limits<uint64_t>::max();
+  return ships ? std::max(retention_days, 1) : retention_days;
 }
 
 }  // namespace refgate::clicklog

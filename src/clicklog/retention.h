@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -17,5 +18,18 @@ namespace refgate::clicklog {
 size_t DeleteRolledUpSegments(const std::string& dir,
                               const std::vector<std::pair<uint64_t, std::string>>& segments,
                               uint64_t through_seq, int retention_days);
+
+// Cluster mode (SPEC §8): a node ships its log to the cluster's stream
+// and keeps in <data-dir>/cluster/shipped the seq shipped through (the
+// shipper writes it, a little behind the stream). A segment is deleted
+// only once shipped, and no sooner than a day after its last write (the
+// NATS servers keep what they acknowledged in their page cache for up to
+// two minutes: a day covers any crash of theirs).
+inline constexpr const char* kShippedFile = "cluster/shipped";
+// The seq shipped through: UINT64_MAX when the node never shipped (no
+// file), 0 when the file cannot be read.
+uint64_t ShippedThrough(const std::string& data_dir);
+// retention_days, at least 1 where the node ships its log.
+int RetentionDays(const std::string& data_dir, int retention_days);
 
 }  // namespace refgate::clicklog

@@ -8,25 +8,6 @@
 namespace refgate::cluster {
 namespace {
 
-// libnats' status and its last error text as a Status.
-Status FromNats(natsStatus s, std::string_view what) {
-  if (s == NATS_OK) return Status::OK();
-  std::string msg = std::string(what) + ": " + natsStatus_GetText(s);
-  if (const char* last = nats_GetLastError(nullptr); last != nullptr && *last != '\0') {
-    msg += std::string(" (") + last + ")";
-  }
-  return s == NATS_NOT_FOUND ? Status::NotFound(msg) : Status::IOError(msg);
-}
-
-// JetStream refused a write whose expected revision was not the key's
-// (JSStreamWrongLastSequenceErrCode): another write came first.
-bool WrongRevision(natsStatus s) {
-  if (s != NATS_ERR) return false;
-  const char* last = nats_GetLastError(nullptr);
-  return last != nullptr &&
-         std::string_view(last).find("wrong last sequence") != std::string_view::npos;
-}
-
 void Fill(kvEntry* e, KvEntry* out) {
   out->key = kvEntry_Key(e);
   out->value.assign(static_cast<const char*>(kvEntry_Value(e)), kvEntry_ValueLen(e));
@@ -40,31 +21,9 @@ Status KvBucket::Open(const std::string& servers, const std::string& bucket, int
                       std::unique_ptr<KvBucket>* out, int64_t timeout_ms) {
   std::unique_ptr<KvBucket> b(new KvBucket());
   b->bucket_ = bucket;
-  natsOptions* o = nullptr;
-  natsStatus ns = natsOptions_Create(&o);
-  b->opts_ = o;
-  std::vector<std::string> urls;  // SetURL takes one: a list goes through SetServers
-  for (size_t at = 0; at <= servers.size();) {
-    const size_t comma = std::min(servers.find(',', at), servers.size());
-    if (comma > at) urls.push_back(servers.substr(at, comma - at));
-    at = comma + 1;
-  }
-  std::vector<const char*> list;
-  for (const std::string& u : urls) list.push_back(u.c_str());
-  if (ns == NATS_OK) ns = natsOptions_SetServers(o, list.data(), static_cast<int>(list.size()));
-  if (ns == NATS_OK) ns = natsOptions_SetTimeout(o, timeout_ms);
-  if (ns == NATS_OK) ns = natsOptions_SetMaxReconnect(o, -1);
-  if (ns == NATS_OK) ns = natsOptions_SetReconnectWait(o, 250);
-  if (ns == NATS_OK) ns = natsOptions_SetPingInterval(o, 2000);
-  if (ns == NATS_OK) ns = natsOptions_SetReconnectedCB(o, &KvBucket::OnReconnected, b.get());
-  Status s = FromNats(ns, "options");
-  if (s.ok()) s = FromNats(natsConnection_Connect(&b->conn_, o), "connect " + servers);
-  jsOptions jo;
-  jsOptions_Init(&jo);
-  jo.Wait = timeout_ms;
-  if (s.ok()) s = FromNats(natsConnection_JetStream(&b->js_, b->conn_, &jo), "jetstream");
-  if (!s.ok()) return s;
-  ns = js_KeyValue(&b->kv_, b->js_, bucket.c_str());
+  if (Status s = NatsConn::Open(servers, timeout_ms, &b->nats_); !s.ok()) return s;
+  b->js_ = b->nats_->js();
+  natsStatus ns = js_KeyValue(&b->kv_, b->js_, bucket.c_str());
   if (ns == NATS_NOT_FOUND) {
     kvConfig cfg;
     kvConfig_Init(&cfg);
@@ -73,25 +32,14 @@ Status KvBucket::Open(const std::string& servers, const std::string& bucket, int
     cfg.Replicas = replicas;
     ns = js_CreateKeyValue(&b->kv_, b->js_, &cfg);
   }
-  if (s = FromNats(ns, "bucket " + bucket); !s.ok()) return s;
+  if (Status s = FromNats(ns, "bucket " + bucket); !s.ok()) return s;
   *out = std::move(b);
   return Status::OK();
 }
 
-KvBucket::~KvBucket() {
-  kvStore_Destroy(kv_);
-  jsCtx_Destroy(js_);
-  natsConnection_Destroy(conn_);
-  natsOptions_Destroy(opts_);
-}
+KvBucket::~KvBucket() { kvStore_Destroy(kv_); }
 
-void KvBucket::OnReconnected(natsConnection*, void* self) {
-  static_cast<KvBucket*>(self)->reconnects_.fetch_add(1, std::memory_order_release);
-}
-
-bool KvBucket::connected() const {
-  return conn_ != nullptr && natsConnection_Status(conn_) == NATS_CONN_STATUS_CONNECTED;
-}
+bool KvBucket::connected() const { return nats_->connected(); }
 
 Status KvBucket::LastRevision(uint64_t* out) {
   jsStreamInfo* si = nullptr;
@@ -106,7 +54,7 @@ Status KvBucket::Create(std::string_view key, std::string_view value, uint64_t* 
   const std::string k(key);
   natsStatus s =
       kvStore_Create(revision, kv_, k.c_str(), value.data(), static_cast<int>(value.size()));
-  if (WrongRevision(s)) return Status::AlreadyExists(k);
+  if (WrongLastSequence(s)) return Status::AlreadyExists(k);
   return FromNats(s, "create " + k);
 }
 
@@ -115,7 +63,7 @@ Status KvBucket::Update(std::string_view key, std::string_view value, uint64_t l
   const std::string k(key);
   natsStatus s =
       kvStore_Update(revision, kv_, k.c_str(), value.data(), static_cast<int>(value.size()), last);
-  if (WrongRevision(s))
+  if (WrongLastSequence(s))
     return Status::AlreadyExists(k + ": changed since revision " + std::to_string(last));
   return FromNats(s, "update " + k);
 }

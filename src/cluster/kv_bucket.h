@@ -3,19 +3,16 @@
 // its watch feed (cluster/code_sync.h).
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "cluster/nats_conn.h"
 #include "refgate/status.h"
 
-struct __natsConnection;
-struct __jsCtx;
 struct __kvStore;
 struct __natsSubscription;
-struct __natsOptions;
 
 namespace refgate::cluster {
 
@@ -58,7 +55,7 @@ class KvBucket {
   // Whether the connection is up now.
   bool connected() const;
   // How often the connection was lost and made again.
-  uint64_t reconnects() const { return reconnects_.load(std::memory_order_acquire); }
+  uint64_t reconnects() const { return nats_->reconnects(); }
   // The bucket's newest revision (0: empty).
   Status LastRevision(uint64_t* out);
 
@@ -78,12 +75,9 @@ class KvBucket {
 
  private:
   KvBucket() = default;
-  static void OnReconnected(__natsConnection*, void* self);
   std::string bucket_;
-  std::atomic<uint64_t> reconnects_{0};
-  __natsOptions* opts_ = nullptr;
-  __natsConnection* conn_ = nullptr;
-  __jsCtx* js_ = nullptr;
+  std::unique_ptr<NatsConn> nats_;
+  __jsCtx* js_ = nullptr;  // nats_'s
   __kvStore* kv_ = nullptr;
 };
 

@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -234,10 +235,13 @@ class Run {
       if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
     }
     // Segments the event index may still need at its next start stay too.
+    // So do those the cluster's stream does not have yet (SPEC §8).
     const uint64_t keep_after =
-        std::min(last_seq_, events::EventIndex::Watermark(opt_.data_dir + "/events"));
-    result_->segments_deleted =
-        clicklog::DeleteRolledUpSegments(clicks_, segments_, keep_after, opt_.retention_days);
+        std::min({last_seq_, events::EventIndex::Watermark(opt_.data_dir + "/events"),
+                  clicklog::ShippedThrough(opt_.data_dir)});
+    result_->segments_deleted = clicklog::DeleteRolledUpSegments(
+        clicks_, segments_, keep_after,
+        clicklog::RetentionDays(opt_.data_dir, opt_.retention_days));
     return Status::OK();
   }
 

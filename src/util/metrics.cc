@@ -97,6 +97,8 @@ constexpr CounterRow kCounters[] = {
     {"refgate_connections_timed_out_total",
      "Connections closed at header_timeout_ms, idle_timeout_ms or io_timeout_ms.",
      &Metrics::connections_timed_out},
+    {"refgate_cluster_shipped_records_total", "Log records shipped to the cluster's stream.",
+     &Metrics::cluster_shipped_records},
     {"refgate_webhooks_delivered_total", "Webhooks delivered (the receiver answered 2xx).",
      &Metrics::webhooks_delivered},
     {"refgate_webhooks_failed_total", "Webhook attempts that got no 2xx answer.",
@@ -147,6 +149,14 @@ std::string Metrics::RenderPrometheus() const {
   AppendMetric("refgate_cluster_codes_revision",
                "The codes' bucket revision this node's store has applied (cluster mode).", "gauge",
                cluster_codes_revision.load(std::memory_order_relaxed), &out);
+  AppendMetric("refgate_cluster_shipped_seq",
+               "The click log's seq the cluster's stream has this node's records through.", "gauge",
+               cluster_shipped_seq.load(std::memory_order_relaxed), &out);
+  AppendMetric("refgate_cluster_ship_lag_records", "Durable log records not yet shipped.", "gauge",
+               cluster_ship_lag_records.load(std::memory_order_relaxed), &out);
+  AppendMetric("refgate_cluster_ship_lag_seconds",
+               "Seconds since every durable record was last shipped (0: none waits).", "gauge",
+               cluster_ship_lag_s.load(std::memory_order_relaxed), &out);
   redirect_latency.Render("refgate_redirect_duration_seconds",
                           "Time from a redirect request's headers to its response.", &out);
   log_batch_size.Render("refgate_clicklog_batch_records",

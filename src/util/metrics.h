@@ -131,8 +131,12 @@ class Metrics {
   std::atomic<int64_t> webhooks_oldest_undelivered_s{0};
 
   // Cluster mode (SPEC §8).
-  std::atomic<int64_t> cluster_connected{0};       // 1 while NATS answers
-  std::atomic<int64_t> cluster_codes_revision{0};  // the codes' bucket revision applied
+  std::atomic<int64_t> cluster_connected{0};         // 1 while NATS answers
+  std::atomic<int64_t> cluster_codes_revision{0};    // the codes' bucket revision applied
+  std::atomic<int64_t> cluster_shipped_seq{0};       // the log's records the stream has
+  std::atomic<int64_t> cluster_ship_lag_records{0};  // durable, not yet shipped
+  std::atomic<int64_t> cluster_ship_lag_s{0};        // since the lag was last 0
+  Counter cluster_shipped_records;
 
   std::string RenderPrometheus() const;
 

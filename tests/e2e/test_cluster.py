@@ -1,12 +1,13 @@
-"""Cluster mode of SPEC §8, codes: two real refgate nodes on a real 3-server
+"""Cluster mode of SPEC §8, codes and log shipping: two real refgate nodes on a real 3-server
 NATS JetStream cluster on loopback (nats_cluster.py). Every wait here is on
 a condition (an answer, a line of output), bounded; none on the clock."""
 import re
+import subprocess
 import threading
 import time
 import unittest
 
-from harness import DEFAULT_CONFIG, Server
+from harness import BIN, DEFAULT_CONFIG, Server, metric
 from nats_cluster import NatsCluster
 
 PROPAGATION_S = 10  # the bound of a wait; the figure itself is printed, and SPEC asks for 1 s
@@ -50,7 +51,7 @@ class ClusterCodesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.nats = NatsCluster()
-        cls.nodes = []
+        cls.nodes, cls.retired = [], []
         try:
             # Each node knows a different first server; the client finds the rest.
             for i, name in enumerate(("a", "b")):
@@ -64,7 +65,7 @@ class ClusterCodesTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        for n in cls.nodes:
+        for n in cls.nodes + cls.retired:
             n.cleanup()
         cls.nats.cleanup()
 
@@ -156,7 +157,31 @@ class ClusterCodesTest(unittest.TestCase):
         self.assertTrue(self.redirects(restarted, "whiledown"))
         self.assertTrue(restarted.get("/beforestop")[1]["location"].startswith(
             "https://example.com/x"))
-        b.cleanup()
+        self.retired.append(b)  # its directory holds the data: removed at the end
+
+    def test_each_node_ships_its_clicks(self):
+        # The stream's contents are checked record by record in
+        # tests/cluster/log_shipper_test.cc; here, that serve ships.
+        self.a.create(code="shipme", referrer_id="ref_s")
+        self.await_status(self.b, "shipme", 302)
+        for node in self.nodes:
+            before = metric(node, "refgate_cluster_shipped_seq")
+            for _ in range(20):
+                self.assertEqual(node.get("/shipme")[0], 302)
+            wait_until(lambda: metric(node, "refgate_cluster_shipped_seq") >= before + 20 and
+                       metric(node, "refgate_cluster_ship_lag_records") == 0,
+                       PROPAGATION_S, lambda: "the clicks shipped (from %d):\n%s\n%s" % (
+                           before, node.api("GET", "/metrics", token="")[2], node.text()))
+        self.assertNotIn("shipping refused", self.a.text() + self.b.text())
+        # `refgate cluster status` reads the same positions from the stream.
+        r = subprocess.run([BIN, "cluster", "status", "--config", self.a.config_path],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        for name, node in (("a", self.a), ("b", self.b)):
+            row = re.search(r"^%s +(\d+) +(\d+)" % name, r.stdout, re.M)
+            self.assertIsNotNone(row, r.stdout)
+            self.assertEqual(int(row.group(1)), metric(node, "refgate_cluster_shipped_seq"))
+        self.assertRegex(r.stdout, r"codes: bucket at revision [1-9]")
 
     def test_z_nats_down_then_back(self):
         # Last (z): it takes the whole NATS cluster down.
