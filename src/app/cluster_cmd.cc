@@ -1,13 +1,40 @@
 // `refgate cluster status` (SPEC §8): what the NATS cluster holds of this
-// refgate cluster, and how far this node's own log went.
+// refgate cluster, how far this node's own log went and, on the rollup
+// node, how far each node's records are rolled up (its manifest's "nodes").
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <cstdio>
+#include <fstream>
 #include <limits>
+#include <map>
+#include <sstream>
 
 #include "app/app.h"
 #include "clicklog/retention.h"
 #include "cluster/cluster_status.h"
 
 namespace refgate {
+namespace {
+
+// The manifest's "nodes" under data_dir/rollups (empty: not the rollup node,
+// or nothing published yet).
+std::map<std::string, uint64_t> RolledUp(const std::string& data_dir) {
+  std::map<std::string, uint64_t> out;
+  std::ifstream in(data_dir + "/rollups/manifest.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  const boost::json::value v = boost::json::parse(text.str(), ec);
+  const boost::json::value* nodes = ec || !v.is_object() ? nullptr : v.as_object().if_contains("nodes");
+  if (nodes == nullptr || !nodes->is_object()) return out;
+  for (const auto& [node, seq] : nodes->as_object()) {
+    if (seq.is_uint64()) out[std::string(node)] = seq.as_uint64();
+    if (seq.is_int64() && seq.as_int64() >= 0) out[std::string(node)] = static_cast<uint64_t>(seq.as_int64());
+  }
+  return out;
+}
+
+}  // namespace
 
 int RunClusterStatus(const Config& cfg) {
   if (cfg.cluster.nats_urls.empty()) {
@@ -29,12 +56,15 @@ int RunClusterStatus(const Config& cfg) {
               static_cast<unsigned long long>(st.log_messages),
               static_cast<unsigned long long>(st.log_bytes));
   std::printf("%-24s %14s %10s %12s\n", "node", "shipped_seq", "messages", "rolled_up");
+  const std::map<std::string, uint64_t> rolled = RolledUp(cfg.storage.data_dir);
   for (const cluster::NodePosition& n : st.nodes) {
-    // The rollup node does not consume the stream yet: nothing is rolled up from it.
+    const auto it = rolled.find(n.node_id);
     std::printf("%-24s %14llu %10llu %12s\n", n.node_id.c_str(),
                 static_cast<unsigned long long>(n.shipped),
-                static_cast<unsigned long long>(n.messages), "-");
+                static_cast<unsigned long long>(n.messages),
+                it == rolled.end() ? "-" : std::to_string(it->second).c_str());
   }
+  if (rolled.empty()) std::printf("rolled_up: run this on the rollup node to see it\n");
   const uint64_t local = clicklog::ShippedThrough(cfg.storage.data_dir);
   if (local != std::numeric_limits<uint64_t>::max()) {
     std::printf("this node (%s): shipped through seq %llu by its last note in %s/%s\n",

@@ -21,15 +21,23 @@ rollup::AttributionOptions AttributionFromConfig(const Config& cfg) {
   return o;
 }
 
-}  // namespace
-
-int RunCompact(const Config& cfg) {
+// The job as the config says: a cluster's rollup node (SPEC §8) rolls up
+// its copy of the cluster's stream.
+rollup::CompactOptions CompactOptionsFromConfig(const Config& cfg) {
   rollup::CompactOptions opt;
   opt.data_dir = cfg.storage.data_dir;
+  opt.cluster = !cfg.cluster.nats_urls.empty() && cfg.cluster.rollup;
   opt.retention_days = cfg.clicklog.retention_days;
   opt.attribution = AttributionFromConfig(cfg);
   opt.currency = cfg.rewards.currency;
   opt.max_memory_bytes = size_t(cfg.rollup.max_memory_mb) << 20;
+  return opt;
+}
+
+}  // namespace
+
+int RunCompact(const Config& cfg) {
+  rollup::CompactOptions opt = CompactOptionsFromConfig(cfg);
   opt.progress = isatty(STDERR_FILENO);
   rollup::CompactResult r;
   Status s = rollup::Compact(opt, &r);
@@ -73,14 +81,8 @@ void RollupJob::Loop() {
   while (
       !cv_.wait_for(lock, std::chrono::seconds(cfg_.rollup.interval_s), [this] { return stop_; })) {
     lock.unlock();
-    rollup::CompactOptions opt;
-    opt.data_dir = cfg_.storage.data_dir;
-    opt.retention_days = cfg_.clicklog.retention_days;
-    opt.attribution = AttributionFromConfig(cfg_);
-    opt.currency = cfg_.rewards.currency;
-    opt.max_memory_bytes = size_t(cfg_.rollup.max_memory_mb) << 20;
     rollup::CompactResult r;
-    Status s = rollup::Compact(opt, &r);
+    Status s = rollup::Compact(CompactOptionsFromConfig(cfg_), &r);
     if (!s.ok()) {
       std::fprintf(stderr, "refgate: rollup: %s\n", s.ToString().c_str());
     } else if (r.records > 0) {

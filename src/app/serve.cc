@@ -17,6 +17,7 @@
 #include "clicklog/click_log.h"
 #include "clicklog/format.h"
 #include "cluster/code_sync.h"
+#include "cluster/log_merger.h"
 #include "cluster/log_shipper.h"
 #include "events/event_index.h"
 #include "http/server.h"
@@ -184,34 +185,6 @@ Status OpenEventIndex(const Config& cfg, clicklog::ClickLog* clicks,
   return events::EventIndex::Open(o, clicks, out, notes);
 }
 
-// Appends the records and waits until the log has them on disk (or
-// failed, or timed out: then the change is refused).
-Status JournalRecords(clicklog::ClickLog* log, clicklog::RecordType type,
-                      const std::vector<std::string>& payloads) {
-  struct Wait final : Completion {
-    Mutex mu;
-    CondVar cv;
-    size_t left GUARDED_BY(mu) = 0;
-    bool failed GUARDED_BY(mu) = false;
-    void Complete(Outcome o) override {
-      MutexLock lock(&mu);
-      failed |= o != Outcome::kOk;
-      if (--left == 0) cv.SignalAll();
-    }
-  } wait;
-  {
-    MutexLock lock(&wait.mu);
-    wait.left = payloads.size();
-  }
-  if (payloads.empty()) return Status::OK();
-  for (const std::string& payload : payloads) {
-    if (!log->AppendDurable(type, payload, &wait)) wait.Complete(Outcome::kFailed);
-  }
-  MutexLock lock(&wait.mu);
-  while (wait.left > 0) wait.cv.Wait(&wait.mu);
-  return wait.failed ? Status::IOError("click log: a record could not be written") : Status::OK();
-}
-
 // Codes made before code changes went to the log (or by an older
 // version) are written to it once, so that the compaction job knows them.
 Status JournalExistingCodes(const Config& cfg, CodeStore* store, clicklog::ClickLog* log) {
@@ -227,7 +200,7 @@ Status JournalExistingCodes(const Config& cfg, CodeStore* store, clicklog::Click
     for (size_t i = 0; i < page.size(); ++i) {
       clicklog::EncodeCodeChange({now, page[i]}, &payloads[i]);
     }
-    if (s.ok()) s = JournalRecords(log, clicklog::kCode, payloads);
+    if (s.ok()) s = clicklog::AppendAllDurable(log, clicklog::kCode, payloads);
     if (!s.ok()) return s;
     n += page.size();
     if (!page.empty()) cursor = page.back().code;
@@ -291,7 +264,7 @@ std::unique_ptr<AdminHandler> MakeAdmin(const Config& cfg, const Storage& st, co
       cfg.admin.max_auth_failures, MakeEventsApi(cfg, st.events.get(), t.events));
   admin->set_journal(
       [log = st.clicks.get()](clicklog::RecordType type, const std::vector<std::string>& payloads) {
-        return JournalRecords(log, type, payloads);
+        return clicklog::AppendAllDurable(log, type, payloads);
       });
   admin->set_shared(shared);
   return admin;
@@ -299,23 +272,35 @@ std::unique_ptr<AdminHandler> MakeAdmin(const Config& cfg, const Storage& st, co
 
 // Cluster mode (SPEC §8): the codes follow the cluster's bucket, and the
 // log goes to its stream, from now on.
-void StartCluster(const Config& cfg, const Storage& st, std::unique_ptr<cluster::CodeSync>* codes,
-                  std::unique_ptr<cluster::LogShipper>* shipper) {
+struct ClusterParts {
+  std::unique_ptr<cluster::CodeSync> codes;  // before the admin, which writes to it
+  std::unique_ptr<cluster::LogShipper> shipper;
+  std::unique_ptr<cluster::LogMerger> merger;  // the rollup node's copy of the stream
+};
+
+Status StartCluster(const Config& cfg, const Storage& st, ClusterParts* out) {
   std::string servers;
   for (const std::string& url : cfg.cluster.nats_urls)
     servers += (servers.empty() ? "" : ",") + url;
-  std::printf("cluster: node %s, NATS at %s\n", cfg.cluster.node_id.c_str(), servers.c_str());
+  std::printf("cluster: node %s%s, NATS at %s\n", cfg.cluster.node_id.c_str(),
+              cfg.cluster.rollup ? " (the rollup node)" : "", servers.c_str());
   cluster::SyncOptions o;
   o.servers = servers;
   o.replicas = cfg.cluster.replicas;
-  *codes = std::make_unique<cluster::CodeSync>(std::move(o), st.store.get());
+  out->codes = std::make_unique<cluster::CodeSync>(std::move(o), st.store.get());
   cluster::ShipOptions so;
   so.servers = servers;
   so.node_id = cfg.cluster.node_id;
   so.data_dir = cfg.storage.data_dir;
   so.replicas = cfg.cluster.replicas;
-  *shipper = std::make_unique<cluster::LogShipper>(
+  out->shipper = std::make_unique<cluster::LogShipper>(
       std::move(so), [log = st.clicks.get()] { return log->durable_seq(); });
+  if (!cfg.cluster.rollup) return Status::OK();
+  cluster::MergeOptions mo;
+  mo.servers = servers;
+  mo.data_dir = cfg.storage.data_dir;
+  mo.replicas = cfg.cluster.replicas;
+  return cluster::LogMerger::Open(std::move(mo), &out->merger);
 }
 
 // The webhooks' deliverer, when [webhooks] url is set (null otherwise).
@@ -351,9 +336,10 @@ int RunServe(const Config& cfg) {
   Storage st;
   if (Status s = LoadTokens(cfg, &tokens); !s.ok()) return Fail(s);
   if (Status s = OpenStorage(cfg, &st); !s.ok()) return Fail(s);
-  std::unique_ptr<cluster::CodeSync> codes;  // cluster mode: before the admin, which writes to it
-  std::unique_ptr<cluster::LogShipper> shipper;
-  if (!cfg.cluster.nats_urls.empty()) StartCluster(cfg, st, &codes, &shipper);
+  ClusterParts cluster;
+  if (!cfg.cluster.nats_urls.empty()) {
+    if (Status s = StartCluster(cfg, st, &cluster); !s.ok()) return Fail(s);
+  }
   std::unique_ptr<webhooks::Deliverer> deliverer;  // stopped when RunServe returns
   if (Status s = StartWebhooks(cfg, &deliverer); !s.ok()) return Fail(s);
 
@@ -365,7 +351,7 @@ int RunServe(const Config& cfg) {
                            st.clicks.get());
   const ListenerOptions lo = PublicListenerOptions(cfg, max_connections, &redirect);
   if (Status s = server.ListenPublic(cfg.server.listen, lo, &public_addr); !s.ok()) return Fail(s);
-  std::unique_ptr<AdminHandler> admin = MakeAdmin(cfg, st, tokens, public_addr, codes.get());
+  std::unique_ptr<AdminHandler> admin = MakeAdmin(cfg, st, tokens, public_addr, cluster.codes.get());
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, admin.get()),
                                     &admin_addr);
       !s.ok()) {

@@ -129,6 +129,33 @@ bool ClickLog::AppendDurable(RecordType type, std::string_view payload, Completi
   return q == Enqueued::kWaiting;
 }
 
+// Appends the records and waits until the log has them on disk (or
+// failed, or timed out: then the change is refused).
+Status AppendAllDurable(ClickLog* log, RecordType type, const std::vector<std::string>& payloads) {
+  struct Wait final : Completion {
+    Mutex mu;
+    CondVar cv;
+    size_t left GUARDED_BY(mu) = 0;
+    bool failed GUARDED_BY(mu) = false;
+    void Complete(Outcome o) override {
+      MutexLock lock(&mu);
+      failed |= o != Outcome::kOk;
+      if (--left == 0) cv.SignalAll();
+    }
+  } wait;
+  {
+    MutexLock lock(&wait.mu);
+    wait.left = payloads.size();
+  }
+  if (payloads.empty()) return Status::OK();
+  for (const std::string& payload : payloads) {
+    if (!log->AppendDurable(type, payload, &wait)) wait.Complete(Outcome::kFailed);
+  }
+  MutexLock lock(&wait.mu);
+  while (wait.left > 0) wait.cv.Wait(&wait.mu);
+  return wait.failed ? Status::IOError("click log: a record could not be written") : Status::OK();
+}
+
 void ClickLog::Close() {
   std::call_once(close_once_, [this] {
     closing_.store(true);

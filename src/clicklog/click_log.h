@@ -236,4 +236,9 @@ class ClickLog : public ClickSink {
   std::once_flag close_once_;
 };
 
+// Appends the records with AppendDurable and waits until the log has all of
+// them on disk: IOError when one failed or timed out (it may be lost, or
+// written later).
+Status AppendAllDurable(ClickLog* log, RecordType type, const std::vector<std::string>& payloads);
+
 }  // namespace refgate::clicklog

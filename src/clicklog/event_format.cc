@@ -172,6 +172,23 @@ Status DecodePayout(std::string_view in, Payout* p) {
   return Status::OK();
 }
 
+void EncodeShipped(std::string_view node_id, std::string_view records, std::string* payload) {
+  payload->clear();
+  payload->push_back(1);
+  PutLengthPrefixed(payload, node_id);
+  payload->append(records);
+}
+
+Status DecodeShipped(std::string_view in, std::string_view* node_id, std::string_view* records) {
+  if (in.empty() || in[0] != 1) return Status::Corruption("shipped message version");
+  in.remove_prefix(1);
+  if (!GetLengthPrefixed(&in, node_id) || node_id->empty()) {
+    return Status::Corruption("shipped message without a node id");
+  }
+  *records = in;
+  return Status::OK();
+}
+
 std::string EventDigest(const EventRecord& e) {
   std::string body;
   Encode(e, true, &body);

@@ -65,6 +65,10 @@ enum RecordType : uint8_t {
   kCode = 3 | kIgnorableBit,
   kCampaign = 4,  // a campaign's reward rules set or removed (changes rewards: not ignorable)
   kPayout = 5,    // the program paid a referrer (money: not ignorable)
+  // A message of the cluster's stream, in a rollup node's copy of it
+  // (SPEC §8, cluster/log_merger.h): another node's records inside one
+  // (clicks and money: not ignorable).
+  kShipped = 6,
 };
 
 // Appends one framed record to *dst.
@@ -119,6 +123,13 @@ struct Payout {
 };
 void EncodePayout(const Payout& p, std::string* payload);
 Status DecodePayout(std::string_view payload, Payout* p);
+
+// kShipped payload: version (1) | lp(node_id) | one message of the
+// cluster's stream: that node's records as its log framed them (their own
+// seq and checksum), one after another.
+void EncodeShipped(std::string_view node_id, std::string_view records, std::string* payload);
+Status DecodeShipped(std::string_view payload, std::string_view* node_id,
+                     std::string_view* records);
 
 // 16 bytes that tell whether two posts of one event_id are the same event:
 // a digest of every field the caller sent, and of nothing refgate added

@@ -37,6 +37,14 @@ class RecordHandler {
   virtual void OnIgnored(const Record& rec) = 0;
   virtual void OnUnknown(const Record& rec) = 0;
   virtual void OnUndecodable(const Record& rec, const Status& why) = 0;
+  // A kShipped record (cluster mode): node_id's records first..last, which
+  // the handler gets next, each as if it were a record of this log (its
+  // own seq, from node_id's log). A handler sees all of them or none: one
+  // of an unknown type without kIgnorableBit is OnUnknown, alone.
+  virtual void OnShipped(const Record& rec, std::string_view node_id, uint64_t first,
+                         uint64_t last) {
+    (void)rec, (void)node_id, (void)first, (void)last;
+  }
 };
 
 // Decodes records by type into reused storage and hands them on.
@@ -45,6 +53,11 @@ class RecordDispatcher {
   void Dispatch(const Record& rec, RecordHandler* h);
 
  private:
+  // `order`: the event's seq, its place in the log (a shipped record's
+  // records: the outer seq, then their index in it).
+  void DispatchOne(const Record& rec, uint64_t order, RecordHandler* h);
+  void DispatchShipped(const Record& rec, RecordHandler* h);
+
   ClickRecord click_;
   EventRecord event_;
   CodeChange code_;

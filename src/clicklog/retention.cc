@@ -23,14 +23,23 @@ size_t DeleteRolledUpSegments(const std::string& dir,
   return deleted;
 }
 
-uint64_t ShippedThrough(const std::string& data_dir) {
-  const std::string path = data_dir + "/" + kShippedFile;
+namespace {
+
+// The first number in <data_dir>/<file> (see ShippedThrough).
+uint64_t FirstNumber(const std::string& data_dir, const char* file) {
+  const std::string path = data_dir + "/" + file;
   std::error_code ec;
   if (!std::filesystem::exists(path, ec) && !ec) return std::numeric_limits<uint64_t>::max();
   std::ifstream in(path);
   uint64_t seq = 0;
   return in >> seq ? seq : 0;
 }
+
+}  // namespace
+
+uint64_t ShippedThrough(const std::string& data_dir) { return FirstNumber(data_dir, kShippedFile); }
+
+uint64_t MergedThrough(const std::string& data_dir) { return FirstNumber(data_dir, kMergedFile); }
 
 int RetentionDays(const std::string& data_dir, int retention_days) {
   const bool ships = ShippedThrough(data_dir) != std::numeric_limits<uint64_t>::max();

@@ -29,6 +29,13 @@ inline constexpr const char* kShippedFile = "cluster/shipped";
 // The seq shipped through: UINT64_MAX when the node never shipped (no
 // file), 0 when the file cannot be read.
 uint64_t ShippedThrough(const std::string& data_dir);
+// A cluster's rollup node keeps its copy of the stream in
+// <data-dir>/cluster/log, and in <data-dir>/cluster/merged the seq of that
+// copy up to which it knows each node's position without reading it again
+// (cluster/log_merger.h): segments past it stay, whatever was rolled up.
+inline constexpr const char* kMergedFile = "cluster/merged";
+// That seq: UINT64_MAX when there is no file, 0 when it cannot be read.
+uint64_t MergedThrough(const std::string& data_dir);
 // retention_days, at least 1 where the node ships its log.
 int RetentionDays(const std::string& data_dir, int retention_days);
 

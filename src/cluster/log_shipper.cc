@@ -195,25 +195,29 @@ void LogShipper::Run() {
   SavePosition(true);
 }
 
-Status LogShipper::Connect() {
-  if (Status s = NatsConn::Open(options_.servers, options_.timeout_ms, &nats_); !s.ok()) return s;
+Status EnsureLogStream(NatsConn* nats, const std::string& stream, int replicas) {
   jsStreamInfo* si = nullptr;
   jsErrCode jerr = static_cast<jsErrCode>(0);
-  natsStatus ns = js_GetStreamInfo(&si, nats_->js(), options_.stream.c_str(), nullptr, &jerr);
+  natsStatus ns = js_GetStreamInfo(&si, nats->js(), stream.c_str(), nullptr, &jerr);
   if (ns == NATS_NOT_FOUND) {
     jsStreamConfig cfg;
     jsStreamConfig_Init(&cfg);
     const std::string all = "refgate.log.*";
     const char* subjects[] = {all.c_str()};
-    cfg.Name = options_.stream.c_str();
+    cfg.Name = stream.c_str();
     cfg.Subjects = subjects;
     cfg.SubjectsLen = 1;
     cfg.Storage = js_FileStorage;
-    cfg.Replicas = options_.replicas;
-    ns = js_AddStream(&si, nats_->js(), &cfg, nullptr, &jerr);
+    cfg.Replicas = replicas;
+    ns = js_AddStream(&si, nats->js(), &cfg, nullptr, &jerr);
   }
   jsStreamInfo_Destroy(si);
-  Status s = FromNats(ns, "stream " + options_.stream);
+  return FromNats(ns, "stream " + stream);
+}
+
+Status LogShipper::Connect() {
+  if (Status s = NatsConn::Open(options_.servers, options_.timeout_ms, &nats_); !s.ok()) return s;
+  Status s = EnsureLogStream(nats_.get(), options_.stream, options_.replicas);
   if (!s.ok()) nats_.reset();
   return s;
 }

@@ -39,6 +39,8 @@ struct ShipOptions {
 
 // The subject a node's records go to.
 std::string LogSubject(std::string_view node_id);
+// Makes the stream of every node's log (subjects refgate.log.*) unless it exists.
+Status EnsureLogStream(NatsConn* nats, const std::string& stream, int replicas);
 
 class LogShipper {
  public:

@@ -20,6 +20,7 @@
 #include "events/event_index.h"
 #include "rollup/aggregate.h"
 #include "rollup/attribution.h"
+#include "rollup/checkpoint.h"
 #include "rollup/progress.h"
 #include "rollup/publish.h"
 #include "rollup/rows.h"
@@ -47,19 +48,6 @@ class FileLock {
  private:
   int fd_ = -1;
 };
-
-std::set<std::string> DecodeDates(std::string_view in) {
-  std::set<std::string> dates;
-  std::string_view d;
-  while (GetLengthPrefixed(&in, &d)) dates.emplace(d);
-  return dates;
-}
-
-std::string EncodeDates(const std::set<std::string>& dates) {
-  std::string out;
-  for (const auto& d : dates) PutLengthPrefixed(&out, d);
-  return out;
-}
 
 // Counts and prints the damage a run finds past its checkpoint. Damage
 // before a record an earlier run already counted was that run's to report,
@@ -93,8 +81,22 @@ class DamageReporter : public clicklog::Reporter {
 // An unknown type without kIgnorableBit, or a failing state, stops the run.
 class Counter : public clicklog::RecordHandler {
  public:
-  Counter(Attribution* attribution, CompactResult* result)
-      : attribution_(attribution), result_(result) {}
+  // `nodes`: each node's seq counted through (cluster mode).
+  Counter(Attribution* attribution, CompactResult* result, std::map<std::string, uint64_t>* nodes)
+      : attribution_(attribution), result_(result), nodes_(nodes) {}
+  // A node's records go on from where the last of its messages ended; a
+  // repeat or a gap is a broken copy of the stream and fails the run.
+  void OnShipped(const clicklog::Record& rec, std::string_view node, uint64_t first,
+                 uint64_t last) override {
+    auto [it, fresh] = nodes_->try_emplace(std::string(node), last);
+    if (!fresh && first != it->second + 1) {
+      status_ = Status::Corruption("record " + std::to_string(rec.seq) + " holds records " +
+                                   std::to_string(first) + "-" + std::to_string(last) + " of " +
+                                   std::string(node) + ", whose records so far end at " +
+                                   std::to_string(it->second));
+    }
+    it->second = last;
+  }
   void OnClick(const clicklog::Record&, const ClickRecord& click) override {
     if (Status s = attribution_->OnClick(click); !s.ok()) {
       status_ = s;
@@ -136,25 +138,9 @@ class Counter : public clicklog::RecordHandler {
  private:
   Attribution* attribution_;
   CompactResult* result_;
+  std::map<std::string, uint64_t>* nodes_;
   Status status_;
   bool stop_ = false;
-};
-
-// What earlier runs committed: where they stopped, the dates still to
-// publish, and the orphan total.
-struct Checkpoint {
-  uint64_t through = 0;
-  std::set<std::string> dirty;
-  uint64_t orphans = 0;
-
-  void Load(const StateDb& db) {
-    std::string value;
-    if (db.Get(kThroughKey, &value).ok() && value.size() == 8)
-      through = DecodeFixed64(value.data());
-    if (db.Get(kDirtyKey, &value).ok()) dirty = DecodeDates(value);
-    if (db.Get(kOrphansKey, &value).ok() && value.size() == 8)
-      orphans = DecodeFixed64(value.data());
-  }
 };
 
 // One run: reads the segments past the checkpoint into an Aggregate, then
@@ -163,9 +149,19 @@ class Run {
  public:
   // Reads at most max_records records.
   Run(const CompactOptions& opt, CompactResult* result, uint64_t max_records)
-      : opt_(opt), result_(result), clicks_(opt.data_dir + "/clicks"), max_records_(max_records) {}
+      : opt_(opt),
+        result_(result),
+        clicks_(opt.data_dir + (opt.cluster ? "/cluster/log" : "/clicks")),
+        max_records_(max_records) {}
 
   Status Read(StateDb* db, const Checkpoint& cp) {
+    nodes_ = cp.nodes;
+    if (cp.through > 0 && cp.cluster != opt_.cluster) {
+      return Status::InvalidArgument(
+          opt_.data_dir + "/rollups/state rolls up " +
+          (cp.cluster ? "the cluster's stream" : "this node's own log") +
+          ": [cluster] rollup says the other; move rollups/ away to start afresh");
+    }
     Status s = clicklog::ListSegments(clicks_, &segments_);
     if (!s.ok()) return s;
     size_t first = 0;  // the segment holding through + 1
@@ -184,7 +180,7 @@ class Run {
     attribution_ = std::make_unique<Attribution>(db, ao, agg_.get());
     Progress progress(opt_.progress, total_bytes);
     DamageReporter reporter(result_);
-    Counter counter(attribution_.get(), result_);
+    Counter counter(attribution_.get(), result_, &nodes_);
     ClickFeed feed(agg_.get(), cp.through, max_records_);
     last_seq_ = cp.through;
     uint64_t bytes_done = 0;
@@ -203,6 +199,7 @@ class Run {
 
   Status Commit(StateDb* db, Checkpoint* cp) const {
     result_->through_seq = last_seq_;
+    result_->nodes = nodes_;
     if (last_seq_ <= cp->through && attribution_->dates().empty()) return Status::OK();
     StateDb::Batch rows, decisions;
     rows.Reserve(agg_->rows(), agg_->rows() * 64);
@@ -212,12 +209,11 @@ class Run {
     aggregate.join();
     cp->dirty.insert(agg_->dates().begin(), agg_->dates().end());
     cp->dirty.insert(attribution_->dates().begin(), attribution_->dates().end());
-    std::string through_value, orphans_value;
-    PutFixed64(&through_value, last_seq_);
-    PutFixed64(&orphans_value, cp->orphans + agg_->orphans());
-    decisions.Put(kDirtyKey, EncodeDates(cp->dirty));  // in key order
-    decisions.Put(kOrphansKey, orphans_value);
-    decisions.Put(kThroughKey, through_value);
+    cp->through = last_seq_;
+    cp->orphans += agg_->orphans();
+    cp->cluster = opt_.cluster;
+    cp->nodes = nodes_;
+    cp->Writes(&decisions);
     return db->Commit({&rows, &decisions});
   }
 
@@ -234,15 +230,30 @@ class Run {
       result_->dates_published = cp.dirty.size();
       if (s = db->Commit({{std::string(kDirtyKey), "", true}}); !s.ok()) return s;
     }
-    // Segments the event index may still need at its next start stay too.
-    // So do those the cluster's stream does not have yet (SPEC §8).
-    const uint64_t keep_after =
-        std::min({last_seq_, events::EventIndex::Watermark(opt_.data_dir + "/events"),
-                  clicklog::ShippedThrough(opt_.data_dir)});
-    result_->segments_deleted = clicklog::DeleteRolledUpSegments(
-        clicks_, segments_, keep_after,
-        clicklog::RetentionDays(opt_.data_dir, opt_.retention_days));
+    DeleteSegments();
     return Status::OK();
+  }
+
+  // Segments the event index may still need at its next start stay, and so
+  // do those the cluster's stream does not have yet (SPEC §8). A rollup
+  // node's own log is done with once shipped; its copy of the stream, once
+  // rolled up and read again by no restart of the merger.
+  void DeleteSegments() const {
+    const std::string own = opt_.data_dir + "/clicks";
+    const int days = clicklog::RetentionDays(opt_.data_dir, opt_.retention_days);
+    const uint64_t own_after = std::min(events::EventIndex::Watermark(opt_.data_dir + "/events"),
+                                        clicklog::ShippedThrough(opt_.data_dir));
+    if (!opt_.cluster) {
+      result_->segments_deleted = clicklog::DeleteRolledUpSegments(
+          own, segments_, std::min(last_seq_, own_after), days);
+      return;
+    }
+    result_->segments_deleted = clicklog::DeleteRolledUpSegments(
+        clicks_, segments_, std::min(last_seq_, clicklog::MergedThrough(opt_.data_dir)), days);
+    std::vector<std::pair<uint64_t, std::string>> segments;
+    if (clicklog::ListSegments(own, &segments).ok()) {
+      result_->segments_deleted += clicklog::DeleteRolledUpSegments(own, segments, own_after, days);
+    }
   }
 
   // From segment `first` on, until the end, max_records, a record that
@@ -314,6 +325,7 @@ class Run {
   std::vector<std::pair<uint64_t, std::string>> segments_;
   std::unique_ptr<Aggregate> agg_;
   std::unique_ptr<Attribution> attribution_;
+  std::map<std::string, uint64_t> nodes_;  // cluster: each node's seq read through
   clicklog::RecordDispatcher dispatch_;
   const uint64_t max_records_;
   uint64_t last_seq_ = 0, read_ = 0;
@@ -336,7 +348,7 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
   if (!s.ok()) return s;
 
   Checkpoint cp;
-  cp.Load(*db);
+  if (s = cp.Load(*db); !s.ok()) return s;
   const uint64_t first_through = cp.through;
   PhaseClock clock(opt.progress);
   std::unique_ptr<Run> run;
@@ -346,7 +358,7 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
       left -= run->records_read();
       run.reset();  // before the next part's memory
       cp = Checkpoint();
-      cp.Load(*db);
+      if (s = cp.Load(*db); !s.ok()) return s;
     }
     run = std::make_unique<Run>(opt, result, left);
     if (s = run->Read(db.get(), cp); !s.ok()) return s;

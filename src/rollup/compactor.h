@@ -21,6 +21,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 
 #include "refgate/status.h"
@@ -31,6 +32,11 @@ namespace refgate::rollup {
 
 struct CompactOptions {
   std::string data_dir = "";
+  // A cluster's rollup node (SPEC §8) rolls up its copy of the cluster's
+  // stream, <data_dir>/cluster/log (cluster/log_merger.h), instead of its
+  // own <data_dir>/clicks, and commits each node's position with the rows.
+  // A state remembers which log it follows and refuses the other.
+  bool cluster = false;
   int retention_days = 30;              // rolled-up sealed segments older than this are deleted
   bool progress = false;                // a progress line on stderr
   std::string currency = "EUR";         // [rewards] currency, for rewards.csv
@@ -57,6 +63,7 @@ struct CompactResult {
   uint64_t through_seq = 0;  // checkpoint after it: the last record read
   size_t dates_published = 0;
   size_t segments_deleted = 0;
+  std::map<std::string, uint64_t> nodes;  // cluster: each node's seq rolled up through
 };
 
 Status Compact(const CompactOptions& opt, CompactResult* result);

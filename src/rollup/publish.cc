@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "rollup/checkpoint.h"
 #include "rollup/conversion_csv.h"
 #include "rollup/csv.h"
 #include "rollup/rows.h"
@@ -173,6 +174,14 @@ Status Publish(const StateDb& db, const std::string& dir, const std::set<std::st
   manifest["through_seq"] = through_seq;
   manifest["generated_at"] = FormatRfc3339(NowMicros() / 1000000);
   manifest["files"] = std::move(files);
+  // A cluster's rollup node (SPEC §8): each node's seq rolled up through.
+  Checkpoint cp;
+  if (s = cp.Load(db); !s.ok()) return s;
+  if (cp.cluster) {
+    boost::json::object nodes;
+    for (const auto& [node, seq] : cp.nodes) nodes[node] = seq;
+    manifest["nodes"] = std::move(nodes);
+  }
   return WriteFileAtomic(io, dir + "/manifest.json", boost::json::serialize(manifest) + "\n");
 }
 

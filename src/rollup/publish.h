@@ -15,7 +15,8 @@ namespace refgate::rollup {
 
 // Writes <dir>/daily/date=D/codes.csv, channels.csv and (for a day with
 // conversion events) events.csv for each of `dates`, <dir>/referrers.csv
-// and rewards.csv (in `currency`), then <dir>/manifest.json listing every file. Stops at
+// and rewards.csv (in `currency`), then <dir>/manifest.json listing every file (and, on
+// a cluster's rollup node, each node's seq rolled up through: "nodes"). Stops at
 // the first failure, which it returns: every file in place is then a whole
 // one, old or new, and the caller publishes again later. A run killed
 // between a write and its rename leaves <file>.tmp; the next run rewrites

@@ -25,6 +25,11 @@ namespace refgate::rollup {
 inline constexpr std::string_view kThroughKey = "!through";
 inline constexpr std::string_view kDirtyKey = "!dirty";
 inline constexpr std::string_view kOrphansKey = "!orphans";
+// A cluster's rollup node (SPEC §8): "!node/<node_id>" -> fixed64, the seq
+// of that node's log rolled up through; kSourceKey "cluster" says the state
+// follows the cluster's stream, not this node's log (absent: the log).
+inline constexpr std::string_view kNodeKeyPrefix = "!node/";
+inline constexpr std::string_view kSourceKey = "!source";
 // fixed64: the newest record time read (Unix us): the log's own clock, by
 // which attribution windows and reward holds pass.
 inline constexpr std::string_view kAsOfKey = "!as_of";

@@ -137,6 +137,7 @@ class Metrics {
   std::atomic<int64_t> cluster_ship_lag_records{0};  // durable, not yet shipped
   std::atomic<int64_t> cluster_ship_lag_s{0};        // since the lag was last 0
   Counter cluster_shipped_records;
+  Counter cluster_merged_messages;  // the rollup node: messages of the stream added to its copy
 
   std::string RenderPrometheus() const;
 

@@ -1,6 +1,8 @@
-// LogShipper against a real nats-server with JetStream: the log's durable
-// records reach the stream once each, in order, after restarts too; a
-// second process with the same node_id is refused.
+// LogShipper and LogMerger against a real nats-server with JetStream: the
+// log's durable records reach the stream once each, in order, after
+// restarts too; a second process with the same node_id is refused; the
+// rollup node's copy holds every node's records once, however often the
+// stream delivers them, and refuses a gap.
 #include "cluster/log_shipper.h"
 
 #include <gtest/gtest.h>
@@ -9,8 +11,11 @@
 #include <atomic>
 #include <filesystem>
 #include <limits>
+#include <map>
 
+#include "clicklog/reader.h"
 #include "clicklog/retention.h"
+#include "cluster/log_merger.h"
 #include "tests/clicklog/log_test_util.h"
 #include "tests/cluster/nats_server.h"
 
@@ -147,6 +152,104 @@ TEST_F(LogShipperTest, ASecondProcessWithTheSameNodeIdIsRefused) {
   first.reset();
   second.reset();
   EXPECT_EQ(Shipped(), log);  // nothing of the other log
+}
+
+class LogMergerTest : public LogShipperTest {
+ protected:
+  std::unique_ptr<LogMerger> Merge(const std::string& data_dir) {
+    MergeOptions o;
+    o.servers = url_;
+    o.data_dir = data_dir;
+    o.replicas = 1;
+    o.timeout_ms = 200;
+    std::unique_ptr<LogMerger> m;
+    EXPECT_TRUE(LogMerger::Open(o, &m).ok());
+    return m;
+  }
+  // Each node's records in the copy, as their bytes, in order.
+  static std::map<std::string, std::string> Copy(const std::string& data_dir) {
+    std::map<std::string, std::string> out;
+    clicklog::LogReader reader(data_dir + "/cluster/log", nullptr);
+    EXPECT_TRUE(reader.Open(1).ok());
+    clicklog::Record rec;
+    std::string_view node, records;
+    while (reader.Next(&rec)) {
+      EXPECT_EQ(rec.type, clicklog::kShipped);
+      EXPECT_TRUE(clicklog::DecodeShipped(rec.payload, &node, &records).ok());
+      out[std::string(node)] += records;
+    }
+    return out;
+  }
+  // The consumer has had everything acknowledged.
+  bool Drained() {
+    jsConsumerInfo* ci = nullptr;
+    if (js_GetConsumerInfo(&ci, js_, "REFGATE_LOG", "refgate-rollup", nullptr, nullptr) != NATS_OK) {
+      return false;
+    }
+    const bool drained = ci->NumPending == 0 && ci->NumAckPending == 0;
+    jsConsumerInfo_Destroy(ci);
+    return drained;
+  }
+  void Publish(const std::string& node, uint64_t first, uint64_t last) {
+    std::string body, payload;
+    for (uint64_t seq = first; seq <= last; ++seq) {
+      clicklog::EncodeClick(clicklog::MakeClick(static_cast<int>(seq)), &payload);
+      clicklog::AppendRecord(&body, clicklog::kClick, seq, payload);
+    }
+    ASSERT_EQ(js_Publish(nullptr, js_, LogSubject(node).c_str(), body.data(),
+                         static_cast<int>(body.size()), nullptr, nullptr),
+              NATS_OK);
+  }
+  ScratchDir rollup_;
+};
+
+TEST_F(LogMergerTest, TheCopyHoldsEveryNodesRecordsOnceHoweverOftenDelivered) {
+  const std::string n1 = WriteLog(dir_.path(), 1500, 600);
+  const std::string n2 = WriteLog(other_.path(), 900, 400, 7);
+  durable_ = 1500;
+  auto s1 = Start(dir_.path(), "n1");
+  auto s2 = Start(other_.path(), "n2");
+  auto merger = Merge(rollup_.path());
+  const std::map<std::string, uint64_t> all = {{"n1", 1500}, {"n2", 900}};
+  ASSERT_TRUE(Eventually([&] { return merger->positions() == all; }));
+  ASSERT_TRUE(Eventually([&] { return Drained(); }));
+  const uint64_t merged = merger->merged_seq();
+  merger.reset();
+  EXPECT_EQ(Copy(rollup_.path()), (std::map<std::string, std::string>{{"n1", n1}, {"n2", n2}}));
+  EXPECT_GT(clicklog::MergedThrough(rollup_.path()), 0u);
+
+  // Everything delivered again (a consumer made anew): nothing is added.
+  ASSERT_EQ(js_DeleteConsumer(js_, "REFGATE_LOG", "refgate-rollup", nullptr, nullptr), NATS_OK);
+  std::filesystem::remove(rollup_.path() + "/" + clicklog::kMergedFile);  // read the whole copy
+  merger = Merge(rollup_.path());
+  EXPECT_EQ(merger->positions(), all);  // from the copy itself, before any message
+  ASSERT_TRUE(Eventually([&] { return Drained(); }));
+  EXPECT_EQ(merger->merged_seq(), merged);
+  EXPECT_FALSE(merger->refused());
+  merger.reset();
+  EXPECT_EQ(Copy(rollup_.path()), (std::map<std::string, std::string>{{"n1", n1}, {"n2", n2}}));
+
+  // An empty copy reads the stream from its start, whatever was acknowledged.
+  ScratchDir fresh;
+  merger = Merge(fresh.path());
+  ASSERT_TRUE(Eventually([&] { return merger->positions() == all; }));
+  merger.reset();
+  EXPECT_EQ(Copy(fresh.path()), Copy(rollup_.path()));
+}
+
+TEST_F(LogMergerTest, AGapInANodesRecordsIsRefusedNotCountedAround) {
+  auto merger = Merge(rollup_.path());
+  ASSERT_TRUE(Eventually([&] {  // the merger makes the stream
+    jsStreamInfo* si = nullptr;
+    const bool made = js_GetStreamInfo(&si, js_, "REFGATE_LOG", nullptr, nullptr) == NATS_OK;
+    jsStreamInfo_Destroy(si);
+    return made;
+  }));
+  Publish("n3", 1, 10);
+  ASSERT_TRUE(Eventually([&] { return merger->positions()["n3"] == 10; }));
+  Publish("n3", 20, 25);  // 11-19 never reached the stream
+  ASSERT_TRUE(Eventually([&] { return merger->refused(); }));
+  EXPECT_EQ(merger->positions()["n3"], 10u);
 }
 
 TEST(ShippedThrough, NoFileMeansNoBound) {
