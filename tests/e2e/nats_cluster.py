@@ -4,6 +4,7 @@ its own store directory, stopped by PID. Ports are drawn free from the
 kernel; a server that cannot bind its port (taken between the draw and its
 start) makes the whole cluster start again on new ports, and a port still
 taken after that is an error, never a server shared with someone else."""
+import json
 import os
 import shutil
 import signal
@@ -11,6 +12,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 SERVERS = 3
 
@@ -38,6 +40,7 @@ class NatsCluster:
         for attempt in range(3):
             self.client_ports = [free_port() for _ in range(servers)]
             self.route_ports = [free_port() for _ in range(servers)]
+            self.http_ports = [free_port() for _ in range(servers)]
             if self._start_all():
                 return
             self.kill_all()
@@ -52,9 +55,10 @@ class NatsCluster:
         return """
 server_name: n%d
 listen: 127.0.0.1:%d
+http: 127.0.0.1:%d
 jetstream { store_dir: "%s" }
 cluster { name: refgate_test, listen: 127.0.0.1:%d, routes: [%s] }
-""" % (i, self.client_ports[i], os.path.join(self.dir, "store%d" % i), self.route_ports[i],
+""" % (i, self.client_ports[i], self.http_ports[i], os.path.join(self.dir, "store%d" % i), self.route_ports[i],
        routes)
 
     def start(self, i):
@@ -84,6 +88,25 @@ cluster { name: refgate_test, listen: 127.0.0.1:%d, routes: [%s] }
                 return True
             time.sleep(0.02)
         return False
+
+    def stream_leader(self, stream):
+        """The index of the server leading `stream`, by the servers' monitoring
+        (/jsz), or None while none says."""
+        for i in range(self.n):
+            if self.procs[i] is None or self.procs[i].poll() is not None:
+                continue
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:%d/jsz?streams=true"
+                                            % self.http_ports[i], timeout=5) as r:
+                    jsz = json.load(r)
+            except (OSError, ValueError):
+                continue
+            for account in jsz.get("account_details") or []:
+                for st in account.get("stream_detail") or []:
+                    leader = (st.get("cluster") or {}).get("leader")
+                    if st.get("name") == stream and leader:
+                        return int(leader[1:])  # server_name n<i>
+        return None
 
     def kill(self, i, sig=signal.SIGKILL):
         p = self.procs[i]
