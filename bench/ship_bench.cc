@@ -1,6 +1,9 @@
 // Ships a whole click log (made by refgate_loggen) to a NATS JetStream
 // server the way a cluster node does (cluster/log_shipper.h), and prints
-// the records/s from the first record shipped to the last.
+// the records/s from the first record shipped to the last; then takes the
+// whole stream into a rollup node's copy (cluster/log_merger.h) in
+// DATA_DIR/rollup-NODE_ID and prints its records/s (every node's records
+// in the stream, from the merger's start until it has this node's last).
 //
 //   refgate_ship_bench NATS_URL DATA_DIR NODE_ID [BATCH_RECORDS]
 //
@@ -12,6 +15,7 @@
 #include <thread>
 
 #include "clicklog/reader.h"
+#include "cluster/log_merger.h"
 #include "cluster/log_shipper.h"
 
 using namespace refgate;
@@ -47,5 +51,26 @@ int main(int argc, char** argv) {
   std::printf("shipped %llu records in %.2f s: %.0f records/s (batches of %zu)\n",
               static_cast<unsigned long long>(last - from), s, (last - from) / s,
               o.max_batch_records);
-  return shipper.refused() ? 1 : 0;
+  if (shipper.refused()) return 1;
+
+  cluster::MergeOptions mo;
+  mo.servers = argv[1];
+  mo.data_dir = std::string(argv[2]) + "/rollup-" + argv[3];
+  mo.replicas = 1;
+  const auto merge_start = std::chrono::steady_clock::now();
+  std::unique_ptr<cluster::LogMerger> merger;
+  if (Status st = cluster::LogMerger::Open(mo, &merger); !st.ok()) {
+    return std::fprintf(stderr, "%s\n", st.ToString().c_str()), 1;
+  }
+  while (merger->positions()[argv[3]] < last && !merger->refused()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const double m =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - merge_start).count();
+  uint64_t records = 0;
+  for (const auto& [node, seq] : merger->positions()) records += seq;
+  std::printf(
+      "merged %llu records (%zu nodes) into a rollup node's copy in %.2f s: %.0f records/s\n",
+      static_cast<unsigned long long>(records), merger->positions().size(), m, records / m);
+  return merger->refused() ? 1 : 0;
 }

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Log shipping throughput (SPEC §8): a log of N generated clicks
 # (refgate_loggen) shipped by bench/ship_bench.cc to one local
-# `nats-server -js`, with batches of 1,000 and of 250 records.
+# `nats-server -js`, with batches of 1,000 and of 250 records; each run then
+# takes the whole stream into a rollup node's copy (the second run's copy
+# holds both runs' records).
 #   bench/ship_bench.sh BUILD_DIR [N]
 set -euo pipefail
 build=${1:?usage: bench/ship_bench.sh BUILD_DIR [N]}
@@ -25,5 +27,5 @@ done
 [ -n "$url" ] || { cat "$tmp/nats.log"; exit 1; }
 echo "# $n records, one nats-server 2.9 on loopback, replicas 1, $(nproc) cores"
 for batch in 1000 250; do
-  "$build/bench/refgate_ship_bench" "$url" "$tmp/data" "bench$batch" "$batch" | tail -1
+  "$build/bench/refgate_ship_bench" "$url" "$tmp/data" "bench$batch" "$batch" | tail -2
 done

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Cluster mode for a newcomer (SPEC §8): installs what is missing, builds,
-# starts 3 NATS JetStream servers and 2 refgate nodes on loopback, creates
-# a code on node a and clicks it on node b, prints `refgate cluster status`,
-# then stops everything (by PID) and removes its scratch directory.
+# starts 3 NATS JetStream servers and 2 refgate nodes on loopback (node a
+# the rollup node), creates a code on node a and clicks it on node b, rolls
+# the cluster's clicks up on node a, prints its referrers.csv and
+# `refgate cluster status`, then stops everything (by PID) and removes its scratch directory.
 #   scripts/cluster-demo.sh [--keep]   (--keep: leave it running until Ctrl-C)
 # Ports: NATS clients 14222-14224, NATS routes 16222-16224, node a 18080
 # (admin 18081), node b 18090 (admin 18091). A port already taken is an
@@ -59,6 +60,7 @@ data_dir = "$tmp/data-$node"
 [cluster]
 nats_urls = [$urls]
 node_id = "$node"
+rollup = $([ "$node" = a ] && echo true || echo false)
 CONF
   "$bin" serve --config "$tmp/$node.toml" > "$tmp/$node.log" 2>&1 &
   pids+=($!)
@@ -90,8 +92,17 @@ for _ in $(seq 100); do  # until node b has shipped its clicks
   curl -s http://127.0.0.1:18091/metrics | grep -q '^refgate_cluster_ship_lag_records 0$' && break
   sleep 0.05
 done
-echo "== refgate cluster status"
-"$bin" cluster status --config "$tmp/b.toml"
+echo "== refgate compact on node a, the rollup node, until node b's clicks are there"
+for _ in $(seq 100); do
+  "$bin" compact --config "$tmp/a.toml" > /dev/null
+  # both of node b's clicks (curl is a bot: bot_clicks)
+  awk -F, '$1 == "alice" && $3 + $5 >= 2 { found = 1 } END { exit !found }' \
+    "$tmp/data-a/rollups/referrers.csv" 2>/dev/null && break
+  sleep 0.05
+done
+cat "$tmp/data-a/rollups/referrers.csv"
+echo "== refgate cluster status (on node a)"
+"$bin" cluster status --config "$tmp/a.toml"
 if [ "$keep" = --keep ]; then
   echo "== running; Ctrl-C stops it all (logs in $tmp)"
   wait

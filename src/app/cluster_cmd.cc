@@ -25,11 +25,13 @@ std::map<std::string, uint64_t> RolledUp(const std::string& data_dir) {
   text << in.rdbuf();
   boost::system::error_code ec;
   const boost::json::value v = boost::json::parse(text.str(), ec);
-  const boost::json::value* nodes = ec || !v.is_object() ? nullptr : v.as_object().if_contains("nodes");
+  const boost::json::value* nodes =
+      ec || !v.is_object() ? nullptr : v.as_object().if_contains("nodes");
   if (nodes == nullptr || !nodes->is_object()) return out;
   for (const auto& [node, seq] : nodes->as_object()) {
     if (seq.is_uint64()) out[std::string(node)] = seq.as_uint64();
-    if (seq.is_int64() && seq.as_int64() >= 0) out[std::string(node)] = static_cast<uint64_t>(seq.as_int64());
+    if (seq.is_int64() && seq.as_int64() >= 0)
+      out[std::string(node)] = static_cast<uint64_t>(seq.as_int64());
   }
   return out;
 }

@@ -351,7 +351,8 @@ int RunServe(const Config& cfg) {
                            st.clicks.get());
   const ListenerOptions lo = PublicListenerOptions(cfg, max_connections, &redirect);
   if (Status s = server.ListenPublic(cfg.server.listen, lo, &public_addr); !s.ok()) return Fail(s);
-  std::unique_ptr<AdminHandler> admin = MakeAdmin(cfg, st, tokens, public_addr, cluster.codes.get());
+  std::unique_ptr<AdminHandler> admin =
+      MakeAdmin(cfg, st, tokens, public_addr, cluster.codes.get());
   if (Status s = server.ListenAdmin(cfg.server.admin_listen, AdminListenerOptions(lo, admin.get()),
                                     &admin_addr);
       !s.ok()) {

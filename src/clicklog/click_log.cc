@@ -129,9 +129,8 @@ bool ClickLog::AppendDurable(RecordType type, std::string_view payload, Completi
   return q == Enqueued::kWaiting;
 }
 
-// Appends the records and waits until the log has them on disk (or
-// failed, or timed out: then the change is refused).
-Status AppendAllDurable(ClickLog* log, RecordType type, const std::vector<std::string>& payloads) {
+Status AppendAllDurable(ClickLog* log, RecordType type, const std::vector<std::string>& payloads,
+                        bool until_outcome) {
   struct Wait final : Completion {
     Mutex mu;
     CondVar cv;
@@ -149,7 +148,7 @@ Status AppendAllDurable(ClickLog* log, RecordType type, const std::vector<std::s
   }
   if (payloads.empty()) return Status::OK();
   for (const std::string& payload : payloads) {
-    if (!log->AppendDurable(type, payload, &wait)) wait.Complete(Outcome::kFailed);
+    if (!log->AppendDurable(type, payload, &wait, until_outcome)) wait.Complete(Outcome::kFailed);
   }
   MutexLock lock(&wait.mu);
   while (wait.left > 0) wait.cv.Wait(&wait.mu);

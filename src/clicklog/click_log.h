@@ -236,9 +236,10 @@ class ClickLog : public ClickSink {
   std::once_flag close_once_;
 };
 
-// Appends the records with AppendDurable and waits until the log has all of
-// them on disk: IOError when one failed or timed out (it may be lost, or
-// written later).
-Status AppendAllDurable(ClickLog* log, RecordType type, const std::vector<std::string>& payloads);
+// Appends the records with AppendDurable (until_outcome as there) and waits
+// until the log has all of them on disk: IOError when one failed or timed
+// out (it may be lost, or written later).
+Status AppendAllDurable(ClickLog* log, RecordType type, const std::vector<std::string>& payloads,
+                        bool until_outcome = false);
 
 }  // namespace refgate::clicklog

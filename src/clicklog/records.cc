@@ -29,9 +29,9 @@ void RecordDispatcher::DispatchShipped(const Record& rec, RecordHandler* h) {
   // Each record's place in the log is (rec.seq << 16 | its index): a
   // message of at most kMaxPayload bytes holds fewer than 2^16 records.
   if (n == 0 || check.valid_end() != records.size()) {
-    return h->OnUndecodable(rec, Status::Corruption("shipped message of " + std::string(node) +
-                                                    ": damaged or out of order at record " +
-                                                    std::to_string(n + 1)));
+    return h->OnUndecodable(
+        rec, Status::Corruption("shipped message of " + std::string(node) +
+                                ": damaged or out of order at record " + std::to_string(n + 1)));
   }
   h->OnShipped(rec, node, first, last);
   SegmentParser parser(records, "", nullptr);

@@ -55,7 +55,16 @@ Status KvBucket::Create(std::string_view key, std::string_view value, uint64_t* 
   natsStatus s =
       kvStore_Create(revision, kv_, k.c_str(), value.data(), static_cast<int>(value.size()));
   if (WrongLastSequence(s)) return Status::AlreadyExists(k);
-  return FromNats(s, "create " + k);
+  const Status failed = FromNats(s, "create " + k);
+  // kvStore_Create looks the key up itself after a refusal, which can leave
+  // another error as the last one: a key that exists now was made by
+  // someone else (codes are never deleted from the bucket, only tombstoned).
+  kvEntry* e = nullptr;
+  if (s == NATS_ERR && kvStore_Get(&e, kv_, k.c_str()) == NATS_OK) {
+    kvEntry_Destroy(e);
+    return Status::AlreadyExists(k);
+  }
+  return failed;
 }
 
 Status KvBucket::Update(std::string_view key, std::string_view value, uint64_t last,

@@ -103,7 +103,8 @@ Status LogMerger::Recover() {
   std::string_view id, records;
   uint64_t first, last;
   while (s.ok() && reader.Next(&rec)) {
-    if (rec.type != clicklog::kShipped || !clicklog::DecodeShipped(rec.payload, &id, &records).ok() ||
+    if (rec.type != clicklog::kShipped ||
+        !clicklog::DecodeShipped(rec.payload, &id, &records).ok() ||
         !Range(records, &first, &last)) {
       return Status::Corruption(o.dir + ": record " + std::to_string(rec.seq) +
                                 " is not a message of the cluster's stream");
@@ -180,8 +181,8 @@ Status LogMerger::Connect() {
   so.Consumer = options_.consumer.c_str();
   auto sub = std::make_unique<Subscription>();
   const std::string subject = std::string(kSubjectPrefix) + "*";
-  ns = js_PullSubscribe(&sub->sub, nats_->js(), subject.c_str(), options_.consumer.c_str(),
-                        nullptr, &so, &jerr);
+  ns = js_PullSubscribe(&sub->sub, nats_->js(), subject.c_str(), options_.consumer.c_str(), nullptr,
+                        &so, &jerr);
   if (ns != NATS_OK) return FromNats(ns, "subscribing to " + options_.stream);
   sub_ = std::move(sub);
   return Status::OK();
@@ -226,24 +227,23 @@ Status LogMerger::MergeSome() {
   if (ns == NATS_TIMEOUT) return Status::OK();  // nothing new
   if (ns != NATS_OK) return FromNats(ns, "fetching from " + options_.stream);
   std::vector<std::string> payloads;
-  std::vector<std::pair<std::string, uint64_t>> taken;  // node, last
-  for (int i = 0; i < list.Count && !refused(); ++i) {
-    natsMsg* m = list.Msgs[i];
+  int handled = 0;  // the messages taken into payloads, or dropped as held already
+  for (; handled < list.Count; ++handled) {
+    natsMsg* m = list.Msgs[handled];
     const std::string_view subject = natsMsg_GetSubject(m);
     const std::string node(subject.substr(std::min(subject.size(), kSubjectPrefix.size())));
     std::string payload;
     uint64_t last = 0;
     const std::string_view body(natsMsg_GetData(m), static_cast<size_t>(natsMsg_GetDataLength(m)));
-    if (!Take(node, body, &payload, &last)) break;
+    if (!Take(node, body, &payload, &last)) break;  // refused: what came before still goes in
     if (payload.empty()) continue;
     payloads.push_back(std::move(payload));
-    taken.emplace_back(node, last);
     MutexLock lock(&mu_);
     positions_[node] = last;  // so that a repeat later in this list is dropped
   }
-  Status s = refused() ? Status::OK() : AppendAllDurable(log_.get(), clicklog::kShipped, payloads);
-  // Acknowledged once on disk: every message up to the last (js_AckAll).
-  if (s.ok() && !refused() && list.Count > 0) natsMsg_Ack(list.Msgs[list.Count - 1], nullptr);
+  Status s = AppendAllDurable(log_.get(), clicklog::kShipped, payloads, /*until_outcome=*/true);
+  // Acknowledged once on disk: every message up to the last handled (js_AckAll).
+  if (s.ok() && handled > 0) natsMsg_Ack(list.Msgs[handled - 1], nullptr);
   natsMsgList_Destroy(&list);
   if (!s.ok()) {
     // What the copy holds is what its disk says: the positions taken above

@@ -32,7 +32,8 @@ Status Checkpoint::Load(const StateDb& db) {
   (void)GetFixed64Row(db, kThroughKey, &through);
   (void)GetFixed64Row(db, kOrphansKey, &orphans);
   return db.Scan(kNodeKeyPrefix, [&](std::string_view k, std::string_view v) {
-    if (v.size() == 8) nodes[std::string(k.substr(kNodeKeyPrefix.size()))] = DecodeFixed64(v.data());
+    if (v.size() == 8)
+      nodes[std::string(k.substr(kNodeKeyPrefix.size()))] = DecodeFixed64(v.data());
     return true;
   });
 }

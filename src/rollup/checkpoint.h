@@ -13,10 +13,10 @@
 namespace refgate::rollup {
 
 struct Checkpoint {
-  uint64_t through = 0;         // the last record read
-  std::set<std::string> dirty;  // the dates still to publish
-  uint64_t orphans = 0;         // the orphan clicks' total
-  bool cluster = false;         // the state follows the cluster's stream (SPEC §8)
+  uint64_t through = 0;                   // the last record read
+  std::set<std::string> dirty;            // the dates still to publish
+  uint64_t orphans = 0;                   // the orphan clicks' total
+  bool cluster = false;                   // the state follows the cluster's stream (SPEC §8)
   std::map<std::string, uint64_t> nodes;  // cluster: each node's seq read through
 
   Status Load(const StateDb& db);

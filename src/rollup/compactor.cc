@@ -244,8 +244,8 @@ class Run {
     const uint64_t own_after = std::min(events::EventIndex::Watermark(opt_.data_dir + "/events"),
                                         clicklog::ShippedThrough(opt_.data_dir));
     if (!opt_.cluster) {
-      result_->segments_deleted = clicklog::DeleteRolledUpSegments(
-          own, segments_, std::min(last_seq_, own_after), days);
+      result_->segments_deleted =
+          clicklog::DeleteRolledUpSegments(own, segments_, std::min(last_seq_, own_after), days);
       return;
     }
     result_->segments_deleted = clicklog::DeleteRolledUpSegments(

@@ -183,7 +183,8 @@ class LogMergerTest : public LogShipperTest {
   // The consumer has had everything acknowledged.
   bool Drained() {
     jsConsumerInfo* ci = nullptr;
-    if (js_GetConsumerInfo(&ci, js_, "REFGATE_LOG", "refgate-rollup", nullptr, nullptr) != NATS_OK) {
+    if (js_GetConsumerInfo(&ci, js_, "REFGATE_LOG", "refgate-rollup", nullptr, nullptr) !=
+        NATS_OK) {
       return false;
     }
     const bool drained = ci->NumPending == 0 && ci->NumAckPending == 0;

@@ -54,7 +54,7 @@ class Traffic:
         with self.lock:
             return self.got
 
-    def stop(self):
+    def stop(self):  # idempotent
         self.done.set()
         for t in self.threads:
             t.join(60)
@@ -121,7 +121,7 @@ class ClusterRollupTest(unittest.TestCase):
 
     def test_traffic_on_two_nodes_is_counted_exactly_at_the_rollup(self):
         before = self.make_code("rollboth", "ref_both")
-        traffic = [Traffic(n, "rollboth") for n in self.nodes.values()]
+        traffic = self.traffic("rollboth")
         wait_until(lambda: all(t.count() >= 100 for t in traffic), 60, "traffic")
         got = sum(t.stop() for t in traffic)
         self.assertEqual([s for t in traffic for s in t.other], [])
@@ -135,6 +135,7 @@ class ClusterRollupTest(unittest.TestCase):
         wait_output(c, r"cluster: codes in sync at revision \d+")
         before = self.make_code("rollkill", "ref_kill")
         traffic = Traffic(c, "rollkill")
+        self.addCleanup(traffic.stop)
         wait_until(lambda: traffic.count() >= 150, 60, "traffic on node c")
         c.stop(sig=signal.SIGKILL)
         got = traffic.stop()
@@ -151,12 +152,20 @@ class ClusterRollupTest(unittest.TestCase):
         self.assertLessEqual(counted, got + before + THREADS)
         print("node c killed after %d 302s; %d counted" % (got, counted - before))
 
+    def traffic(self, code):
+        """Traffic on every node, stopped at the test's end whatever happens."""
+        traffic = [Traffic(n, code) for n in self.nodes.values()]
+        for t in traffic:
+            self.addCleanup(t.stop)
+        return traffic
+
     def test_kill_9_of_the_stream_leader_mid_traffic(self):
         before = self.make_code("rollleader", "ref_leader")
-        traffic = [Traffic(n, "rollleader") for n in self.nodes.values()]
+        # Found before the traffic, which slows the servers' answers down.
+        leader, = wait_until(lambda: [i for i in [self.nats.stream_leader("REFGATE_LOG")]
+                                      if i is not None], 60, "the stream's leader")
+        traffic = self.traffic("rollleader")
         wait_until(lambda: all(t.count() >= 50 for t in traffic), 60, "traffic")
-        leader = wait_until(lambda: self.nats.stream_leader("REFGATE_LOG"), 30,
-                            "the stream's leader")
         self.nats.kill(leader)
         at_kill = [t.count() for t in traffic]
         wait_until(lambda: all(t.count() >= k + 50 for t, k in zip(traffic, at_kill)), 60,
