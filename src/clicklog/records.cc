@@ -17,9 +17,12 @@ void RecordDispatcher::DispatchShipped(const Record& rec, RecordHandler* h) {
   SegmentParser check(records, "", nullptr);
   Record inner;
   uint64_t first = 0, last = 0, n = 0;
+  bool bad = false;
   for (; check.Next(&inner); ++n) {
-    if (n > 0 && inner.seq != last + 1) break;
-    if (inner.type == kShipped) break;
+    if ((n > 0 && inner.seq != last + 1) || inner.type == kShipped) {
+      bad = true;
+      break;
+    }
     if (RecordTypeName(inner.type).empty() && !(inner.type & kIgnorableBit)) {
       return h->OnUnknown(inner);
     }
@@ -28,7 +31,7 @@ void RecordDispatcher::DispatchShipped(const Record& rec, RecordHandler* h) {
   }
   // Each record's place in the log is (rec.seq << 16 | its index): a
   // message of at most kMaxPayload bytes holds fewer than 2^16 records.
-  if (n == 0 || check.valid_end() != records.size()) {
+  if (bad || n == 0 || check.valid_end() != records.size()) {
     return h->OnUndecodable(
         rec, Status::Corruption("shipped message of " + std::string(node) +
                                 ": damaged or out of order at record " + std::to_string(n + 1)));

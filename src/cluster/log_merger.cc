@@ -109,9 +109,19 @@ Status LogMerger::Recover() {
       return Status::Corruption(o.dir + ": record " + std::to_string(rec.seq) +
                                 " is not a message of the cluster's stream");
     }
-    positions[std::string(id)] = last;
+    const auto [it, fresh] = positions.try_emplace(std::string(id), last);
+    if (!fresh && first != it->second + 1) {  // a write of the copy failed in between
+      return Status::Corruption(o.dir + ": record " + std::to_string(rec.seq) + " holds records " +
+                                std::to_string(first) + "-" + std::to_string(last) + " of " +
+                                std::string(id) + ", after " + std::to_string(it->second) +
+                                ": move " + options_.data_dir +
+                                "/cluster away to take the stream in again");
+    }
+    it->second = last;
   }
   if (s.ok()) s = reader.status();
+  if (!s.ok()) return s;
+  merged_.store(log_->durable_seq(), std::memory_order_release);
   MutexLock lock(&mu_);
   positions_ = std::move(positions);
   saved_ = from;
@@ -192,8 +202,13 @@ bool LogMerger::Take(const std::string& node, std::string_view records, std::str
                      uint64_t* last) {
   uint64_t first = 0;
   payload->clear();
-  if (!Range(records, &first, last) || records.size() + node.size() + 16 > clicklog::kMaxPayload) {
+  if (!Range(records, &first, last)) {
     Refuse("a message of " + node + " holds no records refgate shipped");
+    return false;
+  }
+  if (records.size() + node.size() + 16 > clicklog::kMaxPayload) {
+    Refuse("a message of " + node + " of " + std::to_string(records.size()) +
+           " bytes is more than a record of the copy holds");
     return false;
   }
   bool known;
@@ -246,18 +261,20 @@ Status LogMerger::MergeSome() {
   if (s.ok() && handled > 0) natsMsg_Ack(list.Msgs[handled - 1], nullptr);
   natsMsgList_Destroy(&list);
   if (!s.ok()) {
-    // What the copy holds is what its disk says: the positions taken above
-    // may be ahead of it.
-    log_.reset();
-    if (Status r = Recover(); !r.ok()) Refuse("the copy of the stream: " + r.ToString());
-    return Status::IOError("the copy of the stream: " + s.message());
+    // The positions taken above may be ahead of the disk, and a later
+    // message may be on it while an earlier one is not: nothing is
+    // acknowledged or noted any more, and a restart reads the copy again.
+    failed_ = true;
+    Refuse("writing the copy of the stream: " + s.ToString() + "; restart refgate to go on");
+    return Status::OK();
   }
+  merged_.store(log_->durable_seq(), std::memory_order_release);
   GlobalMetrics().cluster_merged_messages.Add(payloads.size());
   return Status::OK();
 }
 
 void LogMerger::SavePositions(bool force) {
-  if (!log_) return;
+  if (!log_ || failed_) return;
   const uint64_t through = log_->durable_seq();
   const int64_t now = NowMicros() / 1000;
   if (through == saved_ || (!force && now - saved_at_ms_ < kSaveMs)) return;

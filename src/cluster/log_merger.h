@@ -16,7 +16,9 @@
 // node's first message may start anywhere (its log may have lost older
 // segments to retention before it joined).
 //
-// Each record is one write of the copy, whole or absent after a crash.
+// Each record is one write of the copy, whole or absent after a crash. A
+// write that fails stops merging (refused) until a restart, which reads the
+// copy again and refuses to start on a copy with a hole in a node's records.
 // <data-dir>/cluster/merged says each node's position as of record M of the
 // copy ("M" then "node seq" lines); a start reads the records after M for
 // the rest, and the compaction job keeps those segments (retention.h).
@@ -51,10 +53,10 @@ class LogMerger {
   ~LogMerger();  // Stop()
   void Stop();
 
-  // Each node's last seq the copy holds.
+  // Each node's last seq the copy holds (or is writing now).
   std::map<std::string, uint64_t> positions() const EXCLUDES(mu_);
   // The copy's last durable record.
-  uint64_t merged_seq() const { return log_ ? log_->durable_seq() : 0; }
+  uint64_t merged_seq() const { return merged_.load(std::memory_order_acquire); }
   // True once merging stopped at a message it must not pass.
   bool refused() const { return refused_.load(std::memory_order_acquire); }
 
@@ -81,6 +83,8 @@ class LogMerger {
   uint64_t saved_ = 0;                 // the M of cluster/merged
   int64_t saved_at_ms_ = 0;
   std::atomic<bool> refused_{false};
+  std::atomic<uint64_t> merged_{0};
+  bool failed_ = false;  // a write of the copy failed: cluster/merged is never written again
   mutable Mutex mu_;
   CondVar wake_;
   std::map<std::string, uint64_t> positions_ GUARDED_BY(mu_);

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <thread>
 
@@ -241,15 +242,20 @@ class Run {
   void DeleteSegments() const {
     const std::string own = opt_.data_dir + "/clicks";
     const int days = clicklog::RetentionDays(opt_.data_dir, opt_.retention_days);
+    // In cluster mode a note missing says nothing is shipped, or known of the copy.
+    auto note = [this](uint64_t seq) {
+      return opt_.cluster && seq == std::numeric_limits<uint64_t>::max() ? 0 : seq;
+    };
     const uint64_t own_after = std::min(events::EventIndex::Watermark(opt_.data_dir + "/events"),
-                                        clicklog::ShippedThrough(opt_.data_dir));
+                                        note(clicklog::ShippedThrough(opt_.data_dir)));
     if (!opt_.cluster) {
       result_->segments_deleted =
           clicklog::DeleteRolledUpSegments(own, segments_, std::min(last_seq_, own_after), days);
       return;
     }
     result_->segments_deleted = clicklog::DeleteRolledUpSegments(
-        clicks_, segments_, std::min(last_seq_, clicklog::MergedThrough(opt_.data_dir)), days);
+        clicks_, segments_, std::min(last_seq_, note(clicklog::MergedThrough(opt_.data_dir))),
+        days);
     std::vector<std::pair<uint64_t, std::string>> segments;
     if (clicklog::ListSegments(own, &segments).ok()) {
       result_->segments_deleted += clicklog::DeleteRolledUpSegments(own, segments, own_after, days);

@@ -253,6 +253,28 @@ TEST_F(LogMergerTest, AGapInANodesRecordsIsRefusedNotCountedAround) {
   EXPECT_EQ(merger->positions()["n3"], 10u);
 }
 
+TEST(LogMergerRecover, ACopyWithAHoleInANodesRecordsIsRefused) {
+  ScratchDir dir;
+  const std::string log = dir.path() + "/cluster/log";
+  std::filesystem::create_directories(log);
+  std::string segment, frames, shipped;
+  uint64_t outer = 0;
+  for (auto [first, last] : {std::pair<uint64_t, uint64_t>{1, 10}, {20, 25}}) {
+    frames = clicklog::SegmentBytes(first, static_cast<int>(last - first + 1));
+    clicklog::EncodeShipped("n1", frames, &shipped);
+    clicklog::AppendRecord(&segment, clicklog::kShipped, ++outer, shipped);
+  }
+  clicklog::WriteFile(log + "/" + clicklog::SegmentName(1), segment);
+  MergeOptions o;
+  o.servers = "nats://127.0.0.1:1";  // never reached: the copy is read first
+  o.data_dir = dir.path();
+  std::unique_ptr<LogMerger> m;
+  const Status s = LogMerger::Open(o, &m);
+  EXPECT_TRUE(s.IsCorruption()) << s.ToString();
+  EXPECT_NE(s.message().find("holds records 20-25 of n1, after 10"), std::string::npos)
+      << s.ToString();
+}
+
 TEST(ShippedThrough, NoFileMeansNoBound) {
   ScratchDir dir;
   EXPECT_EQ(clicklog::ShippedThrough(dir.path()), std::numeric_limits<uint64_t>::max());
