@@ -29,9 +29,9 @@ std::map<std::string, uint64_t> RolledUp(const std::string& data_dir) {
       ec || !v.is_object() ? nullptr : v.as_object().if_contains("nodes");
   if (nodes == nullptr || !nodes->is_object()) return out;
   for (const auto& [node, seq] : nodes->as_object()) {
-    if (seq.is_uint64()) out[std::string(node)] = seq.as_uint64();
-    if (seq.is_int64() && seq.as_int64() >= 0)
-      out[std::string(node)] = static_cast<uint64_t>(seq.as_int64());
+    boost::system::error_code bad;
+    const uint64_t through = seq.to_number<uint64_t>(bad);
+    if (!bad) out[std::string(node)] = through;
   }
   return out;
 }

@@ -72,7 +72,7 @@ void LogMerger::Stop() {
     wake_.SignalAll();
   }
   if (thread_.joinable()) thread_.join();
-  if (log_) log_->Close();  // null after a failed Recover
+  if (log_) log_->Close();  // null when Open could not open the copy
 }
 
 std::map<std::string, uint64_t> LogMerger::positions() const {
@@ -274,7 +274,7 @@ Status LogMerger::MergeSome() {
 }
 
 void LogMerger::SavePositions(bool force) {
-  if (!log_ || failed_) return;
+  if (failed_) return;
   const uint64_t through = log_->durable_seq();
   const int64_t now = NowMicros() / 1000;
   if (through == saved_ || (!force && now - saved_at_ms_ < kSaveMs)) return;
