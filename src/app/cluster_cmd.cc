@@ -11,6 +11,7 @@
 
 #include "app/app.h"
 #include "clicklog/retention.h"
+#include "cluster/click_key.h"
 #include "cluster/cluster_status.h"
 
 namespace refgate {
@@ -38,16 +39,25 @@ std::map<std::string, uint64_t> RolledUp(const std::string& data_dir) {
 
 }  // namespace
 
+std::string ClusterServers(const Config& cfg) {
+  std::string servers;
+  for (const std::string& url : cfg.cluster.nats_urls)
+    servers += (servers.empty() ? "" : ",") + url;
+  return servers;
+}
+
+std::string ClickKeyDir(const Config& cfg) {
+  const std::string& dir = cfg.storage.data_dir;
+  return cfg.cluster.nats_urls.empty() ? dir : dir + "/" + cluster::kClickKeyDir;
+}
+
 int RunClusterStatus(const Config& cfg) {
   if (cfg.cluster.nats_urls.empty()) {
     std::fprintf(stderr, "refgate: not in cluster mode ([cluster] nats_urls is empty)\n");
     return kExitUsage;
   }
-  std::string servers;
-  for (const std::string& url : cfg.cluster.nats_urls)
-    servers += (servers.empty() ? "" : ",") + url;
   cluster::ClusterStatus st;
-  if (Status s = cluster::ReadClusterStatus(servers, 5000, &st); !s.ok()) {
+  if (Status s = cluster::ReadClusterStatus(ClusterServers(cfg), 5000, &st); !s.ok()) {
     std::fprintf(stderr, "refgate: %s\n", s.ToString().c_str());
     return kExitFailure;
   }

@@ -27,6 +27,7 @@ rollup::CompactOptions CompactOptionsFromConfig(const Config& cfg) {
   rollup::CompactOptions opt;
   opt.data_dir = cfg.storage.data_dir;
   opt.cluster = !cfg.cluster.nats_urls.empty() && cfg.cluster.rollup;
+  if (!cfg.cluster.nats_urls.empty()) opt.click_key_dir = ClickKeyDir(cfg);
   opt.retention_days = cfg.clicklog.retention_days;
   opt.attribution = AttributionFromConfig(cfg);
   opt.currency = cfg.rewards.currency;

@@ -16,6 +16,7 @@
 #include "app/tokens.h"
 #include "clicklog/click_log.h"
 #include "clicklog/format.h"
+#include "cluster/click_key.h"
 #include "cluster/code_sync.h"
 #include "cluster/log_merger.h"
 #include "cluster/log_shipper.h"
@@ -235,10 +236,22 @@ struct Storage {
   std::unique_ptr<events::EventIndex> events;
 };
 
+// A cluster node's key is its cluster's (SPEC §8), agreed through NATS.
+Status LoadClickKey(const Config& cfg, std::unique_ptr<ClickIdKey>* out) {
+  if (cfg.cluster.nats_urls.empty()) return ClickIdKey::Load(cfg.storage.data_dir, true, out);
+  cluster::ClickKeyOptions o;
+  o.servers = ClusterServers(cfg);
+  o.data_dir = cfg.storage.data_dir;
+  o.replicas = cfg.cluster.replicas;
+  Status s = cluster::AgreeClickKey(o);
+  if (s.ok()) s = ClickIdKey::Load(ClickKeyDir(cfg), false, out);
+  return s;
+}
+
 // The click log is recovered before anything reads it: the code journal
 // and the event index's rebuild.
 Status OpenStorage(const Config& cfg, Storage* st) {
-  Status s = ClickIdKey::Load(cfg.storage.data_dir, true, &st->click_key);
+  Status s = LoadClickKey(cfg, &st->click_key);
   if (s.ok()) s = OpenCodeStore(cfg, &st->store);
   std::vector<std::string> notes;
   if (s.ok()) s = clicklog::ClickLog::Open(LogOptions(cfg), &st->clicks, &notes);
@@ -279,9 +292,7 @@ struct ClusterParts {
 };
 
 Status StartCluster(const Config& cfg, const Storage& st, ClusterParts* out) {
-  std::string servers;
-  for (const std::string& url : cfg.cluster.nats_urls)
-    servers += (servers.empty() ? "" : ",") + url;
+  const std::string servers = ClusterServers(cfg);
   std::printf("cluster: node %s%s, NATS at %s\n", cfg.cluster.node_id.c_str(),
               cfg.cluster.rollup ? " (the rollup node)" : "", servers.c_str());
   cluster::SyncOptions o;

@@ -31,6 +31,9 @@ Status KvBucket::Open(const std::string& servers, const std::string& bucket, int
     cfg.History = 1;
     cfg.Replicas = replicas;
     ns = js_CreateKeyValue(&b->kv_, b->js_, &cfg);
+    // Another node made it at the same moment ("subjects overlap with an
+    // existing stream"): bind the one it made.
+    if (ns != NATS_OK) ns = js_KeyValue(&b->kv_, b->js_, bucket.c_str());
   }
   if (Status s = FromNats(ns, "bucket " + bucket); !s.ok()) return s;
   *out = std::move(b);

@@ -144,6 +144,18 @@ class Counter : public clicklog::RecordHandler {
   bool stop_ = false;
 };
 
+// The key click ids are verified with; a cluster node's must be there.
+Status LoadClickKey(const CompactOptions& opt, std::unique_ptr<ClickIdKey>* key) {
+  const bool cluster_key = !opt.click_key_dir.empty();
+  Status s = ClickIdKey::Load(cluster_key ? opt.click_key_dir : opt.data_dir, false, key);
+  if (s.ok() && cluster_key && !*key) {
+    return Status::InvalidArgument(opt.click_key_dir +
+                                   "/click.key is missing: start `refgate serve` once with NATS "
+                                   "reachable, to take the cluster's click key");
+  }
+  return s;
+}
+
 // One run: reads the segments past the checkpoint into an Aggregate, then
 // commits the rows with the new checkpoint, then publishes.
 class Run {
@@ -173,7 +185,7 @@ class Run {
       total_bytes += std::filesystem::file_size(clicks_ + "/" + segments_[i].second, ec);
     }
     std::unique_ptr<ClickIdKey> key;
-    if (s = ClickIdKey::Load(opt_.data_dir, false, &key); !s.ok()) return s;
+    if (s = LoadClickKey(opt_, &key); !s.ok()) return s;
     agg_ = std::make_unique<Aggregate>(db);
     AttributionOptions ao = opt_.attribution;
     ao.click_key = key.get();

@@ -37,6 +37,10 @@ struct CompactOptions {
   // own <data_dir>/clicks, and commits each node's position with the rows.
   // A state remembers which log it follows and refuses the other.
   bool cluster = false;
+  // Where click.key is (util/click_id.h). "": data_dir, and without one no
+  // click id verifies; else a cluster node's copy of its cluster's key,
+  // which must be there (a run refuses to start without it).
+  std::string click_key_dir = "";
   int retention_days = 30;              // rolled-up sealed segments older than this are deleted
   bool progress = false;                // a progress line on stderr
   std::string currency = "EUR";         // [rewards] currency, for rewards.csv

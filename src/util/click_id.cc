@@ -1,16 +1,13 @@
 #include "util/click_id.h"
 
-#include <fcntl.h>
 // SHA256_Init and friends are deprecated in OpenSSL 3 in favour of EVP,
 // which costs more per call than the rest of a redirect (see below).
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -68,41 +65,49 @@ std::string ToHex(const uint8_t* p, size_t n) {
 
 }  // namespace
 
-Status ClickIdKey::Load(const std::string& data_dir, bool create,
-                        std::unique_ptr<ClickIdKey>* out) {
+Status ClickIdKey::Load(const std::string& dir, bool create, std::unique_ptr<ClickIdKey>* out) {
   out->reset();
-  std::string key;
+  std::string hex, key;
   if (const char* env = std::getenv("REFGATE_CLICK_KEY"); env && *env) {
     if (!FromHex(env, &key)) return Status::InvalidArgument("REFGATE_CLICK_KEY: 64 hex digits");
     *out = std::make_unique<ClickIdKey>(key);
     return Status::OK();
   }
-  const std::string path = data_dir + "/click.key";
-  std::string text;
-  if (std::ifstream in(path); in && std::getline(in, text)) {
-    while (!text.empty() && (text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  if (Status s = ReadKeyFile(dir, create, &hex); !s.ok() || hex.empty()) return s;
+  FromHex(hex, &key);  // ReadKeyFile checked it
+  *out = std::make_unique<ClickIdKey>(key);
+  return Status::OK();
+}
+
+Status ClickIdKey::ReadKeyFile(const std::string& dir, bool create, std::string* hex) {
+  const std::string path = dir + "/click.key";
+  hex->clear();
+  if (std::ifstream in(path); in && std::getline(in, *hex)) {
+    while (!hex->empty() && (hex->back() == '\r' || hex->back() == ' ')) hex->pop_back();
   }
-  // An empty file is a first start that crashed before writing the key: no
-  // id was minted with it, so a new one is made.
-  if (!text.empty()) {
-    if (!FromHex(text, &key)) return Status::Corruption(path + ": not 64 hex digits");
-    *out = std::make_unique<ClickIdKey>(key);
+  // An empty file is a first start that crashed before writing the key
+  // (before writes were atomic): no id was minted with it, so a new one is made.
+  if (!hex->empty()) {
+    if (!IsKeyHex(*hex)) return Status::Corruption(path + ": not 64 hex digits");
+    std::transform(hex->begin(), hex->end(), hex->begin(),
+                   [](char c) { return c >= 'A' && c <= 'F' ? char(c - 'A' + 'a') : c; });
     return Status::OK();
   }
   if (!create) return Status::OK();
   uint8_t fresh[kClickKeyBytes];
   RandomBytes(fresh, sizeof fresh);
-  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IOError(path + ": " + std::strerror(errno));
-  const std::string line = ToHex(fresh, sizeof fresh) + "\n";
-  const bool ok =
-      write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && fsync(fd) == 0;
-  close(fd);
-  if (!ok || DefaultFileIo()->SyncDir(data_dir) != 0)
-    return Status::IOError(path + ": write failed");
-  *out = std::make_unique<ClickIdKey>(
-      std::string_view(reinterpret_cast<const char*>(fresh), sizeof fresh));
+  if (Status s = WriteKeyFile(dir, ToHex(fresh, sizeof fresh)); !s.ok()) return s;
+  *hex = ToHex(fresh, sizeof fresh);
   return Status::OK();
+}
+
+Status ClickIdKey::WriteKeyFile(const std::string& dir, std::string_view hex) {
+  return WriteFileAtomic(DefaultFileIo(), dir + "/click.key", std::string(hex) + "\n", 0600);
+}
+
+bool ClickIdKey::IsKeyHex(std::string_view hex) {
+  std::string bytes;
+  return FromHex(hex, &bytes);
 }
 
 ClickIdKey::ClickIdKey(std::string_view key) : impl_(std::make_unique<ClickIdKeyImpl>()) {

@@ -34,10 +34,17 @@ struct ClickIdKeyImpl;
 
 class ClickIdKey {
  public:
-  // REFGATE_CLICK_KEY (64 hex digits), else <data-dir>/click.key, which is
+  // REFGATE_CLICK_KEY (64 hex digits), else <dir>/click.key, which is
   // made (32 random bytes as hex, mode 0600) when `create`. Without either,
-  // *out is null: no id verifies. A cluster's nodes share the key.
-  static Status Load(const std::string& data_dir, bool create, std::unique_ptr<ClickIdKey>* out);
+  // *out is null: no id verifies. A cluster's nodes share the key
+  // (cluster/click_key.h keeps it in <data-dir>/cluster).
+  static Status Load(const std::string& dir, bool create, std::unique_ptr<ClickIdKey>* out);
+  // The 64 hex digits (lower case) of <dir>/click.key, made as Load makes
+  // it when `create`; "" when there is none and not `create`.
+  static Status ReadKeyFile(const std::string& dir, bool create, std::string* hex);
+  // Writes `hex` (64 hex digits) as <dir>/click.key, replacing any, synced.
+  static Status WriteKeyFile(const std::string& dir, std::string_view hex);
+  static bool IsKeyHex(std::string_view hex);
 
   // REQUIRES: key.size() == kClickKeyBytes.
   explicit ClickIdKey(std::string_view key);

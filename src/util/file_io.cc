@@ -56,9 +56,9 @@ FileIo* DefaultFileIo() {
   return &io;
 }
 
-Status WriteFileAtomic(FileIo* io, const std::string& path, std::string_view content) {
+Status WriteFileAtomic(FileIo* io, const std::string& path, std::string_view content, mode_t mode) {
   std::string tmp = path + ".tmp";
-  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Status::IOError(tmp + ": " + std::strerror(errno));
   const char* what = "write";
   int err = io->Write(fd, content.data(), content.size(), 0);

@@ -3,6 +3,8 @@
 // can inject stalls and failures (ENOSPC, EIO).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -36,7 +38,9 @@ FileIo* DefaultFileIo();
 // removes the temporary file and leaves `path` as it was; a failed sync of
 // the directory comes after the rename, so `path` is the new file then, not
 // yet durable. A failed sync is never retried (its
-// pages may be lost): the caller writes the whole file again.
-[[nodiscard]] Status WriteFileAtomic(FileIo* io, const std::string& path, std::string_view content);
+// pages may be lost): the caller writes the whole file again. A new file
+// gets `mode`.
+[[nodiscard]] Status WriteFileAtomic(FileIo* io, const std::string& path, std::string_view content,
+                                     mode_t mode = 0644);
 
 }  // namespace refgate

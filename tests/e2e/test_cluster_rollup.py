@@ -13,10 +13,11 @@ import subprocess
 import threading
 import unittest
 
-from harness import BIN, Server, compact, metric
+from harness import BIN, Server, compact, metric, query_of
 from nats_cluster import NatsCluster
 from test_cluster import node_config, wait_output, wait_until
 
+EVENTS_TOKEN = "cluster-events-token-0123456789abcdef"
 ROLLED_UP_S = 120  # the bound of a wait for every node's clicks to be rolled up
 THREADS = 3
 
@@ -69,7 +70,8 @@ class ClusterRollupTest(unittest.TestCase):
         try:
             for i, name in enumerate(("a", "b")):
                 urls = cls.nats.urls([i, (i + 1) % 3, (i + 2) % 3])
-                cls.nodes[name] = Server(config=rollup_config(urls, name, name == "a"))
+                cls.nodes[name] = Server(config=rollup_config(urls, name, name == "a"),
+                                         env={"REFGATE_EVENTS_TOKEN": EVENTS_TOKEN})
             for n in cls.nodes.values():
                 wait_output(n, r"cluster: codes in sync at revision \d+")
         except BaseException:
@@ -127,6 +129,35 @@ class ClusterRollupTest(unittest.TestCase):
         self.assertEqual([s for t in traffic for s in t.other], [])
         self.assertEqual(self.rolled_up().get("ref_both"), got + before)
         self.assertNotIn("refused", self.a.text())
+
+    def test_a_click_id_minted_on_one_node_attributes_at_the_rollup(self):
+        # Every node signs click ids with the cluster's key (taken through
+        # NATS at its first start), so the rollup node verifies b's.
+        b = self.nodes["b"]
+        keys = set()
+        for node in (self.a, b):
+            with open(os.path.join(node.data_dir, "cluster", "click.key")) as f:
+                keys.add(f.read())
+        self.assertEqual(len(keys), 1)
+        self.make_code("rollcid", "ref_cid")
+        status, h, _ = b.get("/rollcid")
+        self.assertEqual(status, 302)
+        cid = dict(query_of(h["location"]))["rg_click"]
+        sale = {"event_id": "cid-on-b", "type": "sale", "order_id": "o-cid", "amount_minor": 1000,
+                "click_id": cid}
+        status, _, reply = self.a.api("POST", "/api/v1/events", sale, token=EVENTS_TOKEN)
+        self.assertEqual(status, 201, reply)
+        self.rolled_up()
+        rows = {}
+        daily = os.path.join(self.a.data_dir, "rollups", "daily")
+        for d in sorted(os.listdir(daily)):
+            path = os.path.join(daily, d, "events.csv")
+            if os.path.exists(path):
+                with open(path, newline="") as f:
+                    rows.update({r["event_id"]: r for r in csv.DictReader(f)})
+        row = rows["cid-on-b"]
+        self.assertEqual((row["status"], row["method"], row["referrer_id"], row["code"]),
+                         ("attributed", "click_id", "ref_cid", "rollcid"), row)
 
     def test_kill_9_of_a_node_mid_traffic(self):
         urls = self.nats.urls([2, 0, 1])
