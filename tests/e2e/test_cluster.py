@@ -47,21 +47,31 @@ def wait_output(srv, pattern, timeout=60, after=0):
     return wait_until(find, timeout, lambda: "%r in refgate's output:\n%s" % (pattern, srv.text()))
 
 
+def start_nodes(nats, names, make):
+    """make(urls, name) for each name, every node knowing a different first
+    server (the client finds the rest); the nodes once each has its codes in
+    sync. On a failure the ones made are cleaned up, and NATS with them."""
+    nodes = []
+    try:
+        for i, name in enumerate(names):
+            nodes.append(make(nats.urls([i, (i + 1) % 3, (i + 2) % 3]), name))
+        for n in nodes:
+            wait_output(n, r"cluster: codes in sync at revision \d+")
+    except BaseException:
+        for n in nodes:
+            n.cleanup()
+        nats.cleanup()
+        raise
+    return nodes
+
+
 class ClusterCodesTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.nats = NatsCluster()
-        cls.nodes, cls.retired = [], []
-        try:
-            # Each node knows a different first server; the client finds the rest.
-            for i, name in enumerate(("a", "b")):
-                urls = cls.nats.urls([i, (i + 1) % 3, (i + 2) % 3])
-                cls.nodes.append(Server(config=node_config(urls, name)))
-            for n in cls.nodes:
-                wait_output(n, r"cluster: codes in sync at revision \d+")
-        except BaseException:
-            cls.tearDownClass()
-            raise
+        cls.retired = []
+        cls.nodes = start_nodes(cls.nats, ("a", "b"),
+                                lambda urls, name: Server(config=node_config(urls, name)))
 
     @classmethod
     def tearDownClass(cls):

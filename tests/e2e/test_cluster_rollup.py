@@ -15,7 +15,7 @@ import unittest
 
 from harness import BIN, Server, compact, metric, query_of
 from nats_cluster import NatsCluster
-from test_cluster import node_config, wait_output, wait_until
+from test_cluster import node_config, start_nodes, wait_output, wait_until
 
 EVENTS_TOKEN = "cluster-events-token-0123456789abcdef"
 ROLLED_UP_S = 120  # the bound of a wait for every node's clicks to be rolled up
@@ -66,17 +66,12 @@ class ClusterRollupTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.nats = NatsCluster()
-        cls.nodes, cls.retired = {}, []
-        try:
-            for i, name in enumerate(("a", "b")):
-                urls = cls.nats.urls([i, (i + 1) % 3, (i + 2) % 3])
-                cls.nodes[name] = Server(config=rollup_config(urls, name, name == "a"),
-                                         env={"REFGATE_EVENTS_TOKEN": EVENTS_TOKEN})
-            for n in cls.nodes.values():
-                wait_output(n, r"cluster: codes in sync at revision \d+")
-        except BaseException:
-            cls.tearDownClass()
-            raise
+        cls.retired = []
+        names = ("a", "b")
+        nodes = start_nodes(cls.nats, names, lambda urls, name: Server(
+            config=rollup_config(urls, name, name == "a"),
+            env={"REFGATE_EVENTS_TOKEN": EVENTS_TOKEN}))
+        cls.nodes = dict(zip(names, nodes))
 
     @classmethod
     def tearDownClass(cls):
