@@ -1,7 +1,6 @@
 #include "rollup/aggregate.h"
 
 #include <algorithm>
-#include <numeric>
 #include <tuple>
 
 #include "rollup/row_cache.h"
@@ -19,14 +18,26 @@ void EncodeChannel(std::string_view src, std::string_view med, std::string_view 
   PutLengthPrefixed(out, camp);
 }
 
-// Indices 0..n-1 ordered by key(i).
+// Rows 0..n-1 in the order of key(i): a pair of packed ranks, distinct
+// per row, so that the sort compares integers in place.
+struct Ranked {
+  uint64_t hi, lo;
+  uint32_t row;
+};
 template <typename KeyOf>
-std::vector<uint32_t> SortedBy(size_t n, KeyOf key) {
-  std::vector<uint32_t> order(n);
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return key(a) < key(b); });
+std::vector<Ranked> SortedBy(size_t n, KeyOf key) {
+  std::vector<Ranked> order(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    const auto [hi, lo] = key(i);
+    order[i] = {hi, lo, i};
+  }
+  std::sort(order.begin(), order.end(), [](const Ranked& a, const Ranked& b) {
+    return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
+  });
   return order;
 }
+
+uint64_t Pack(uint32_t high, uint32_t low) { return uint64_t{high} << 32 | low; }
 
 }  // namespace
 
@@ -80,19 +91,25 @@ std::string Aggregate::Key(const ChannelId& k) const {
 }
 
 Status Aggregate::Day(const DayId& k, uint32_t* row) {
-  if (auto it = day_index_.find(k); it != day_index_.end()) {
-    *row = it->second;
-    return Status::OK();
-  }
-  DayCodeRow fresh;
+  auto [it, fresh] = day_index_.try_emplace(k, static_cast<uint32_t>(days_.size()));
+  *row = it->second;
+  if (!fresh) return Status::OK();
+  DayCodeRow stored;
   bool existed;
-  if (Status s = ReadRow(date_rows_[k.date], Key(k), &fresh, &existed, &loaded_bytes_); !s.ok()) {
+  if (Status s = ReadRow(date_rows_[k.date], Key(k), &stored, &existed, &loaded_bytes_); !s.ok()) {
+    day_index_.erase(it);
     return s;
   }
-  *row = static_cast<uint32_t>(days_.size());
-  day_index_.emplace(k, *row);
-  days_.emplace_back(k, std::move(fresh));
+  days_.emplace_back(k, std::move(stored));
   return Status::OK();
+}
+
+uint32_t Aggregate::RefOf(uint32_t code, std::string_view referrer) {
+  if (code >= code_refs_.size()) code_refs_.resize(code + 1, kNone);
+  uint32_t& ref = code_refs_[code];
+  // A code keeps its referrer: compared, not hashed and looked up again.
+  if (ref == kNone || referrers_.Name(ref) != referrer) ref = referrers_.Intern(referrer);
+  return ref;
 }
 
 Status Aggregate::Referrer(uint32_t ref) {
@@ -113,7 +130,8 @@ Status Aggregate::Add(const ClickRecord& rec) {
     ++orphans_;
     return Status::OK();
   }
-  const DayId k{DateOf(rec.ts_us), referrers_.Intern(rec.referrer_id), codes_.Intern(rec.code)};
+  const uint32_t code = codes_.Intern(rec.code);
+  const DayId k{DateOf(rec.ts_us), RefOf(code, rec.referrer_id), code};
   uint32_t d;
   Status s = Day(k, &d);
   if (s.ok()) s = Referrer(k.ref);
@@ -129,9 +147,7 @@ Status Aggregate::Add(const ClickRecord& rec) {
   uint64_t visitor = VisitorSet::Hash(rec.visitor_id);
   ++day.clicks;
   day.new_visitors += rec.new_visitor ? 1 : 0;
-  day_visits_.Add(d, visitor);
   ++ref.clicks;
-  referrer_visits_.Add(k.ref, visitor);
   if (ref.first_click_us == 0 || rec.ts_us < ref.first_click_us) ref.first_click_us = rec.ts_us;
   if (rec.ts_us > ref.last_click_us) ref.last_click_us = rec.ts_us;
   return CountChannel(rec, k, visitor, d);
@@ -151,18 +167,23 @@ Status Aggregate::CountMember(const DayId& k) {
   return Status::OK();
 }
 
-Status Aggregate::Channel(const ChannelId& id, uint32_t* row, bool* existed) {
-  if (auto it = channel_index_.find(id); it != channel_index_.end()) {
-    *row = it->second;
-    *existed = true;
-    return Status::OK();
-  }
-  ChannelRow fresh;
+Status Aggregate::Channel(const ChannelId& id, uint32_t day, uint32_t* row, bool* existed) {
+  auto [it, fresh] = channel_index_.try_emplace(id, static_cast<uint32_t>(channels_.size()));
+  *row = it->second;
+  *existed = !fresh;
+  if (!fresh) return Status::OK();
+  ChannelRow stored;
   const StateDb* db = date_rows_[id.day.date];
-  if (Status s = ReadRow(db, Key(id), &fresh, existed, &loaded_bytes_); !s.ok()) return s;
-  *row = static_cast<uint32_t>(channels_.size());
-  channel_index_.emplace(id, *row);
-  channels_.emplace_back(id, std::move(fresh));
+  if (Status s = ReadRow(db, Key(id), &stored, existed, &loaded_bytes_); !s.ok()) {
+    channel_index_.erase(it);
+    return s;
+  }
+  uint32_t set = kNone;
+  if (*existed) {
+    set = static_cast<uint32_t>(stored_sets_.size());
+    stored_sets_.push_back(std::move(stored.visitors));
+  }
+  channels_.push_back({id, day, set, stored.clicks});
   return Status::OK();
 }
 
@@ -172,7 +193,7 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const DayId& k, uint64_t 
   ChannelId id{k, channel_names_.Intern(channel_)};
   DayCodeRow& day = days_[d].second;
   bool existed = false, folded = false;
-  if (!channel_index_.contains(id) && day.channel_rows >= kMaxChannelRows) {
+  if (day.channel_rows >= kMaxChannelRows && !channel_index_.contains(id)) {
     // Full: a channel this row already has still counts as itself.
     bool found;
     if (Status g = HasRow(date_rows_[k.date], Key(id), &found); !g.ok()) return g;
@@ -180,9 +201,9 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const DayId& k, uint64_t 
     if (folded) id.channel = other_channel_;
   }
   uint32_t c;
-  if (Status s = Channel(id, &c, &existed); !s.ok()) return s;
+  if (Status s = Channel(id, d, &c, &existed); !s.ok()) return s;
   if (!existed && !folded) ++day.channel_rows;
-  ++channels_[c].second.clicks;
+  ++channels_[c].clicks;
   channel_visits_.Add(c, visitor);
   return Status::OK();
 }
@@ -209,10 +230,10 @@ size_t Aggregate::MemoryBytes() const {
     return map.bucket_count() * (sizeof(typename std::decay_t<decltype(map)>::value_type) + 1);
   };
   return days_.capacity() * sizeof(days_[0]) + channels_.capacity() * sizeof(channels_[0]) +
-         index(day_index_) + index(channel_index_) + index(members_seen_) +
-         new_members_.capacity() * sizeof(new_members_[0]) +
-         referrer_rows_.capacity() * sizeof(ReferrerRow) + day_visits_.MemoryBytes() +
-         channel_visits_.MemoryBytes() + referrer_visits_.MemoryBytes() + loaded_bytes_ +
+         stored_sets_.capacity() * sizeof(VisitorSet) + index(day_index_) + index(channel_index_) +
+         index(members_seen_) + new_members_.capacity() * sizeof(new_members_[0]) +
+         referrer_rows_.capacity() * sizeof(ReferrerRow) +
+         code_refs_.capacity() * sizeof(uint32_t) + channel_visits_.MemoryBytes() + loaded_bytes_ +
          date_names_.MemoryBytes() + referrers_.MemoryBytes() + codes_.MemoryBytes() +
          channel_names_.MemoryBytes();
 }
@@ -225,6 +246,26 @@ void Aggregate::Visits::Group(size_t rows) {
   hashes_.resize(pairs_.size());
   for (const auto& [row, h] : pairs_) hashes_[end_[row]++] = h;
   pairs_ = {};
+  SortRows(rows);
+}
+
+template <typename ParentOf>
+void Aggregate::Visits::GroupFrom(const Visits& from, size_t from_rows, ParentOf parent,
+                                  size_t rows) {
+  begin_.assign(rows + 1, 0);
+  for (uint32_t r = 0; r < from_rows; ++r) begin_[parent(r) + 1] += from.Of(r).size();
+  for (size_t r = 0; r < rows; ++r) begin_[r + 1] += begin_[r];
+  end_.assign(begin_.begin(), begin_.end() - 1);
+  hashes_.resize(begin_[rows]);
+  for (uint32_t r = 0; r < from_rows; ++r) {
+    const std::span<const uint64_t> of = from.Of(r);
+    std::copy(of.begin(), of.end(), hashes_.begin() + end_[parent(r)]);
+    end_[parent(r)] += static_cast<uint32_t>(of.size());
+  }
+  SortRows(rows);
+}
+
+void Aggregate::Visits::SortRows(size_t rows) {
   for (size_t r = 0; r < rows; ++r) {
     auto first = hashes_.begin() + begin_[r], last = hashes_.begin() + end_[r];
     std::sort(first, last);
@@ -232,39 +273,58 @@ void Aggregate::Visits::Group(size_t rows) {
   }
 }
 
-void Aggregate::Writes(StateDb::Batch* out) {
-  day_visits_.Group(days_.size());
+void Aggregate::Writes(StateDb::Batch* out) { WriteRows(out, out); }
+
+void Aggregate::Writes(StateDb::Sorted* rows, StateDb::Batch* referrers) {
+  WriteRows(rows, referrers);
+}
+
+template <typename Out>
+void Aggregate::WriteRows(Out* out, StateDb::Batch* referrers) {
   channel_visits_.Group(channels_.size());
-  referrer_visits_.Group(referrer_rows_.size());
+  Visits day_visits, referrer_visits;
+  day_visits.GroupFrom(
+      channel_visits_, channels_.size(), [&](uint32_t c) { return channels_[c].day; },
+      days_.size());
+  referrer_visits.GroupFrom(
+      day_visits, days_.size(), [&](uint32_t d) { return days_[d].first.ref; },
+      referrer_rows_.size());
   const std::vector<uint32_t> date = date_names_.KeyRanks(false), ref = referrers_.KeyRanks(true),
                               code = codes_.KeyRanks(true),
                               channel = channel_names_.KeyRanks(false);
   auto day_rank = [&](const DayId& k) {
-    return std::tuple(date[k.date], ref[k.ref], code[k.code]);
+    return std::pair(Pack(date[k.date], ref[k.ref]), Pack(code[k.code], 0));
   };
   std::string value;
   // "d" < "h" < "m" < "r": the groups in this order are in key order.
-  for (uint32_t i : SortedBy(days_.size(), [&](uint32_t i) { return day_rank(days_[i].first); })) {
-    Encode(days_[i].second, &value, day_visits_.Of(i));
-    out->Put(Key(days_[i].first), value);
+  for (const Ranked& r :
+       SortedBy(days_.size(), [&](uint32_t i) { return day_rank(days_[i].first); })) {
+    Encode(days_[r.row].second, &value, day_visits.Of(r.row));
+    out->Put(Key(days_[r.row].first), value);
   }
-  for (uint32_t i : SortedBy(channels_.size(), [&](uint32_t i) {
-         const ChannelId& k = channels_[i].first;
-         return std::tuple_cat(day_rank(k.day), std::tuple(channel[k.channel]));
+  for (const Ranked& r : SortedBy(channels_.size(), [&](uint32_t i) {
+         const ChannelId& k = channels_[i].id;
+         auto [hi, lo] = day_rank(k.day);
+         return std::pair(hi, lo | channel[k.channel]);
        })) {
-    Encode(channels_[i].second, &value, channel_visits_.Of(i));
-    out->Put(Key(channels_[i].first), value);
+    ChannelEntry& e = channels_[r.row];
+    ChannelRow row{e.clicks, e.stored == kNone ? VisitorSet() : std::move(stored_sets_[e.stored])};
+    Encode(row, &value, channel_visits_.Of(r.row));
+    out->Put(Key(e.id), value);
   }
-  for (uint32_t i : SortedBy(new_members_.size(), [&](uint32_t i) {
-         return std::pair(ref[new_members_[i].first], code[new_members_[i].second]);
+  for (const Ranked& r : SortedBy(new_members_.size(), [&](uint32_t i) {
+         return std::pair(uint64_t{ref[new_members_[i].first]},
+                          uint64_t{code[new_members_[i].second]});
        })) {
-    const auto& [r, c] = new_members_[i];
-    out->Put(MemberKey(referrers_.Name(r), codes_.Name(c)), "");
+    const auto& [rid, cid] = new_members_[r.row];
+    out->Put(MemberKey(referrers_.Name(rid), codes_.Name(cid)), "");
   }
-  for (uint32_t r : SortedBy(referrer_rows_.size(), [&](uint32_t i) { return ref[i]; })) {
-    if (!referrer_loaded_[r]) continue;
-    Encode(referrer_rows_[r], &value, referrer_visits_.Of(r));
-    out->Put(ReferrerKey(referrers_.Name(r)), value);
+  for (const Ranked& r : SortedBy(referrer_rows_.size(), [&](uint32_t i) {
+         return std::pair(uint64_t{ref[i]}, uint64_t{0});
+       })) {
+    if (!referrer_loaded_[r.row]) continue;
+    Encode(referrer_rows_[r.row], &value, referrer_visits.Of(r.row));
+    referrers->Put(ReferrerKey(referrers_.Name(r.row)), value);
   }
 }
 

@@ -5,7 +5,10 @@
 // row is loaded from the state the first time the run touches it and
 // written once, in key order, so a run reads and writes each row once
 // whatever the number of clicks, and channel folding sees the rows earlier
-// runs kept.
+// runs kept. A click's visitor is held once, with its channel row: its day
+// row's and its referrer's visitors are the union of their channel rows'.
+// The rows are sorted by packed integer ranks of their names and streamed
+// to the state's table file as they are encoded (StateDb::Sorted).
 #pragma once
 
 #include <boost/unordered/unordered_flat_map.hpp>
@@ -41,6 +44,9 @@ class Aggregate {
   // The writes that apply this run to the state (without the checkpoint),
   // in key order. Once: it hands this run's visitors over to the rows.
   void Writes(StateDb::Batch* out);
+  // The same, the rows of days, channels and members ("d", "h", "m")
+  // streamed into `rows`, the referrers' ("r") into `referrers`.
+  void Writes(StateDb::Sorted* rows, StateDb::Batch* referrers);
   void Writes(std::vector<StateDb::Write>* out) {
     StateDb::Batch batch;
     Writes(&batch);
@@ -74,31 +80,53 @@ class Aggregate {
   };
 
   // This run's visitors of each row: (row, visitor) pairs as they come,
-  // grouped by row (counting sort) and sorted once the run is read.
+  // grouped by row (counting sort) and sorted once the run is read; or
+  // the visitors of rows of another Visits, grouped by the rows they
+  // belong to (each channel row to its day row, each day row to its
+  // referrer: a click counted on a channel row is counted on both).
   class Visits {
    public:
     void Add(uint32_t row, uint64_t visitor) { pairs_.emplace_back(row, visitor); }
     void Group(size_t rows);
+    // parent[r]: the row (of `rows`) row r of `from` belongs to.
+    template <typename ParentOf>
+    void GroupFrom(const Visits& from, size_t from_rows, ParentOf parent, size_t rows);
+    // With what grouping takes: the hashes grouped while the pairs are
+    // still there, then the days' and the referrers' beside the channels'.
     size_t MemoryBytes() const {
-      return pairs_.capacity() * sizeof(pairs_[0]) + hashes_.capacity() * sizeof(uint64_t);
+      return std::max(pairs_.capacity() * sizeof(pairs_[0]), pairs_.size() * 3 * sizeof(uint64_t));
     }
     std::span<const uint64_t> Of(uint32_t row) const {
       return {hashes_.data() + begin_[row], end_[row] - begin_[row]};
     }
 
    private:
+    void SortRows(size_t rows);  // sorts each row's hashes, drops repeats
     HugeVector<std::pair<uint32_t, uint64_t>> pairs_;
     HugeVector<uint64_t> hashes_;
     std::vector<uint32_t> begin_, end_;
   };
+  // A channel row: what earlier runs kept of it is its clicks, here, and
+  // its visitors, in stored_sets_ (most rows are new: no set to carry).
+  struct ChannelEntry {
+    ChannelId id;
+    uint32_t day;     // its day row
+    uint32_t stored;  // its stored visitors in stored_sets_, or kNone
+    uint64_t clicks;
+  };
+  static constexpr uint32_t kNone = UINT32_MAX;
 
+  template <typename Out>
+  void WriteRows(Out* out, StateDb::Batch* referrers);
   uint32_t DateOf(int64_t ts_us);
+  // The referrer id of a click on code id `code`.
+  uint32_t RefOf(uint32_t code, std::string_view referrer);
   std::string Key(const DayId& k) const;
   std::string Key(const ChannelId& k) const;
   Status Day(const DayId& k, uint32_t* row);
   Status Referrer(uint32_t ref);
   // *existed: the run or the state had it.
-  Status Channel(const ChannelId& id, uint32_t* row, bool* existed);
+  Status Channel(const ChannelId& id, uint32_t day, uint32_t* row, bool* existed);
   // The referrer's code count, the first time this run sees (referrer, code).
   Status CountMember(const DayId& k);
   // The click's channel row, folded into "(other)" once the day row is full.
@@ -111,15 +139,17 @@ class Aggregate {
   template <typename K>
   using Index = boost::unordered_flat_map<K, uint32_t, IdHash, std::equal_to<K>,
                                           HugePageAllocator<std::pair<const K, uint32_t>>>;
-  // Rows hold what earlier runs kept (their visitors included); this
-  // run's visitors are in the Visits.
+  // Rows hold what earlier runs kept (their visitors included; a channel
+  // row's in stored_sets_); this run's visitors are in channel_visits_.
   HugeVector<std::pair<DayId, DayCodeRow>> days_;
   Index<DayId> day_index_;
-  HugeVector<std::pair<ChannelId, ChannelRow>> channels_;
+  HugeVector<ChannelEntry> channels_;
+  std::vector<VisitorSet> stored_sets_;
   Index<ChannelId> channel_index_;
   std::vector<ReferrerRow> referrer_rows_;  // by referrer id
   std::vector<bool> referrer_loaded_;
-  Visits day_visits_, channel_visits_, referrer_visits_;
+  std::vector<uint32_t> code_refs_;  // by code id: the referrer of its last click, or kNone
+  Visits channel_visits_;            // the days' and referrers' are grouped from these at Writes
   boost::unordered_flat_set<uint64_t> members_seen_;  // referrer id << 32 | code id
   std::vector<std::pair<uint32_t, uint32_t>> new_members_;
   std::set<std::string> dates_;

@@ -58,10 +58,10 @@ std::string_view TouchLog::Text(uint64_t at) const {
 void TouchLog::Add(std::string_view visitor, int64_t ts_us, std::string_view click_id,
                    uint32_t code) {
   const Hash128 h = HashOf(visitor);
-  auto [it, fresh] = by_hash_.try_emplace(h, static_cast<uint32_t>(visitors_.size()));
-  if (fresh) visitors_.push_back({h.low, Append(visitor), kNone});
-  Visitor& v = visitors_[it->second];
-  hits_.push_back({ts_us, Append(click_id), it->second, code, v.last});
+  auto [it, fresh] = by_hash_.try_emplace(h, Head{static_cast<uint32_t>(visitors_.size()), kNone});
+  if (fresh) visitors_.push_back({h.low, Append(visitor)});
+  Head& v = it->second;
+  hits_.push_back({ts_us, Append(click_id), v.visitor, code, v.last});
   min_ts_ = std::min(min_ts_, ts_us);
   max_ts_ = std::max(max_ts_, ts_us);
   v.last = static_cast<uint32_t>(hits_.size() - 1);
@@ -72,7 +72,7 @@ Status TouchLog::Of(std::string_view visitor, int64_t from_us, int64_t to_us,
   out->clear();
   const Hash128 h = HashOf(visitor);
   if (auto it = by_hash_.find(h); it != by_hash_.end()) {
-    for (uint32_t i = visitors_[it->second].last; i != kNone; i = hits_[i].next) {
+    for (uint32_t i = it->second.last; i != kNone; i = hits_[i].next) {
       const Hit& t = hits_[i];
       if (t.ts_us < from_us || t.ts_us > to_us) continue;
       out->push_back({t.ts_us, std::string(Text(t.click)), std::string(codes_->Name(t.code))});
@@ -227,7 +227,7 @@ void TouchLog::Writes(StateDb::Batch* out) const {
 
 size_t TouchLog::MemoryBytes() const {
   return hits_.capacity() * sizeof(Hit) + visitors_.capacity() * sizeof(Visitor) +
-         by_hash_.bucket_count() * (sizeof(std::pair<Hash128, uint32_t>) + 1) + text_.capacity();
+         by_hash_.bucket_count() * (sizeof(std::pair<Hash128, Head>) + 1) + text_.capacity();
 }
 
 }  // namespace refgate::rollup

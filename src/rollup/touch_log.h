@@ -72,14 +72,18 @@ class TouchLog {
   struct Visitor {
     uint64_t hash;  // the low half of XXH3-128: the rows' key
     uint64_t name;  // offset of lp(visitor) in text_
-    uint32_t last;  // newest touch
+  };
+  struct Head {        // a visitor's place, in by_hash_: a touch reads nothing else
+    uint32_t visitor;  // index into visitors_
+    uint32_t last;     // newest touch
   };
   struct Hash128 {
     uint64_t low, high;
     bool operator==(const Hash128&) const = default;
   };
   struct Hash128Hash {
-    size_t operator()(const Hash128& h) const { return h.low; }  // XXH3: already mixed
+    using is_avalanching = void;  // XXH3: already mixed
+    size_t operator()(const Hash128& h) const { return h.low; }
   };
   static constexpr uint32_t kNone = UINT32_MAX;
 
@@ -99,10 +103,12 @@ class TouchLog {
   const bool stored_;  // the state holds touches
   const bool former_;  // the state holds rows of the former layout
   HugeVector<Hit> hits_;
-  std::vector<Visitor> visitors_;
+  HugeVector<Visitor> visitors_;
   // Visitors by their 128-bit hash (two ids with one are taken for one:
   // odds near 1e-26 among 2^32 visitors); rows by the low half, with ids.
-  boost::unordered_flat_map<Hash128, uint32_t, Hash128Hash> by_hash_;
+  boost::unordered_flat_map<Hash128, Head, Hash128Hash, std::equal_to<Hash128>,
+                            HugePageAllocator<std::pair<const Hash128, Head>>>
+      by_hash_;
   HugeVector<char> text_;                            // lp(visitor), lp(click_id)
   int64_t min_ts_ = INT64_MAX, max_ts_ = INT64_MIN;  // of the touches
   // From Prepare: the first bucket kept (INT64_MIN: every one), whether to

@@ -19,6 +19,7 @@
 namespace rocksdb {
 class DB;
 struct Options;
+class SstFileWriter;
 }  // namespace rocksdb
 
 namespace refgate {
@@ -114,9 +115,43 @@ class StateDb {
   // last one wins.
   Status Commit(std::initializer_list<const Batch*> batches, bool sync = true);
 
+  // Puts handed over in strictly ascending key order, for a commit too
+  // large to hold in memory: held while fewer than kIngestAtWrites, then
+  // written straight into a table file of its own. Not thread-safe; one
+  // per commit. An error (keys out of order, a failed write) is kept and
+  // returned by the Commit.
+  class Sorted {
+   public:
+    ~Sorted();
+    void Put(std::string_view key, std::string_view value);
+    size_t size() const { return held_.size() + written_; }
+
+   private:
+    friend class StateDb;
+    Sorted(const rocksdb::Options* opts, std::string path);
+    void Spill();  // opens the table file and writes the held puts into it
+    void Write(std::string_view key, std::string_view value);
+
+    const rocksdb::Options* opts_;
+    const std::string path_;
+    Batch held_;
+    std::unique_ptr<rocksdb::SstFileWriter> file_;
+    std::string first_, last_;  // keys
+    size_t written_ = 0;
+    Status status_;
+  };
+  std::unique_ptr<Sorted> NewSorted();
+  // The batches and the sorted puts as one commit, synced. The sorted
+  // puts' keys must lie outside the range of each batch's writes below
+  // "a" and of those from "a" on (the two table files it makes; see
+  // state_db.cc): InvalidArgument otherwise, and nothing is written.
+  Status Commit(std::initializer_list<const Batch*> batches, Sorted* sorted);
+
  private:
   StateDb(rocksdb::DB* db, rocksdb::Options opts, std::string dir);
-  Status Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted);
+  Status CommitAll(std::span<const Batch* const> batches, bool sync);
+  Status Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted,
+                Sorted* more);
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<rocksdb::Options> opts_;
   std::string dir_;

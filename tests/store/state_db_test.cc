@@ -274,6 +274,79 @@ TEST_F(StateDbTest, AStaleIngestNameOnALiveFileIsNotWrittenThrough) {
   EXPECT_EQ(Keys("b", 100000).size(), StateDb::kIngestAtWrites);
 }
 
+// Sorted puts commit with batches as one: small (through the memtable)
+// and large (streamed into a table file of their own, ingested with the
+// batches' files), with the same outcome, surviving a reopen.
+TEST_F(StateDbTest, SortedPutsCommitWithTheBatches) {
+  for (size_t n : {size_t{3}, 3 * StateDb::kIngestAtWrites}) {
+    SCOPED_TRACE(n);
+    const std::string p = "d" + std::to_string(n) + "/";
+    std::unique_ptr<StateDb::Sorted> sorted = db_->NewSorted();
+    for (size_t i = 0; i < n; ++i) sorted->Put(p + std::to_string(100000 + i), "s");
+    EXPECT_EQ(sorted->size(), n);
+    StateDb::Batch upper, lower;
+    upper.Put("A" + p, "upper");
+    lower.Put("r" + p, "lower");
+    ASSERT_TRUE(db_->Commit({&upper, &lower}, sorted.get()).ok());
+    EXPECT_EQ(Keys(p, 100000).size(), n);
+    EXPECT_EQ(GetOr(*db_, p + "100001"), "s");
+    EXPECT_EQ(GetOr(*db_, "A" + p), "upper");
+    EXPECT_EQ(GetOr(*db_, "r" + p), "lower");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest-3.sst.tmp"));
+  db_.reset();
+  ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
+  EXPECT_EQ(Keys("d12288/", 100000).size(), 3 * StateDb::kIngestAtWrites);
+}
+
+// Sorted puts whose range a batch's writes (or a range deletion) reach
+// into, or that come out of order, fail the commit, and nothing of it is
+// written; neither is a table file left behind.
+TEST_F(StateDbTest, SortedPutsThatOverlapABatchOrComeOutOfOrderFailTheCommit) {
+  for (size_t n : {size_t{3}, 2 * StateDb::kIngestAtWrites}) {
+    for (int how = 0; how < 3; ++how) {
+      SCOPED_TRACE(std::to_string(n) + " " + std::to_string(how));
+      std::unique_ptr<StateDb::Sorted> sorted = db_->NewSorted();
+      for (size_t i = 0; i < n; ++i) sorted->Put("h" + std::to_string(100000 + i), "s");
+      StateDb::Batch b;
+      b.Put("A", "upper");
+      if (how == 0) b.Put("h100001x", "inside");
+      if (how == 1) b.DeleteRange("e", "i");
+      if (how == 2) sorted->Put("h1", "before the last");
+      Status s = db_->Commit({&b}, sorted.get());
+      EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+      EXPECT_EQ(GetOr(*db_, "A"), "<absent>");
+      EXPECT_TRUE(Keys("h").empty());
+    }
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest-3.sst.tmp"));
+}
+
+// As with a batch's files, a stale temporary name of the sorted puts'
+// file on a live table file is unlinked, not written through.
+TEST_F(StateDbTest, AStaleSortedTableNameIsNotWrittenThrough) {
+  auto commit = [&](char tag) {
+    std::unique_ptr<StateDb::Sorted> sorted = db_->NewSorted();
+    for (size_t i = 0; i < StateDb::kIngestAtWrites; ++i) {
+      sorted->Put(std::string(1, tag) + std::to_string(100000 + i), "v");
+    }
+    StateDb::Batch none;
+    return db_->Commit({&none}, sorted.get());
+  };
+  ASSERT_TRUE(commit('a').ok());
+  std::string live;
+  for (const auto& f : std::filesystem::directory_iterator(dir_.path())) {
+    if (f.path().extension() == ".sst") live = f.path();
+  }
+  ASSERT_FALSE(live.empty());
+  std::filesystem::create_hard_link(live, dir_.path() + "/ingest-3.sst.tmp");
+  ASSERT_TRUE(commit('b').ok());
+  db_.reset();
+  ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
+  EXPECT_EQ(Keys("a", 100000).size(), StateDb::kIngestAtWrites);
+  EXPECT_EQ(Keys("b", 100000).size(), StateDb::kIngestAtWrites);
+}
+
 TEST_F(StateDbTest, HoldsTellsWhetherAnyKeyHasThePrefix) {
   EXPECT_FALSE(db_->Holds("d"));
   ASSERT_TRUE(db_->Commit({{"dx", "1"}}).ok());

@@ -1,0 +1,240 @@
+// StateDb's large commits: table files written, synced and ingested
+// (state_db.h, Commit), and the sorted puts streamed into one of their own.
+#include <rocksdb/db.h>
+#include <rocksdb/sst_file_writer.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+
+#include "store/rocks_status.h"
+#include "store/state_db.h"
+#include "store/state_db_internal.h"
+
+namespace refgate {
+
+using state_db_internal::Ref;
+using state_db_internal::SortedByKey;
+using state_db_internal::ToSlice;
+
+namespace {
+
+// Writes `sorted` (of `batches`, in key order) as the table file `path`, synced.
+rocksdb::Status WriteTable(const rocksdb::Options& opts, const std::string& path,
+                           std::span<const StateDb::Batch* const> batches,
+                           std::span<const uint64_t> sorted) {
+  auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
+  auto is_range = [&](uint64_t r) { return batches[r >> 32]->range(static_cast<uint32_t>(r)); };
+  // invalidate_page_cache false: by default the writer drops what it wrote
+  // from the page cache, and the run's publishing (and the next run's
+  // lookups) then read the whole file back from the disk.
+  rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), opts, nullptr,
+                                /*invalidate_page_cache=*/false);
+  rocksdb::Status s = writer.Open(path);
+  // The range deletions first (they share the file's sequence number, so
+  // they cover none of its keys), then the point writes without them.
+  std::vector<uint64_t> points;
+  points.reserve(sorted.size());
+  for (uint64_t r : sorted) {
+    if (!is_range(r)) {
+      points.push_back(r);
+    } else if (s.ok()) {
+      const StateDb::Batch& b = *batches[r >> 32];
+      s = writer.DeleteRange(ToSlice(key(r)), ToSlice(b.value(static_cast<uint32_t>(r))));
+    }
+  }
+  std::string merged;
+  for (size_t n = 0; s.ok() && n < points.size();) {
+    const std::string_view k = key(points[n]);
+    size_t end = n + 1;
+    while (end < points.size() && key(points[end]) == k) ++end;
+    const StateDb::Batch& b = *batches[points[end - 1] >> 32];
+    const auto last = static_cast<uint32_t>(points[end - 1]);
+    if (end == n + 1 || !b.merge(last)) {  // one write, or the last is a put or delete: it wins
+      n = end;
+      s = b.merge(last)   ? writer.Merge(ToSlice(k), ToSlice(b.value(last)))
+          : b.erase(last) ? writer.Delete(ToSlice(k))
+                          : writer.Put(ToSlice(k), ToSlice(b.value(last)));
+      continue;
+    }
+    // Merges last: the last put or delete before them, then their pieces
+    // appended (a table file holds one entry per key).
+    bool base = false;
+    merged.clear();
+    for (; n < end; ++n) {
+      const StateDb::Batch& w = *batches[points[n] >> 32];
+      const auto j = static_cast<uint32_t>(points[n]);
+      if (!w.merge(j)) {
+        base = true;
+        merged.clear();
+      }
+      merged.append(w.value(j));  // a delete's value is empty
+    }
+    s = base ? writer.Put(ToSlice(k), ToSlice(merged)) : writer.Merge(ToSlice(k), ToSlice(merged));
+  }
+  return s.ok() ? writer.Finish() : s;  // Finish syncs the file
+}
+
+// Where the sorted writes split into two table files with disjoint key
+// ranges, about half and half: at the first key from "a" on (the rollup's
+// row tags are lower case, the rest upper case), unless a range deletion
+// reaches over it. 0: no split.
+size_t SplitPoint(std::span<const StateDb::Batch* const> batches,
+                  std::span<const uint64_t> sorted) {
+  auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
+  const auto at =
+      std::partition_point(sorted.begin(), sorted.end(), [&](uint64_t r) { return key(r) < "a"; });
+  if (at == sorted.begin() || at == sorted.end()) return 0;
+  for (auto it = sorted.begin(); it != at; ++it) {
+    const StateDb::Batch& b = *batches[*it >> 32];
+    const auto i = static_cast<uint32_t>(*it);
+    if (b.range(i) && b.value(i) > key(*at)) return 0;
+  }
+  return static_cast<size_t>(at - sorted.begin());
+}
+
+// The table files of `sorted` (batches' writes in key order): the writes
+// split at SplitPoint, each part nonempty.
+std::vector<std::span<const uint64_t>> TableParts(std::span<const StateDb::Batch* const> batches,
+                                                  std::span<const uint64_t> sorted) {
+  const size_t split = SplitPoint(batches, sorted);
+  if (split > 0) return {sorted.first(split), sorted.subspan(split)};
+  if (sorted.empty()) return {};
+  return {sorted};
+}
+
+// OK when no key from `first` to `last` lies in the range of a table file
+// of `sorted`: its first key to its last, or to the end of a range
+// deletion reaching further (taken as included).
+Status Apart(std::span<const StateDb::Batch* const> batches, std::span<const uint64_t> sorted,
+             std::string_view first, std::string_view last) {
+  auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
+  for (std::span<const uint64_t> part : TableParts(batches, sorted)) {
+    const std::string_view lo = key(part.front());
+    std::string_view hi = key(part.back());
+    for (uint64_t r : part) {
+      const StateDb::Batch& b = *batches[r >> 32];
+      const auto i = static_cast<uint32_t>(r);
+      if (b.range(i) && b.value(i) > hi) hi = b.value(i);
+    }
+    if (!(last < lo || first > hi)) {
+      return Status::InvalidArgument("state commit: sorted puts " + std::string(first) + " to " +
+                                     std::string(last) + " overlap a batch's writes " +
+                                     std::string(lo) + " to " + std::string(hi));
+    }
+  }
+  return Status::OK();
+}
+
+}  // namespace
+
+// Table files (two, written at once, where the writes split: see
+// SplitPoint, and the sorted puts' own, where given), synced, then added
+// to the database in one atomic, synced step (RocksDB's ingestion: the
+// files and the MANIFEST entry naming them), with a sequence number above
+// every earlier write. The files are linked into the database, then their
+// temporary names unlinked: a crash between the two leaves such a name on
+// a live table file, so the names are unlinked first here, never written
+// through.
+Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted,
+                       Sorted* more) {
+  const std::vector<std::span<const uint64_t>> parts = TableParts(batches, sorted);
+  std::vector<std::string> paths = {dir_ + "/ingest.sst.tmp", dir_ + "/ingest-2.sst.tmp"};
+  for (const std::string& path : paths) {  // a crash's leftover names too
+    if (unlink(path.c_str()) != 0 && errno != ENOENT) {
+      return Status::IOError(path + ": unlink: " + std::strerror(errno));
+    }
+  }
+  paths.resize(parts.size());
+  rocksdb::Status second;
+  std::thread other;
+  if (parts.size() > 1) {
+    other = std::thread([&] { second = WriteTable(*opts_, paths[1], batches, parts[1]); });
+  }
+  rocksdb::Status s =
+      parts.empty() ? rocksdb::Status::OK() : WriteTable(*opts_, paths[0], batches, parts[0]);
+  if (other.joinable()) other.join();
+  if (s.ok()) s = second;
+  Status status = FromRocks(s);
+  if (status.ok() && more != nullptr && more->size() > 0) {
+    if (!more->file_) more->Spill();
+    if (more->status_.ok()) more->status_ = FromRocks(more->file_->Finish());  // syncs the file
+    status = more->status_;
+    paths.push_back(more->path_);
+  }
+  if (status.ok() && !paths.empty()) {
+    rocksdb::IngestExternalFileOptions io;
+    io.move_files = true;
+    status = FromRocks(db_->IngestExternalFile(paths, io));
+  }
+  if (!status.ok()) {
+    for (const std::string& path : paths) std::remove(path.c_str());
+  }
+  return status;
+}
+
+std::unique_ptr<StateDb::Sorted> StateDb::NewSorted() {
+  return std::unique_ptr<Sorted>(new Sorted(opts_.get(), dir_ + "/ingest-3.sst.tmp"));
+}
+
+Status StateDb::Commit(std::initializer_list<const Batch*> batches, Sorted* sorted) {
+  if (!sorted->status_.ok()) return sorted->status_;
+  std::vector<const Batch*> all(batches);
+  const std::vector<Ref> order = SortedByKey(all);
+  // Held to in a small commit too, so that a caller's mistake shows in its small tests.
+  if (sorted->size() > 0) {
+    if (Status s = Apart(all, order, sorted->first_, sorted->last_); !s.ok()) return s;
+  }
+  if (sorted->file_ || order.size() + sorted->size() >= kIngestAtWrites) {
+    return Ingest(all, order, sorted);
+  }
+  all.push_back(&sorted->held_);  // small: through the memtable and its log
+  return CommitAll(all, true);
+}
+
+StateDb::Sorted::Sorted(const rocksdb::Options* opts, std::string path)
+    : opts_(opts), path_(std::move(path)) {}
+
+StateDb::Sorted::~Sorted() {
+  if (file_) std::remove(path_.c_str());  // not ingested (after an ingestion: gone already)
+}
+
+void StateDb::Sorted::Put(std::string_view key, std::string_view value) {
+  if (!status_.ok()) return;
+  if (size() > 0 && key <= std::string_view(last_)) {
+    status_ = Status::InvalidArgument("state commit: sorted put " + std::string(key) +
+                                      " not after " + last_);
+    return;
+  }
+  if (size() == 0) first_.assign(key);
+  last_.assign(key);
+  if (file_) {
+    Write(key, value);
+    return;
+  }
+  held_.Put(key, value);
+  if (held_.size() >= kIngestAtWrites) Spill();
+}
+
+void StateDb::Sorted::Spill() {
+  if (unlink(path_.c_str()) != 0 && errno != ENOENT) {  // a crash's leftover name
+    status_ = Status::IOError(path_ + ": unlink: " + std::strerror(errno));
+    return;
+  }
+  // invalidate_page_cache false: as WriteTable's.
+  file_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), *opts_, nullptr,
+                                                   /*invalidate_page_cache=*/false);
+  status_ = FromRocks(file_->Open(path_));
+  for (size_t i = 0; i < held_.size() && status_.ok(); ++i) Write(held_.key(i), held_.value(i));
+  held_ = Batch();
+}
+
+void StateDb::Sorted::Write(std::string_view key, std::string_view value) {
+  if (!status_.ok()) return;
+  status_ = FromRocks(file_->Put(ToSlice(key), ToSlice(value)));
+  ++written_;
+}
+
+}  // namespace refgate
