@@ -18,27 +18,6 @@ void EncodeChannel(std::string_view src, std::string_view med, std::string_view 
   PutLengthPrefixed(out, camp);
 }
 
-// Rows 0..n-1 in the order of key(i): a pair of packed ranks, distinct
-// per row, so that the sort compares integers in place.
-struct Ranked {
-  uint64_t hi, lo;
-  uint32_t row;
-};
-template <typename KeyOf>
-std::vector<Ranked> SortedBy(size_t n, KeyOf key) {
-  std::vector<Ranked> order(n);
-  for (uint32_t i = 0; i < n; ++i) {
-    const auto [hi, lo] = key(i);
-    order[i] = {hi, lo, i};
-  }
-  std::sort(order.begin(), order.end(), [](const Ranked& a, const Ranked& b) {
-    return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
-  });
-  return order;
-}
-
-uint64_t Pack(uint32_t high, uint32_t low) { return uint64_t{high} << 32 | low; }
-
 }  // namespace
 
 size_t Aggregate::IdHash::operator()(const DayId& k) const {
@@ -191,6 +170,10 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const DayId& k, uint64_t 
                                uint32_t d) {
   EncodeChannel(rec.utm[0], rec.utm[1], rec.utm[2], &channel_);
   ChannelId id{k, channel_names_.Intern(channel_)};
+  if (date_rows_[k.date] == nullptr) {  // a date the state has no rows of: counted at Writes
+    new_clicks_.push_back({d, id.channel, visitor});
+    return Status::OK();
+  }
   DayCodeRow& day = days_[d].second;
   bool existed = false, folded = false;
   if (day.channel_rows >= kMaxChannelRows && !channel_index_.contains(id)) {
@@ -230,102 +213,13 @@ size_t Aggregate::MemoryBytes() const {
     return map.bucket_count() * (sizeof(typename std::decay_t<decltype(map)>::value_type) + 1);
   };
   return days_.capacity() * sizeof(days_[0]) + channels_.capacity() * sizeof(channels_[0]) +
-         stored_sets_.capacity() * sizeof(VisitorSet) + index(day_index_) + index(channel_index_) +
+         stored_sets_.capacity() * sizeof(VisitorSet) + new_clicks_.capacity() * sizeof(NewClick) +
+         new_clicks_.size() * sizeof(NewClick) * 2 + index(day_index_) + index(channel_index_) +
          index(members_seen_) + new_members_.capacity() * sizeof(new_members_[0]) +
          referrer_rows_.capacity() * sizeof(ReferrerRow) +
          code_refs_.capacity() * sizeof(uint32_t) + channel_visits_.MemoryBytes() + loaded_bytes_ +
          date_names_.MemoryBytes() + referrers_.MemoryBytes() + codes_.MemoryBytes() +
          channel_names_.MemoryBytes();
-}
-
-void Aggregate::Visits::Group(size_t rows) {
-  begin_.assign(rows + 1, 0);
-  for (const auto& [row, h] : pairs_) ++begin_[row + 1];
-  for (size_t r = 0; r < rows; ++r) begin_[r + 1] += begin_[r];
-  end_.assign(begin_.begin(), begin_.end() - 1);
-  hashes_.resize(pairs_.size());
-  for (const auto& [row, h] : pairs_) hashes_[end_[row]++] = h;
-  pairs_ = {};
-  SortRows(rows);
-}
-
-template <typename ParentOf>
-void Aggregate::Visits::GroupFrom(const Visits& from, size_t from_rows, ParentOf parent,
-                                  size_t rows) {
-  begin_.assign(rows + 1, 0);
-  for (uint32_t r = 0; r < from_rows; ++r) begin_[parent(r) + 1] += from.Of(r).size();
-  for (size_t r = 0; r < rows; ++r) begin_[r + 1] += begin_[r];
-  end_.assign(begin_.begin(), begin_.end() - 1);
-  hashes_.resize(begin_[rows]);
-  for (uint32_t r = 0; r < from_rows; ++r) {
-    const std::span<const uint64_t> of = from.Of(r);
-    std::copy(of.begin(), of.end(), hashes_.begin() + end_[parent(r)]);
-    end_[parent(r)] += static_cast<uint32_t>(of.size());
-  }
-  SortRows(rows);
-}
-
-void Aggregate::Visits::SortRows(size_t rows) {
-  for (size_t r = 0; r < rows; ++r) {
-    auto first = hashes_.begin() + begin_[r], last = hashes_.begin() + end_[r];
-    std::sort(first, last);
-    end_[r] = static_cast<uint32_t>(std::unique(first, last) - hashes_.begin());
-  }
-}
-
-void Aggregate::Writes(StateDb::Batch* out) { WriteRows(out, out); }
-
-void Aggregate::Writes(StateDb::Sorted* rows, StateDb::Batch* referrers) {
-  WriteRows(rows, referrers);
-}
-
-template <typename Out>
-void Aggregate::WriteRows(Out* out, StateDb::Batch* referrers) {
-  channel_visits_.Group(channels_.size());
-  Visits day_visits, referrer_visits;
-  day_visits.GroupFrom(
-      channel_visits_, channels_.size(), [&](uint32_t c) { return channels_[c].day; },
-      days_.size());
-  referrer_visits.GroupFrom(
-      day_visits, days_.size(), [&](uint32_t d) { return days_[d].first.ref; },
-      referrer_rows_.size());
-  const std::vector<uint32_t> date = date_names_.KeyRanks(false), ref = referrers_.KeyRanks(true),
-                              code = codes_.KeyRanks(true),
-                              channel = channel_names_.KeyRanks(false);
-  auto day_rank = [&](const DayId& k) {
-    return std::pair(Pack(date[k.date], ref[k.ref]), Pack(code[k.code], 0));
-  };
-  std::string value;
-  // "d" < "h" < "m" < "r": the groups in this order are in key order.
-  for (const Ranked& r :
-       SortedBy(days_.size(), [&](uint32_t i) { return day_rank(days_[i].first); })) {
-    Encode(days_[r.row].second, &value, day_visits.Of(r.row));
-    out->Put(Key(days_[r.row].first), value);
-  }
-  for (const Ranked& r : SortedBy(channels_.size(), [&](uint32_t i) {
-         const ChannelId& k = channels_[i].id;
-         auto [hi, lo] = day_rank(k.day);
-         return std::pair(hi, lo | channel[k.channel]);
-       })) {
-    ChannelEntry& e = channels_[r.row];
-    ChannelRow row{e.clicks, e.stored == kNone ? VisitorSet() : std::move(stored_sets_[e.stored])};
-    Encode(row, &value, channel_visits_.Of(r.row));
-    out->Put(Key(e.id), value);
-  }
-  for (const Ranked& r : SortedBy(new_members_.size(), [&](uint32_t i) {
-         return std::pair(uint64_t{ref[new_members_[i].first]},
-                          uint64_t{code[new_members_[i].second]});
-       })) {
-    const auto& [rid, cid] = new_members_[r.row];
-    out->Put(MemberKey(referrers_.Name(rid), codes_.Name(cid)), "");
-  }
-  for (const Ranked& r : SortedBy(referrer_rows_.size(), [&](uint32_t i) {
-         return std::pair(uint64_t{ref[i]}, uint64_t{0});
-       })) {
-    if (!referrer_loaded_[r.row]) continue;
-    Encode(referrer_rows_[r.row], &value, referrer_visits.Of(r.row));
-    referrers->Put(ReferrerKey(referrers_.Name(r.row)), value);
-  }
 }
 
 }  // namespace refgate::rollup

@@ -44,9 +44,9 @@ class Aggregate {
   // The writes that apply this run to the state (without the checkpoint),
   // in key order. Once: it hands this run's visitors over to the rows.
   void Writes(StateDb::Batch* out);
-  // The same, the rows of days, channels and members ("d", "h", "m")
-  // streamed into `rows`, the referrers' ("r") into `referrers`.
-  void Writes(StateDb::Sorted* rows, StateDb::Batch* referrers);
+  // The same, the rows of days ("d") streamed into `days`, of channels
+  // and members ("h", "m") into `rows`, the referrers' ("r") into `referrers`.
+  void Writes(StateDb::Sorted* days, StateDb::Sorted* rows, StateDb::Batch* referrers);
   void Writes(std::vector<StateDb::Write>* out) {
     StateDb::Batch batch;
     Writes(&batch);
@@ -55,7 +55,8 @@ class Aggregate {
 
   // At least the number of writes Writes makes.
   size_t rows() const {
-    return days_.size() + channels_.size() + new_members_.size() + referrer_rows_.size();
+    return days_.size() + channels_.size() + new_clicks_.size() + new_members_.size() +
+           referrer_rows_.size();
   }
   // About the bytes this run holds (rows, indexes, visitors, names): what
   // [rollup] max_memory_mb bounds.
@@ -116,8 +117,16 @@ class Aggregate {
   };
   static constexpr uint32_t kNone = UINT32_MAX;
 
+  // A channel click on a date the state has no rows of: its channel row
+  // is made at Writes, by sorting these (no row index per click).
+  struct NewClick {
+    uint32_t day;      // its day row
+    uint32_t channel;  // channel_names_ id
+    uint64_t visitor;
+  };
+  class RowWriter;  // aggregate_writes.cc
   template <typename Out>
-  void WriteRows(Out* out, StateDb::Batch* referrers);
+  void WriteRows(Out* days, Out* rows, StateDb::Batch* referrers);
   uint32_t DateOf(int64_t ts_us);
   // The referrer id of a click on code id `code`.
   uint32_t RefOf(uint32_t code, std::string_view referrer);
@@ -149,7 +158,8 @@ class Aggregate {
   std::vector<ReferrerRow> referrer_rows_;  // by referrer id
   std::vector<bool> referrer_loaded_;
   std::vector<uint32_t> code_refs_;  // by code id: the referrer of its last click, or kNone
-  Visits channel_visits_;            // the days' and referrers' are grouped from these at Writes
+  HugeVector<NewClick> new_clicks_;
+  Visits channel_visits_;  // the days' and referrers' are grouped from these at Writes
   boost::unordered_flat_set<uint64_t> members_seen_;  // referrer id << 32 | code id
   std::vector<std::pair<uint32_t, uint32_t>> new_members_;
   std::set<std::string> dates_;

@@ -215,10 +215,10 @@ class Run {
     result_->nodes = nodes_;
     if (last_seq_ <= cp->through && attribution_->dates().empty()) return Status::OK();
     // The rows stream into a table file of their own as they are made.
-    std::unique_ptr<StateDb::Sorted> rows = db->NewSorted();
+    std::unique_ptr<StateDb::Sorted> days = db->NewSorted(), rows = db->NewSorted();
     StateDb::Batch referrers, decisions;
     decisions.Reserve(attribution_->rows(), attribution_->rows() * 64);
-    std::thread aggregate([&] { agg_->Writes(rows.get(), &referrers); });
+    std::thread aggregate([&] { agg_->Writes(days.get(), rows.get(), &referrers); });
     attribution_->Writes(&decisions);
     aggregate.join();
     cp->dirty.insert(agg_->dates().begin(), agg_->dates().end());
@@ -228,7 +228,7 @@ class Run {
     cp->cluster = opt_.cluster;
     cp->nodes = nodes_;
     cp->Writes(&decisions);
-    return db->Commit({&referrers, &decisions}, rows.get());
+    return db->Commit({&referrers, &decisions}, {days.get(), rows.get()});
   }
 
   // `first_through`: the checkpoint before the first part of this compaction.

@@ -117,9 +117,9 @@ class StateDb {
 
   // Puts handed over in strictly ascending key order, for a commit too
   // large to hold in memory: held while fewer than kIngestAtWrites, then
-  // written straight into a table file of its own. Not thread-safe; one
-  // per commit. An error (keys out of order, a failed write) is kept and
-  // returned by the Commit.
+  // written straight into a table file of its own. Not thread-safe; a
+  // commit takes any number, each filled by one thread. An error (keys
+  // out of order, a failed write) is kept and returned by the Commit.
   class Sorted {
    public:
     ~Sorted();
@@ -128,33 +128,42 @@ class StateDb {
 
    private:
     friend class StateDb;
-    Sorted(const rocksdb::Options* opts, std::string path);
+    Sorted(const rocksdb::Options* opts, std::string path, uint32_t* slots, uint32_t slot);
     void Spill();  // opens the table file and writes the held puts into it
     void Write(std::string_view key, std::string_view value);
 
     const rocksdb::Options* opts_;
     const std::string path_;
+    uint32_t* const slots_;  // the StateDb's names in use, this one's bit cleared at the end
+    const uint32_t slot_;
     Batch held_;
     std::unique_ptr<rocksdb::SstFileWriter> file_;
     std::string first_, last_;  // keys
     size_t written_ = 0;
     Status status_;
   };
+  // At most 32 alive at once (each has a table file name of its own); none
+  // may outlive this StateDb.
   std::unique_ptr<Sorted> NewSorted();
-  // The batches and the sorted puts as one commit, synced. The sorted
-  // puts' keys must lie outside the range of each batch's writes below
-  // "a" and of those from "a" on (the two table files it makes; see
-  // state_db.cc): InvalidArgument otherwise, and nothing is written.
-  Status Commit(std::initializer_list<const Batch*> batches, Sorted* sorted);
+  // The batches and the sorted puts as one commit, synced. Each Sorted's
+  // keys must lie outside the others' ranges and the range of each
+  // batch's writes below "a" and of those from "a" on (the two table
+  // files it makes; see state_db.cc): InvalidArgument otherwise, and
+  // nothing is written.
+  Status Commit(std::initializer_list<const Batch*> batches, std::initializer_list<Sorted*> sorted);
+  Status Commit(std::initializer_list<const Batch*> batches, Sorted* sorted) {
+    return Commit(batches, {sorted});
+  }
 
  private:
   StateDb(rocksdb::DB* db, rocksdb::Options opts, std::string dir);
   Status CommitAll(std::span<const Batch* const> batches, bool sync);
   Status Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted,
-                Sorted* more);
+                std::span<Sorted* const> more);
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<rocksdb::Options> opts_;
   std::string dir_;
+  uint32_t sorted_slots_ = 0;  // bit i: a Sorted alive with name i
 };
 
 }  // namespace refgate

@@ -4,8 +4,10 @@
 #include <rocksdb/sst_file_writer.h>
 #include <unistd.h>
 
+#include <bit>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -139,7 +141,7 @@ Status Apart(std::span<const StateDb::Batch* const> batches, std::span<const uin
 // a live table file, so the names are unlinked first here, never written
 // through.
 Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted,
-                       Sorted* more) {
+                       std::span<Sorted* const> more) {
   const std::vector<std::span<const uint64_t>> parts = TableParts(batches, sorted);
   std::vector<std::string> paths = {dir_ + "/ingest.sst.tmp", dir_ + "/ingest-2.sst.tmp"};
   for (const std::string& path : paths) {  // a crash's leftover names too
@@ -158,11 +160,12 @@ Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<
   if (other.joinable()) other.join();
   if (s.ok()) s = second;
   Status status = FromRocks(s);
-  if (status.ok() && more != nullptr && more->size() > 0) {
-    if (!more->file_) more->Spill();
-    if (more->status_.ok()) more->status_ = FromRocks(more->file_->Finish());  // syncs the file
-    status = more->status_;
-    paths.push_back(more->path_);
+  for (Sorted* m : more) {
+    if (!status.ok() || m->size() == 0) continue;
+    if (!m->file_) m->Spill();
+    if (m->status_.ok()) m->status_ = FromRocks(m->file_->Finish());  // syncs the file
+    status = m->status_;
+    paths.push_back(m->path_);
   }
   if (status.ok() && !paths.empty()) {
     rocksdb::IngestExternalFileOptions io;
@@ -176,29 +179,48 @@ Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<
 }
 
 std::unique_ptr<StateDb::Sorted> StateDb::NewSorted() {
-  return std::unique_ptr<Sorted>(new Sorted(opts_.get(), dir_ + "/ingest-3.sst.tmp"));
+  const auto slot = static_cast<uint32_t>(std::countr_one(sorted_slots_));
+  if (slot >= 32) std::abort();  // a caller's bug: 32 alive at once
+  sorted_slots_ |= uint32_t{1} << slot;
+  return std::unique_ptr<Sorted>(new Sorted(
+      opts_.get(), dir_ + "/ingest-s" + std::to_string(slot) + ".sst.tmp", &sorted_slots_, slot));
 }
 
-Status StateDb::Commit(std::initializer_list<const Batch*> batches, Sorted* sorted) {
-  if (!sorted->status_.ok()) return sorted->status_;
+Status StateDb::Commit(std::initializer_list<const Batch*> batches,
+                       std::initializer_list<Sorted*> sorted) {
   std::vector<const Batch*> all(batches);
   const std::vector<Ref> order = SortedByKey(all);
-  // Held to in a small commit too, so that a caller's mistake shows in its small tests.
-  if (sorted->size() > 0) {
-    if (Status s = Apart(all, order, sorted->first_, sorted->last_); !s.ok()) return s;
+  size_t writes = order.size();
+  bool files = false;
+  for (Sorted* s : sorted) {
+    if (!s->status_.ok()) return s->status_;
+    writes += s->size();
+    files = files || s->file_;
+    if (s->size() == 0) continue;
+    // Held to in a small commit too, so that a caller's mistake shows in its small tests.
+    if (Status a = Apart(all, order, s->first_, s->last_); !a.ok()) return a;
+    for (Sorted* t : sorted) {
+      if (t != s && t->size() > 0 && !(s->last_ < t->first_ || t->last_ < s->first_)) {
+        return Status::InvalidArgument("state commit: sorted puts " + s->first_ + " to " +
+                                       s->last_ + " overlap others " + t->first_ + " to " +
+                                       t->last_);
+      }
+    }
   }
-  if (sorted->file_ || order.size() + sorted->size() >= kIngestAtWrites) {
-    return Ingest(all, order, sorted);
+  if (files || writes >= kIngestAtWrites) {
+    return Ingest(all, order, std::span<Sorted* const>(sorted.begin(), sorted.size()));
   }
-  all.push_back(&sorted->held_);  // small: through the memtable and its log
+  for (Sorted* s : sorted) all.push_back(&s->held_);  // small: through the memtable and its log
   return CommitAll(all, true);
 }
 
-StateDb::Sorted::Sorted(const rocksdb::Options* opts, std::string path)
-    : opts_(opts), path_(std::move(path)) {}
+StateDb::Sorted::Sorted(const rocksdb::Options* opts, std::string path, uint32_t* slots,
+                        uint32_t slot)
+    : opts_(opts), path_(std::move(path)), slots_(slots), slot_(slot) {}
 
 StateDb::Sorted::~Sorted() {
   if (file_) std::remove(path_.c_str());  // not ingested (after an ingestion: gone already)
+  *slots_ &= ~(uint32_t{1} << slot_);
 }
 
 void StateDb::Sorted::Put(std::string_view key, std::string_view value) {

@@ -293,7 +293,7 @@ TEST_F(StateDbTest, SortedPutsCommitWithTheBatches) {
     EXPECT_EQ(GetOr(*db_, "A" + p), "upper");
     EXPECT_EQ(GetOr(*db_, "r" + p), "lower");
   }
-  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest-3.sst.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest-s0.sst.tmp"));
   db_.reset();
   ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
   EXPECT_EQ(Keys("d12288/", 100000).size(), 3 * StateDb::kIngestAtWrites);
@@ -319,7 +319,33 @@ TEST_F(StateDbTest, SortedPutsThatOverlapABatchOrComeOutOfOrderFailTheCommit) {
       EXPECT_TRUE(Keys("h").empty());
     }
   }
-  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest-3.sst.tmp"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest-s0.sst.tmp"));
+}
+
+// Several Sorted commit together when their ranges are apart, and fail
+// the commit when they are not.
+TEST_F(StateDbTest, SortedPutsOfSeveralWritersCommitTogetherWhenApart) {
+  for (bool apart : {false, true}) {
+    SCOPED_TRACE(apart);
+    std::unique_ptr<StateDb::Sorted> d = db_->NewSorted(), h = db_->NewSorted();
+    for (size_t i = 0; i < StateDb::kIngestAtWrites; ++i) {
+      d->Put("d" + std::to_string(100000 + i), "day");
+      h->Put((apart ? "h" : "d") + std::to_string(100000 + i) + "x", "channel");
+    }
+    StateDb::Batch b;
+    b.Put("A", "upper");
+    Status s = db_->Commit({&b}, {d.get(), h.get()});
+    if (!apart) {
+      EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+      EXPECT_EQ(GetOr(*db_, "A"), "<absent>");
+      continue;
+    }
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(Keys("d", 100000).size(), StateDb::kIngestAtWrites);
+    EXPECT_EQ(Keys("h", 100000).size(), StateDb::kIngestAtWrites);
+    EXPECT_EQ(GetOr(*db_, "A"), "upper");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest-s1.sst.tmp"));
 }
 
 // As with a batch's files, a stale temporary name of the sorted puts'
@@ -339,7 +365,7 @@ TEST_F(StateDbTest, AStaleSortedTableNameIsNotWrittenThrough) {
     if (f.path().extension() == ".sst") live = f.path();
   }
   ASSERT_FALSE(live.empty());
-  std::filesystem::create_hard_link(live, dir_.path() + "/ingest-3.sst.tmp");
+  std::filesystem::create_hard_link(live, dir_.path() + "/ingest-s0.sst.tmp");
   ASSERT_TRUE(commit('b').ok());
   db_.reset();
   ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
