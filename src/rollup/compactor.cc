@@ -248,10 +248,9 @@ class Run {
     return Status::OK();
   }
 
-  // Segments the event index may still need at its next start stay, and so
-  // do those the cluster's stream does not have yet (SPEC §8). A rollup
-  // node's own log is done with once shipped; its copy of the stream, once
-  // rolled up and read again by no restart of the merger.
+  // Segments the event index may still need at its next start stay, and so do
+  // those the cluster's stream lacks (SPEC §8). A rollup node's own log is done
+  // with once shipped; its copy of the stream, once rolled up and merged.
   void DeleteSegments() const {
     const std::string own = opt_.data_dir + "/clicks";
     const int days = clicklog::RetentionDays(opt_.data_dir, opt_.retention_days);
@@ -275,21 +274,28 @@ class Run {
     }
   }
 
-  // From segment `first` on, until the end, max_records, a record that
-  // stops the run, or the memory bound (then at a segment's end).
+  // From segment `first` on, to the end, max_records, a record that stops it, or the memory bound.
   Status ReadSegments(size_t first, DamageReporter* reporter, Counter* counter, ClickFeed* feed,
                       Progress* progress, uint64_t* bytes_done) {
-    DurableSegment segment;
+    // Two buffers: the next segment is synced and read in while this one is counted.
+    DurableSegment buffers[2];
+    auto open = [&](size_t i) { return buffers[i % 2].Open(clicks_ + "/" + segments_[i].second); };
+    Status ahead = first < segments_.size() ? open(first) : Status::OK();
     for (size_t i = first; i < segments_.size() && read_ < max_records_ && counter->ok(); ++i) {
-      if (Status s = segment.Open(clicks_ + "/" + segments_[i].second); !s.ok()) return s;
+      if (!ahead.ok()) return ahead;
+      const DurableSegment& segment = buffers[i % 2];
+      std::thread next;
+      if (i + 1 < segments_.size()) next = std::thread([&, i] { ahead = open(i + 1); });
       // Both cores: the clicks' counts on a thread, the rest on this one.
       std::thread clicks(
           [&] { feed->Read(segment.data(), segments_[i].second, i + 1 == segments_.size()); });
       ReadSegment(segment.data(), i, reporter, counter, progress, *bytes_done);
       clicks.join();
+      if (next.joinable()) next.join();
+      buffer_bytes_ = buffers[0].capacity() + buffers[1].capacity();
       *bytes_done += segment.data().size();
-      // Past the memory bound: this part ends at a segment's end, is
-      // committed, and the next part goes on from there.
+      // Past the memory bound: this part ends at a segment's end, is committed, and the next goes
+      // on.
       if (i + 1 < segments_.size() && MemoryBytes() > opt_.max_memory_bytes) {
         more_ = counter->ok() && read_ < max_records_;
         break;
@@ -301,13 +307,11 @@ class Run {
   // The run stopped at its memory bound with records left to read.
   bool more() const { return more_; }
   uint64_t records_read() const { return read_; }
-  // The rows held, and about what committing them takes: for attribution's,
-  // a Batch entry, its key and value, its place in the merge (measured:
-  // peak RSS at the commit of 10M generated records, 1% events, in parts:
-  // about 160 bytes a row); for the Aggregate's, streamed into their table
-  // file, their place in the sort and their visitors grouped.
+  // The segment buffers, the rows, and about what committing them takes:
+  // attribution's a Batch entry, key, value and place in the merge (about
+  // 160 bytes a row, measured); the Aggregate's, streamed, their sort.
   size_t MemoryBytes() const {
-    return agg_->MemoryBytes() + attribution_->MemoryBytes() +
+    return buffer_bytes_ + agg_->MemoryBytes() + attribution_->MemoryBytes() +
            kCommitBytesPerRow * attribution_->rows() + kSortBytesPerRow * agg_->rows();
   }
   static constexpr size_t kCommitBytesPerRow = 160, kSortBytesPerRow = 32;
@@ -349,6 +353,7 @@ class Run {
   clicklog::RecordDispatcher dispatch_;
   const uint64_t max_records_;
   uint64_t last_seq_ = 0, read_ = 0;
+  size_t buffer_bytes_ = 0;  // the two segment buffers
   bool more_ = false;
   Status end_;
 };

@@ -29,6 +29,11 @@ struct StringHash {
 class Interner {
  public:
   uint32_t Intern(std::string_view s) {
+    if (s.size() < sizeof(Short)) {  // most codes and referrer ids: compared in place
+      auto [it, fresh] = short_ids_.try_emplace(ShortOf(s), static_cast<uint32_t>(names_.size()));
+      if (fresh) names_.push_back(Store(s));
+      return it->second;
+    }
     auto it = ids_.find(s);
     if (it != ids_.end()) return it->second;
     const auto id = static_cast<uint32_t>(names_.size());
@@ -41,7 +46,8 @@ class Interner {
   // About the bytes it holds.
   size_t MemoryBytes() const {
     return chunks_.size() * kChunk + names_.capacity() * sizeof(std::string_view) +
-           ids_.bucket_count() * (sizeof(std::pair<std::string_view, uint32_t>) + 1);
+           ids_.bucket_count() * (sizeof(std::pair<std::string_view, uint32_t>) + 1) +
+           short_ids_.bucket_count() * (sizeof(std::pair<Short, uint32_t>) + 1);
   }
 
   // rank[id]: the place of the id's name in the order of the state keys
@@ -70,6 +76,24 @@ class Interner {
  private:
   static constexpr size_t kChunk = kHugePage;
 
+  // A name of up to 15 bytes, zero-padded, its length in the last byte.
+  struct Short {
+    uint64_t w[2];
+    bool operator==(const Short&) const = default;
+  };
+  struct ShortHash {
+    size_t operator()(const Short& k) const {  // mixed further by the map
+      return k.w[0] * 0x9E3779B97F4A7C15ULL ^ k.w[1];
+    }
+  };
+  static Short ShortOf(std::string_view s) {
+    Short k{{0, 0}};
+    char* bytes = reinterpret_cast<char*>(k.w);
+    std::memcpy(bytes, s.data(), s.size());
+    bytes[sizeof(Short) - 1] = static_cast<char>(s.size());
+    return k;
+  }
+
   std::string_view Store(std::string_view s) {
     if (s.empty()) return {};
     if (s.size() > capacity_ - used_) {
@@ -85,7 +109,10 @@ class Interner {
 
   boost::unordered_flat_map<std::string_view, uint32_t, StringHash, std::equal_to<>,
                             HugePageAllocator<std::pair<const std::string_view, uint32_t>>>
-      ids_;
+      ids_;  // names of 16 bytes and more
+  boost::unordered_flat_map<Short, uint32_t, ShortHash, std::equal_to<Short>,
+                            HugePageAllocator<std::pair<const Short, uint32_t>>>
+      short_ids_;
   HugeVector<std::string_view> names_;
   std::vector<HugeVector<char>> chunks_;
   size_t used_ = 0, capacity_ = 0;  // of the newest chunk

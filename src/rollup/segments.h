@@ -26,6 +26,7 @@ class DurableSegment {
   Status Open(const std::string& path);
   ~DurableSegment();
   std::string_view data() const { return std::string_view(mem_ ? mem_ : "", size_); }
+  size_t capacity() const { return capacity_; }  // the bytes its buffer holds
 
  private:
   char* mem_ = nullptr;
