@@ -42,7 +42,8 @@ class Aggregate {
                        int64_t conversions, int64_t revenue);
 
   // The writes that apply this run to the state (without the checkpoint),
-  // in key order. Once: it hands this run's visitors over to the rows.
+  // each key once, in a few runs of ascending keys. Once: it hands this
+  // run's visitors over to the rows.
   void Writes(StateDb::Batch* out);
   // The same, the rows of days ("d") streamed into `days`, of channels
   // and members ("h", "m") into `rows`, the referrers' ("r") into `referrers`.

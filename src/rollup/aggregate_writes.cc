@@ -144,6 +144,8 @@ class Aggregate::RowWriter {
   }
 
   void Referrers(StateDb::Batch* out) {
+    a_.channel_visits_ = Visits();  // written: freed before the referrers' are grouped
+    state_days_ = Visits();
     referrer_visits_.Group(a_.referrer_rows_.size());
     for (const Ranked& r : SortedBy(a_.referrer_rows_.size(), [&](uint32_t i) {
            return std::pair(uint64_t{ref_[i]}, uint64_t{0});

@@ -89,7 +89,7 @@ class Interner {
   static Short ShortOf(std::string_view s) {
     Short k{{0, 0}};
     char* bytes = reinterpret_cast<char*>(k.w);
-    std::memcpy(bytes, s.data(), s.size());
+    if (!s.empty()) std::memcpy(bytes, s.data(), s.size());
     bytes[sizeof(Short) - 1] = static_cast<char>(s.size());
     return k;
   }

@@ -59,6 +59,13 @@ Status StateDb::Open(const std::string& dir, bool read_only, std::unique_ptr<Sta
   rocksdb::Status s =
       read_only ? rocksdb::DB::OpenForReadOnly(opts, dir, &db) : rocksdb::DB::Open(opts, dir, &db);
   if (!s.ok()) return FromRocks(s);
+  if (!read_only) {
+    // A crash's leftover names of Sorted table files: a name on a live table
+    // file would keep its disk space after RocksDB deletes the file.
+    for (int slot = 0; slot < 32; ++slot) {
+      std::remove((dir + "/ingest-s" + std::to_string(slot) + ".sst.tmp").c_str());
+    }
+  }
   out->reset(new StateDb(db, opts, dir));
   return Status::OK();
 }

@@ -373,6 +373,17 @@ TEST_F(StateDbTest, AStaleSortedTableNameIsNotWrittenThrough) {
   EXPECT_EQ(Keys("b", 100000).size(), StateDb::kIngestAtWrites);
 }
 
+// A crash's leftover name of a Sorted table file goes at the next open.
+TEST_F(StateDbTest, OpeningRemovesLeftoverSortedTableNames) {
+  const std::string leftover = dir_.path() + "/ingest-s3.sst.tmp";
+  std::FILE* f = std::fopen(leftover.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  db_.reset();
+  ASSERT_TRUE(StateDb::Open(dir_.path(), false, &db_).ok());
+  EXPECT_FALSE(std::filesystem::exists(leftover));
+}
+
 TEST_F(StateDbTest, HoldsTellsWhetherAnyKeyHasThePrefix) {
   EXPECT_FALSE(db_->Holds("d"));
   ASSERT_TRUE(db_->Commit({{"dx", "1"}}).ok());
