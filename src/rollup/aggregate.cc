@@ -30,7 +30,7 @@ size_t Aggregate::IdHash::operator()(const ChannelId& k) const {
   return XXH3_64bits(words, sizeof words);
 }
 
-Aggregate::Aggregate(const StateDb* db) {
+Aggregate::Aggregate(const StateDb* db, KnownRows known) : known_(std::move(known)) {
   // A first run (or a recompute) finds no rows: no lookups at all.
   for (const char* tag : {"d", "h", "m", "r"}) {
     if (db->Holds(tag)) rows_db_ = db;
@@ -54,6 +54,7 @@ uint32_t Aggregate::DateOf(int64_t ts_us) {
           rows_db_ && (rows_db_->Holds(DayPrefix(date)) || rows_db_->Holds(ChannelPrefix(date)))
               ? rows_db_
               : nullptr);
+      if (date == known_.date && date_rows_.back() != nullptr) known_date_ = cached_date_;
     }
     dates_.insert(std::move(date));
   }
@@ -69,13 +70,26 @@ std::string Aggregate::Key(const ChannelId& k) const {
                       codes_.Name(k.day.code), channel_names_.Name(k.channel));
 }
 
+const StateDb* Aggregate::RowsOf(uint32_t date, const std::string& key) const {
+  if (date == known_date_ && !known_.keys.contains(XXH3_64bits(key.data(), key.size()))) {
+    return nullptr;
+  }
+  return date_rows_[date];
+}
+
+void Aggregate::Know(uint32_t date, const std::string& key) {
+  if (date == last_date_ && keep_known_)
+    next_known_.keys.insert(XXH3_64bits(key.data(), key.size()));
+}
+
 Status Aggregate::Day(const DayId& k, uint32_t* row) {
   auto [it, fresh] = day_index_.try_emplace(k, static_cast<uint32_t>(days_.size()));
   *row = it->second;
   if (!fresh) return Status::OK();
   DayCodeRow stored;
   bool existed;
-  if (Status s = ReadRow(date_rows_[k.date], Key(k), &stored, &existed, &loaded_bytes_); !s.ok()) {
+  const std::string key = Key(k);
+  if (Status s = ReadRow(RowsOf(k.date, key), key, &stored, &existed, &loaded_bytes_); !s.ok()) {
     day_index_.erase(it);
     return s;
   }
@@ -111,6 +125,7 @@ Status Aggregate::Add(const ClickRecord& rec) {
   }
   const uint32_t code = codes_.Intern(rec.code);
   const DayId k{DateOf(rec.ts_us), RefOf(code, rec.referrer_id), code};
+  last_date_ = k.date;
   uint32_t d;
   Status s = Day(k, &d);
   if (s.ok()) s = Referrer(k.ref);
@@ -152,8 +167,9 @@ Status Aggregate::Channel(const ChannelId& id, uint32_t day, uint32_t* row, bool
   *existed = !fresh;
   if (!fresh) return Status::OK();
   ChannelRow stored;
-  const StateDb* db = date_rows_[id.day.date];
-  if (Status s = ReadRow(db, Key(id), &stored, existed, &loaded_bytes_); !s.ok()) {
+  const std::string key = Key(id);
+  if (Status s = ReadRow(RowsOf(id.day.date, key), key, &stored, existed, &loaded_bytes_);
+      !s.ok()) {
     channel_index_.erase(it);
     return s;
   }
@@ -179,7 +195,8 @@ Status Aggregate::CountChannel(const ClickRecord& rec, const DayId& k, uint64_t 
   if (day.channel_rows >= kMaxChannelRows && !channel_index_.contains(id)) {
     // Full: a channel this row already has still counts as itself.
     bool found;
-    if (Status g = HasRow(date_rows_[k.date], Key(id), &found); !g.ok()) return g;
+    const std::string key = Key(id);
+    if (Status g = HasRow(RowsOf(k.date, key), key, &found); !g.ok()) return g;
     folded = !found;
     if (folded) id.channel = other_channel_;
   }
@@ -215,7 +232,8 @@ size_t Aggregate::MemoryBytes() const {
   return days_.capacity() * sizeof(days_[0]) + channels_.capacity() * sizeof(channels_[0]) +
          stored_sets_.capacity() * sizeof(VisitorSet) + new_clicks_.capacity() * sizeof(NewClick) +
          new_clicks_.size() * sizeof(NewClick) * 2 + index(day_index_) + index(channel_index_) +
-         index(members_seen_) + new_members_.capacity() * sizeof(new_members_[0]) +
+         index(members_seen_) + index(known_.keys) + index(next_known_.keys) +
+         new_members_.capacity() * sizeof(new_members_[0]) +
          referrer_rows_.capacity() * sizeof(ReferrerRow) +
          code_refs_.capacity() * sizeof(uint32_t) + channel_visits_.MemoryBytes() + loaded_bytes_ +
          date_names_.MemoryBytes() + referrers_.MemoryBytes() + codes_.MemoryBytes() +

@@ -28,8 +28,18 @@ namespace refgate::rollup {
 
 class Aggregate {
  public:
+  // The keys (hashed) of all the day and channel rows the state holds of
+  // one date, known whole: what a part of a run wrote of the date it ended
+  // in (with what it knew of it), handed to the next part, which starts in
+  // that date. A row of that date whose key is not among them is not
+  // looked up: the state has no such row.
+  struct KnownRows {
+    std::string date;  // empty: none known
+    boost::unordered_flat_set<uint64_t> keys;
+  };
+
   // `db` must outlive this; it is only read.
-  explicit Aggregate(const StateDb* db);
+  explicit Aggregate(const StateDb* db, KnownRows known = {});
 
   // Counts one record (SPEC §5): clicks are non-bot records of type click;
   // bots count in bot_clicks only; orphans in the orphan total only.
@@ -64,6 +74,10 @@ class Aggregate {
   size_t MemoryBytes() const;
   const std::set<std::string>& dates() const { return dates_; }
   uint64_t orphans() const { return orphans_; }
+  // Before Writes: a part follows, so Writes keeps the known rows of the
+  // last click's date for it (TakeKnown), where this part knew them whole.
+  void KeepKnown() { keep_known_ = true; }
+  KnownRows TakeKnown() { return std::move(next_known_); }
 
  private:
   // (date, referrer, code[, channel]) ids.
@@ -133,6 +147,11 @@ class Aggregate {
   uint32_t RefOf(uint32_t code, std::string_view referrer);
   std::string Key(const DayId& k) const;
   std::string Key(const ChannelId& k) const;
+  // Where `key`'s row (of date id `date`) is to be looked for: null where
+  // the state is known to have none.
+  const StateDb* RowsOf(uint32_t date, const std::string& key) const;
+  // `key`, of date id `date`, is written: known to the next part.
+  void Know(uint32_t date, const std::string& key);
   Status Day(const DayId& k, uint32_t* row);
   Status Referrer(uint32_t ref);
   // *existed: the run or the state had it.
@@ -166,6 +185,10 @@ class Aggregate {
   std::set<std::string> dates_;
   uint64_t orphans_ = 0;
   size_t loaded_bytes_ = 0;  // of the rows read from the state
+  KnownRows known_, next_known_;
+  uint32_t known_date_ = kNone;  // known_'s date id
+  uint32_t last_date_ = kNone;   // the last click's
+  bool keep_known_ = false;
   int64_t cached_day_ = INT64_MIN;
   uint32_t cached_date_ = 0;
   std::string channel_;  // scratch

@@ -117,7 +117,7 @@ class Aggregate::RowWriter {
           ChannelRow row{e.clicks,
                          e.stored == kNone ? VisitorSet() : std::move(a_.stored_sets_[e.stored])};
           Encode(row, &value_, a_.channel_visits_.Of(state_order_[next_state].row));
-          rows->Put(a_.Key(e.id), value_);
+          Put(e.id.day.date, a_.Key(e.id), rows);
         }
         visitors = state_days_.Of(d);
       } else {
@@ -127,7 +127,7 @@ class Aggregate::RowWriter {
         next_new = end;
       }
       Encode(a_.days_[d].second, &value_, visitors);
-      days->Put(a_.Key(a_.days_[d].first), value_);
+      Put(a_.days_[d].first.date, a_.Key(a_.days_[d].first), days);
       for (uint64_t v : visitors) referrer_visits_.Add(a_.days_[d].first.ref, v);
     }
   }
@@ -157,6 +157,13 @@ class Aggregate::RowWriter {
   }
 
  private:
+  // value_ as the row of `key`, of date id `date`.
+  template <typename Out>
+  void Put(uint32_t date, const std::string& key, Out* out) {
+    a_.Know(date, key);
+    out->Put(key, value_);
+  }
+
   std::pair<uint64_t, uint64_t> DayRank(const DayId& k) const {
     return {Pack(date_[k.date], ref_[k.ref]), Pack(code_[k.code], 0)};
   }
@@ -214,7 +221,7 @@ class Aggregate::RowWriter {
     for (const NewChannel& c : channels_) {
       Encode(ChannelRow{c.clicks, {}}, &value_,
              std::span<const uint64_t>(visits_.data() + c.begin, c.end - c.begin));
-      rows->Put(a_.Key(ChannelId{k, c.channel}), value_);
+      Put(k.date, a_.Key(ChannelId{k, c.channel}), rows);
     }
     a_.days_[d].second.channel_rows = kept;
     day_.assign(visits_.begin(), visits_.end());
@@ -280,6 +287,14 @@ class Aggregate::RowWriter {
 
 template <typename Out>
 void Aggregate::WriteRows(Out* days, Out* rows, StateDb::Batch* referrers) {
+  // The next part knows the last click's date whole where this one did:
+  // the state had none of it, or this part knew it whole.
+  const uint32_t last = last_date_;
+  keep_known_ = keep_known_ && last != kNone && (date_rows_[last] == nullptr || last == known_date_);
+  if (keep_known_) {
+    next_known_.date = date_names_.Name(last);
+    if (last == known_date_) next_known_.keys = std::move(known_.keys);
+  }
   RowWriter w(this);
   w.Days(days, rows);  // "d" and "h", each stream in key order
   w.Members(rows);     // "m" after "h"

@@ -1,9 +1,5 @@
 #include "rollup/compactor.h"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -27,28 +23,10 @@
 #include "rollup/rows.h"
 #include "rollup/segments.h"
 #include "util/coding.h"
+#include "util/file_io.h"
 
 namespace refgate::rollup {
 namespace {
-
-// Holds an exclusive flock for its lifetime.
-class FileLock {
- public:
-  Status Acquire(const std::string& path) {
-    fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd_ < 0) return Status::IOError(path + ": " + std::strerror(errno));
-    while (flock(fd_, LOCK_EX) != 0) {
-      if (errno != EINTR) return Status::IOError(path + ": flock: " + std::strerror(errno));
-    }
-    return Status::OK();
-  }
-  ~FileLock() {
-    if (fd_ >= 0) close(fd_);  // releases the lock
-  }
-
- private:
-  int fd_ = -1;
-};
 
 // Counts and prints the damage a run finds past its checkpoint. Damage
 // before a record an earlier run already counted was that run's to report,
@@ -160,11 +138,13 @@ Status LoadClickKey(const CompactOptions& opt, std::unique_ptr<ClickIdKey>* key)
 // commits the rows with the new checkpoint, then publishes.
 class Run {
  public:
-  // Reads at most max_records records.
-  Run(const CompactOptions& opt, CompactResult* result, uint64_t max_records)
+  // Reads at most max_records records; `known`: the part before this one's (Aggregate).
+  Run(const CompactOptions& opt, CompactResult* result, uint64_t max_records,
+      Aggregate::KnownRows known)
       : opt_(opt),
         result_(result),
         clicks_(opt.data_dir + (opt.cluster ? "/cluster/log" : "/clicks")),
+        known_(std::move(known)),
         max_records_(max_records) {}
 
   Status Read(StateDb* db, const Checkpoint& cp) {
@@ -186,7 +166,7 @@ class Run {
     }
     std::unique_ptr<ClickIdKey> key;
     if (s = LoadClickKey(opt_, &key); !s.ok()) return s;
-    agg_ = std::make_unique<Aggregate>(db);
+    agg_ = std::make_unique<Aggregate>(db, std::move(known_));
     AttributionOptions ao = opt_.attribution;
     ao.click_key = key.get();
     ao.currency = opt_.currency;
@@ -218,6 +198,7 @@ class Run {
     std::unique_ptr<StateDb::Sorted> days = db->NewSorted(), rows = db->NewSorted();
     StateDb::Batch referrers, decisions;
     decisions.Reserve(attribution_->rows(), attribution_->rows() * 64);
+    if (more_) agg_->KeepKnown();
     std::thread aggregate([&] { agg_->Writes(days.get(), rows.get(), &referrers); });
     attribution_->Writes(&decisions);
     aggregate.join();
@@ -307,6 +288,7 @@ class Run {
   // The run stopped at its memory bound with records left to read.
   bool more() const { return more_; }
   uint64_t records_read() const { return read_; }
+  Aggregate::KnownRows TakeKnown() { return agg_ ? agg_->TakeKnown() : Aggregate::KnownRows(); }
   // The segment buffers, the rows, and about what committing them takes:
   // attribution's a Batch entry, key, value and place in the merge (about
   // 160 bytes a row, measured); the Aggregate's, streamed, their sort.
@@ -347,6 +329,7 @@ class Run {
   CompactResult* result_;
   const std::string clicks_;
   std::vector<std::pair<uint64_t, std::string>> segments_;
+  Aggregate::KnownRows known_;
   std::unique_ptr<Aggregate> agg_;
   std::unique_ptr<Attribution> attribution_;
   std::map<std::string, uint64_t> nodes_;  // cluster: each node's seq read through
@@ -378,14 +361,16 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
   PhaseClock clock(opt.progress);
   std::unique_ptr<Run> run;
   uint64_t left = opt.max_records;
+  Aggregate::KnownRows known;
   do {  // one part, or more where one would pass [rollup] max_memory_mb
     if (run) {
       left -= run->records_read();
+      known = run->TakeKnown();
       run.reset();  // before the next part's memory
       cp = Checkpoint();
       if (s = cp.Load(*db); !s.ok()) return s;
     }
-    run = std::make_unique<Run>(opt, result, left);
+    run = std::make_unique<Run>(opt, result, left, std::move(known));
     if (s = run->Read(db.get(), cp); !s.ok()) return s;
     clock.Lap("read");
     if (s = run->Commit(db.get(), &cp); !s.ok()) return s;

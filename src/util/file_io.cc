@@ -1,6 +1,7 @@
 #include "util/file_io.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -78,6 +79,19 @@ Status WriteFileAtomic(FileIo* io, const std::string& path, std::string_view con
   const std::string dir = std::filesystem::path(path).parent_path().string();
   err = io->SyncDir(dir);
   return err == 0 ? Status::OK() : Status::IOError(dir + ": fsync: " + std::strerror(err));
+}
+
+Status FileLock::Acquire(const std::string& path) {
+  fd_ = open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return Status::IOError(path + ": " + std::strerror(errno));
+  while (flock(fd_, LOCK_EX) != 0) {
+    if (errno != EINTR) return Status::IOError(path + ": flock: " + std::strerror(errno));
+  }
+  return Status::OK();
+}
+
+FileLock::~FileLock() {
+  if (fd_ >= 0) close(fd_);  // releases the lock
 }
 
 }  // namespace refgate

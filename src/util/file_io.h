@@ -43,4 +43,18 @@ FileIo* DefaultFileIo();
 [[nodiscard]] Status WriteFileAtomic(FileIo* io, const std::string& path, std::string_view content,
                                      mode_t mode = 0644);
 
+// Holds an exclusive flock(2) on a file for its lifetime.
+class FileLock {
+ public:
+  FileLock() = default;
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+  ~FileLock();
+  // Creates `path` if it is missing, then waits for the lock.
+  [[nodiscard]] Status Acquire(const std::string& path);
+
+ private:
+  int fd_ = -1;
+};
+
 }  // namespace refgate

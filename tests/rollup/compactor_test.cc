@@ -234,6 +234,38 @@ TEST_F(CompactorTest, AttributionInPartsDecidesWhatOneRunDecides) {
   EXPECT_EQ(File("daily/date=2026-11-22/events.csv"), parts);
 }
 
+// A part that starts in a date the part before it ended in looks up only
+// the rows that part wrote (Aggregate::KnownRows): the rows it wrote are
+// found and added to, a full day row still folds new channels into
+// "(other)", a row of the first part untouched by the second is found by
+// the third, and the files are those of one part.
+TEST_F(CompactorTest, APartFindsTheRowsOfTheDateThePartBeforeItEndedIn) {
+  auto at = [](std::string code, std::string visitor, int i, std::string src) {
+    return Click("A", code, visitor, true, kMidnight + i, false, {src, "m", "c"});
+  };
+  std::vector<ClickRecord> first;
+  for (int i = 0; i < 1000; ++i)
+    first.push_back(at("a1", "v" + std::to_string(i), i, "s" + std::to_string(i)));
+  WriteSegment(first);  // a1's day row full
+  WriteSegment(
+      {at("a1", "w1", 2000, "s0"), at("a1", "w2", 2001, "late"), at("a2", "w3", 2002, "y")});
+  WriteSegment({at("a1", "v0", 3000, "s0"), at("a2", "w4", 3001, "y"),
+                at("a1", "w5", 3002, "late2"), at("a1", "w6", 3003, "s5")});
+  EXPECT_EQ(Run({.max_memory_bytes = 1}).records, 1007u);
+  const std::string codes = File("daily/date=2026-11-22/codes.csv");
+  const std::string channels = File("daily/date=2026-11-22/channels.csv");
+  EXPECT_NE(codes.find("\r\n2026-11-22,A,a1,1005,1004,1005,0,0,0\r\n"), std::string::npos) << codes;
+  EXPECT_NE(codes.find("\r\n2026-11-22,A,a2,2,2,2,0,0,0\r\n"), std::string::npos) << codes;
+  EXPECT_NE(channels.find("\r\n2026-11-22,A,a1,s0,m,c,3,2\r\n"), std::string::npos);
+  EXPECT_NE(channels.find("\r\n2026-11-22,A,a1,s5,m,c,2,2\r\n"), std::string::npos);
+  EXPECT_NE(channels.find("\r\n2026-11-22,A,a1,(other),,,2,2\r\n"), std::string::npos);
+  EXPECT_NE(channels.find("\r\n2026-11-22,A,a2,y,m,c,2,2\r\n"), std::string::npos);
+  std::filesystem::remove_all(rollups());
+  Run();  // one part
+  EXPECT_EQ(File("daily/date=2026-11-22/codes.csv"), codes);
+  EXPECT_EQ(File("daily/date=2026-11-22/channels.csv"), channels);
+}
+
 // max_records counts across the parts.
 TEST_F(CompactorTest, PartsShareOneRecordLimit) {
   auto script = Script();
