@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "refgate/status.h"
+#include "util/huge_pages.h"
 
 namespace rocksdb {
 class DB;
@@ -107,8 +108,9 @@ class StateDb {
                           static_cast<uint32_t>(value.size()), erase, range, merge});
       data_.append(key).append(value);
     }
-    std::string data_;
-    std::vector<Entry> entries_;
+    // On huge pages: a compaction's commit holds hundreds of MiB here.
+    std::basic_string<char, std::char_traits<char>, HugePageAllocator<char>> data_;
+    HugeVector<Entry> entries_;
   };
   Status Commit(const Batch& batch, bool sync = true);
   // Several batches as one commit: of writes to one key, the last batch's
