@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -73,6 +74,11 @@ class StateDb {
       entries_.reserve(writes);
       data_.reserve(bytes);
     }
+    void Clear() {  // keeps the memory
+      entries_.clear();
+      data_.clear();
+    }
+    size_t bytes() const { return data_.size(); }  // of keys and values
     void Put(std::string_view key, std::string_view value) { Add(key, value, false); }
     void Delete(std::string_view key) { Add(key, "", true); }
     // Deletes every key in [begin, end) that earlier commits wrote (never
@@ -127,12 +133,18 @@ class StateDb {
     ~Sorted();
     void Put(std::string_view key, std::string_view value);
     size_t size() const { return held_.size() + written_; }
+    // Past kIngestAtWrites puts, they go to the table file by a thread of its own, this many
+    // bytes of keys and values at a time.
+    static constexpr size_t kChunkBytes = size_t{8} << 20;
 
    private:
     friend class StateDb;
     Sorted(const rocksdb::Options* opts, std::string path, uint32_t* slots, uint32_t slot);
     void Spill();  // opens the table file and writes the held puts into it
-    void Write(std::string_view key, std::string_view value);
+    // One chunk is written while the next one fills.
+    void Hand();      // the filled chunk to the writing thread
+    void Join();      // waits for the writing thread; its error becomes status_
+    Status Finish();  // the rest written, the file finished and synced
 
     const rocksdb::Options* opts_;
     const std::string path_;
@@ -140,6 +152,9 @@ class StateDb {
     const uint32_t slot_;
     Batch held_;
     std::unique_ptr<rocksdb::SstFileWriter> file_;
+    Batch filling_, writing_;  // chunks: this thread's, the writing thread's
+    std::thread writer_;
+    Status write_status_;       // the writing thread's, read after Join
     std::string first_, last_;  // keys
     size_t written_ = 0;
     Status status_;

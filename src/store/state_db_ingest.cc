@@ -107,6 +107,15 @@ std::vector<std::span<const uint64_t>> TableParts(std::span<const StateDb::Batch
   return {sorted};
 }
 
+// OK when the key ranges [first, last] and [lo, hi] (of `what`) are apart.
+Status Apart(std::string_view first, std::string_view last, std::string_view lo,
+             std::string_view hi, std::string_view what) {
+  if (last < lo || hi < first) return Status::OK();
+  return Status::InvalidArgument("state commit: sorted puts " + std::string(first) + " to " +
+                                 std::string(last) + " overlap " + std::string(what) + " " +
+                                 std::string(lo) + " to " + std::string(hi));
+}
+
 // OK when no key from `first` to `last` lies in the range of a table file
 // of `sorted`: its first key to its last, or to the end of a range
 // deletion reaching further (taken as included).
@@ -121,11 +130,7 @@ Status Apart(std::span<const StateDb::Batch* const> batches, std::span<const uin
       const auto i = static_cast<uint32_t>(r);
       if (b.range(i) && b.value(i) > hi) hi = b.value(i);
     }
-    if (!(last < lo || first > hi)) {
-      return Status::InvalidArgument("state commit: sorted puts " + std::string(first) + " to " +
-                                     std::string(last) + " overlap a batch's writes " +
-                                     std::string(lo) + " to " + std::string(hi));
-    }
+    if (Status s = Apart(first, last, lo, hi, "a batch's writes"); !s.ok()) return s;
   }
   return Status::OK();
 }
@@ -162,9 +167,7 @@ Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<
   Status status = FromRocks(s);
   for (Sorted* m : more) {
     if (!status.ok() || m->size() == 0) continue;
-    if (!m->file_) m->Spill();
-    if (m->status_.ok()) m->status_ = FromRocks(m->file_->Finish());  // syncs the file
-    status = m->status_;
+    status = m->Finish();
     paths.push_back(m->path_);
   }
   if (status.ok() && !paths.empty()) {
@@ -200,11 +203,8 @@ Status StateDb::Commit(std::initializer_list<const Batch*> batches,
     // Held to in a small commit too, so that a caller's mistake shows in its small tests.
     if (Status a = Apart(all, order, s->first_, s->last_); !a.ok()) return a;
     for (Sorted* t : sorted) {
-      if (t != s && t->size() > 0 && !(s->last_ < t->first_ || t->last_ < s->first_)) {
-        return Status::InvalidArgument("state commit: sorted puts " + s->first_ + " to " +
-                                       s->last_ + " overlap others " + t->first_ + " to " +
-                                       t->last_);
-      }
+      if (t == s || t->size() == 0) continue;
+      if (Status a = Apart(s->first_, s->last_, t->first_, t->last_, "others"); !a.ok()) return a;
     }
   }
   if (files || writes >= kIngestAtWrites) {
@@ -219,6 +219,7 @@ StateDb::Sorted::Sorted(const rocksdb::Options* opts, std::string path, uint32_t
     : opts_(opts), path_(std::move(path)), slots_(slots), slot_(slot) {}
 
 StateDb::Sorted::~Sorted() {
+  Join();
   if (file_) std::remove(path_.c_str());  // not ingested (after an ingestion: gone already)
   *slots_ &= ~(uint32_t{1} << slot_);
 }
@@ -233,7 +234,9 @@ void StateDb::Sorted::Put(std::string_view key, std::string_view value) {
   if (size() == 0) first_.assign(key);
   last_.assign(key);
   if (file_) {
-    Write(key, value);
+    filling_.Put(key, value);
+    ++written_;
+    if (filling_.bytes() >= kChunkBytes) Hand();
     return;
   }
   held_.Put(key, value);
@@ -249,14 +252,38 @@ void StateDb::Sorted::Spill() {
   file_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), *opts_, nullptr,
                                                    /*invalidate_page_cache=*/false);
   status_ = FromRocks(file_->Open(path_));
-  for (size_t i = 0; i < held_.size() && status_.ok(); ++i) Write(held_.key(i), held_.value(i));
+  written_ = held_.size();
+  std::swap(held_, filling_);
   held_ = Batch();
+  Hand();
 }
 
-void StateDb::Sorted::Write(std::string_view key, std::string_view value) {
+void StateDb::Sorted::Hand() {
+  Join();
   if (!status_.ok()) return;
-  status_ = FromRocks(file_->Put(ToSlice(key), ToSlice(value)));
-  ++written_;
+  std::swap(filling_, writing_);
+  filling_.Clear();
+  writer_ = std::thread([this] {
+    rocksdb::Status s;
+    for (size_t i = 0; i < writing_.size() && s.ok(); ++i) {
+      s = file_->Put(ToSlice(writing_.key(i)), ToSlice(writing_.value(i)));
+    }
+    write_status_ = FromRocks(s);
+  });
+}
+
+void StateDb::Sorted::Join() {
+  if (!writer_.joinable()) return;
+  writer_.join();
+  if (status_.ok()) status_ = write_status_;
+}
+
+Status StateDb::Sorted::Finish() {
+  if (!file_) Spill();
+  if (filling_.size() > 0) Hand();
+  Join();
+  if (status_.ok()) status_ = FromRocks(file_->Finish());  // syncs the file
+  return status_;
 }
 
 }  // namespace refgate

@@ -299,6 +299,33 @@ TEST_F(StateDbTest, SortedPutsCommitWithTheBatches) {
   EXPECT_EQ(Keys("d12288/", 100000).size(), 3 * StateDb::kIngestAtWrites);
 }
 
+// Sorted puts of more than a few of the writing thread's chunks are all
+// written, in order, each with its own value; one out of order after them
+// still fails the commit, and nothing of it is written.
+TEST_F(StateDbTest, SortedPutsPastSeveralChunksAreAllWritten) {
+  const size_t n = 3 * StateDb::Sorted::kChunkBytes / 4096 + 17;
+  auto value = [](size_t i) { return std::string(4096, static_cast<char>('a' + i % 26)); };
+  for (bool bad : {true, false}) {
+    SCOPED_TRACE(bad);
+    std::unique_ptr<StateDb::Sorted> sorted = db_->NewSorted();
+    for (size_t i = 0; i < n; ++i) sorted->Put("c" + std::to_string(100000 + i), value(i));
+    if (bad) sorted->Put("c0", "before the first");
+    StateDb::Batch b;
+    b.Put("A", "upper");
+    Status s = db_->Commit({&b}, sorted.get());
+    if (bad) {
+      EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+      EXPECT_TRUE(Keys("c").empty());
+      continue;
+    }
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    EXPECT_EQ(Keys("c", 2 * n).size(), n);
+    for (size_t i : {size_t{0}, n / 2, n - 1}) {
+      EXPECT_EQ(GetOr(*db_, "c" + std::to_string(100000 + i)), value(i)) << i;
+    }
+  }
+}
+
 // Sorted puts whose range a batch's writes (or a range deletion) reach
 // into, or that come out of order, fail the commit, and nothing of it is
 // written; neither is a table file left behind.
