@@ -97,12 +97,24 @@ Status Aggregate::Day(const DayId& k, uint32_t* row) {
   return Status::OK();
 }
 
-uint32_t Aggregate::RefOf(uint32_t code, std::string_view referrer) {
-  if (code >= code_refs_.size()) code_refs_.resize(code + 1, kNone);
-  uint32_t& ref = code_refs_[code];
+uint32_t Aggregate::RefOf(CodeLast* last, std::string_view referrer) {
   // A code keeps its referrer: compared, not hashed and looked up again.
-  if (ref == kNone || referrers_.Name(ref) != referrer) ref = referrers_.Intern(referrer);
-  return ref;
+  if (last->ref == kNone || referrers_.Name(last->ref) != referrer) {
+    *last = {referrers_.Intern(referrer), kNone, 0};
+  }
+  return last->ref;
+}
+
+Status Aggregate::DayOf(const DayId& k, CodeLast* last, uint32_t* row) {
+  if (last->date == k.date) {  // and last->ref == k.ref: RefOf forgets the date when it changes
+    *row = last->day;
+    return Status::OK();
+  }
+  Status s = Day(k, row);
+  if (s.ok()) s = Referrer(k.ref);
+  if (s.ok()) s = CountMember(k);
+  if (s.ok()) *last = {k.ref, k.date, *row};
+  return s;
 }
 
 Status Aggregate::Referrer(uint32_t ref) {
@@ -124,13 +136,12 @@ Status Aggregate::Add(const ClickRecord& rec) {
     return Status::OK();
   }
   const uint32_t code = codes_.Intern(rec.code);
-  const DayId k{DateOf(rec.ts_us), RefOf(code, rec.referrer_id), code};
+  if (code >= code_last_.size()) code_last_.resize(code + 1);
+  CodeLast* last = &code_last_[code];
+  const DayId k{DateOf(rec.ts_us), RefOf(last, rec.referrer_id), code};
   last_date_ = k.date;
   uint32_t d;
-  Status s = Day(k, &d);
-  if (s.ok()) s = Referrer(k.ref);
-  if (s.ok()) s = CountMember(k);
-  if (!s.ok()) return s;
+  if (Status s = DayOf(k, last, &d); !s.ok()) return s;
   DayCodeRow& day = days_[d].second;
   ReferrerRow& ref = referrer_rows_[k.ref];
   if (rec.bot) {
@@ -235,7 +246,7 @@ size_t Aggregate::MemoryBytes() const {
          index(members_seen_) + index(known_.keys) + index(next_known_.keys) +
          new_members_.capacity() * sizeof(new_members_[0]) +
          referrer_rows_.capacity() * sizeof(ReferrerRow) +
-         code_refs_.capacity() * sizeof(uint32_t) + channel_visits_.MemoryBytes() + loaded_bytes_ +
+         code_last_.capacity() * sizeof(CodeLast) + channel_visits_.MemoryBytes() + loaded_bytes_ +
          date_names_.MemoryBytes() + referrers_.MemoryBytes() + codes_.MemoryBytes() +
          channel_names_.MemoryBytes();
 }

@@ -131,6 +131,11 @@ class Aggregate {
     uint64_t clicks;
   };
   static constexpr uint32_t kNone = UINT32_MAX;
+  // A code's last click: its referrer (or kNone), date and day row; the
+  // next click on that date by that referrer needs no lookup.
+  struct CodeLast {
+    uint32_t ref = kNone, date = kNone, day = 0;
+  };
 
   // A channel click on a date the state has no rows of: its channel row
   // is made at Writes, by sorting these (no row index per click).
@@ -143,8 +148,10 @@ class Aggregate {
   template <typename Out>
   void WriteRows(Out* days, Out* rows, StateDb::Batch* referrers);
   uint32_t DateOf(int64_t ts_us);
-  // The referrer id of a click on code id `code`.
-  uint32_t RefOf(uint32_t code, std::string_view referrer);
+  // The referrer id of a click on code id `code`; `last`: the code's.
+  uint32_t RefOf(CodeLast* last, std::string_view referrer);
+  // Day row, referrer row and membership of the click `k`, loaded or made.
+  Status DayOf(const DayId& k, CodeLast* last, uint32_t* row);
   std::string Key(const DayId& k) const;
   std::string Key(const ChannelId& k) const;
   // Where `key`'s row (of date id `date`) is to be looked for: null where
@@ -177,7 +184,7 @@ class Aggregate {
   Index<ChannelId> channel_index_;
   std::vector<ReferrerRow> referrer_rows_;  // by referrer id
   std::vector<bool> referrer_loaded_;
-  std::vector<uint32_t> code_refs_;  // by code id: the referrer of its last click, or kNone
+  std::vector<CodeLast> code_last_;  // by code id
   HugeVector<NewClick> new_clicks_;
   Visits channel_visits_;  // the days' and referrers' are grouped from these at Writes
   boost::unordered_flat_set<uint64_t> members_seen_;  // referrer id << 32 | code id
