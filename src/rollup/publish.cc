@@ -40,15 +40,16 @@ Status CodesCsv(const StateDb& db, const std::string& date, std::string* out) {
   Status s = db.Scan(DayPrefix(date), [&](std::string_view key, std::string_view value) {
     std::string_view d, ref, code;
     DayCodeRow row;
-    if (!ParseDayCodeKey(key, &d, &ref, &code) || !Decode(value, &row)) {
+    uint64_t visitors;
+    if (!ParseDayCodeKey(key, &d, &ref, &code) || !Decode(value, &row, &visitors)) {
       bad = Status::Corruption("rollup state: bad day row");
       return false;
     }
     AppendCsvText(out, d, true);
     AppendCsvText(out, ref);
     AppendCsvText(out, code);
-    for (uint64_t v : {row.clicks, row.visitors.Count(), row.new_visitors, row.bot_clicks,
-                       row.conversions, row.revenue_minor}) {
+    for (uint64_t v : {row.clicks, visitors, row.new_visitors, row.bot_clicks, row.conversions,
+                       row.revenue_minor}) {
       AppendCsvNumber(out, v);
     }
     EndCsvRow(out);
@@ -63,14 +64,16 @@ Status ChannelsCsv(const StateDb& db, const std::string& date, std::string* out)
   Status s = db.Scan(ChannelPrefix(date), [&](std::string_view key, std::string_view value) {
     std::string_view d, ref, code, src, med, camp;
     ChannelRow row;
-    if (!ParseChannelKey(key, &d, &ref, &code, &src, &med, &camp) || !Decode(value, &row)) {
+    uint64_t visitors;
+    if (!ParseChannelKey(key, &d, &ref, &code, &src, &med, &camp) ||
+        !Decode(value, &row, &visitors)) {
       bad = Status::Corruption("rollup state: bad channel row");
       return false;
     }
     AppendCsvText(out, d, true);
     for (std::string_view f : {ref, code, src, med, camp}) AppendCsvText(out, f);
     AppendCsvNumber(out, row.clicks);
-    AppendCsvNumber(out, row.visitors.Count());
+    AppendCsvNumber(out, visitors);
     EndCsvRow(out);
     return true;
   });
@@ -85,13 +88,14 @@ Status ReferrersCsv(const StateDb& db, std::string* out) {
   Status s = db.Scan("r", [&](std::string_view key, std::string_view value) {
     std::string_view ref;
     ReferrerRow row;
-    if (!ParseReferrerKey(key, &ref) || !Decode(value, &row)) {
+    uint64_t visitors;
+    if (!ParseReferrerKey(key, &ref) || !Decode(value, &row, &visitors)) {
       bad = Status::Corruption("rollup state: bad referrer row");
       return false;
     }
     AppendCsvText(out, ref, true);
-    for (uint64_t v : {row.codes, row.clicks, row.visitors.Count(), row.bot_clicks, row.conversions,
-                       row.revenue_minor}) {
+    for (uint64_t v :
+         {row.codes, row.clicks, visitors, row.bot_clicks, row.conversions, row.revenue_minor}) {
       AppendCsvNumber(out, v);
     }
     AppendCsvText(out, Timestamp(row.first_click_us));

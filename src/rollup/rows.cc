@@ -108,24 +108,42 @@ void Encode(const ReferrerRow& r, std::string* out, std::span<const uint64_t> mo
   r.visitors.EncodeUnionTo(more, out);
 }
 
-bool Decode(std::string_view in, DayCodeRow* r) {
-  return GetAll(&in, {&r->clicks, &r->new_visitors, &r->bot_clicks, &r->conversions,
-                      &r->revenue_minor, &r->channel_rows}) &&
-         r->visitors.DecodeFrom(&in);
-}
+namespace {
 
-bool Decode(std::string_view in, ChannelRow* r) {
-  return GetVarint64(&in, &r->clicks) && r->visitors.DecodeFrom(&in);
+// A row's fields before its visitors.
+bool DecodeFields(std::string_view* in, DayCodeRow* r) {
+  return GetAll(in, {&r->clicks, &r->new_visitors, &r->bot_clicks, &r->conversions,
+                     &r->revenue_minor, &r->channel_rows});
 }
-
-bool Decode(std::string_view in, ReferrerRow* r) {
+bool DecodeFields(std::string_view* in, ChannelRow* r) { return GetVarint64(in, &r->clicks); }
+bool DecodeFields(std::string_view* in, ReferrerRow* r) {
   uint64_t first = 0, last = 0;
-  bool ok = GetAll(&in, {&r->clicks, &r->bot_clicks, &r->conversions, &r->revenue_minor, &r->codes,
-                         &first, &last}) &&
-            r->visitors.DecodeFrom(&in);
+  bool ok = GetAll(in, {&r->clicks, &r->bot_clicks, &r->conversions, &r->revenue_minor, &r->codes,
+                        &first, &last});
   r->first_click_us = static_cast<int64_t>(first);
   r->last_click_us = static_cast<int64_t>(last);
   return ok;
+}
+
+template <typename Row>
+bool DecodeRow(std::string_view in, Row* r, uint64_t* visitors) {
+  if (!DecodeFields(&in, r)) return false;
+  return visitors ? VisitorSet::CountFrom(&in, visitors) : r->visitors.DecodeFrom(&in);
+}
+
+}  // namespace
+
+bool Decode(std::string_view in, DayCodeRow* r) { return DecodeRow(in, r, nullptr); }
+bool Decode(std::string_view in, ChannelRow* r) { return DecodeRow(in, r, nullptr); }
+bool Decode(std::string_view in, ReferrerRow* r) { return DecodeRow(in, r, nullptr); }
+bool Decode(std::string_view in, DayCodeRow* r, uint64_t* visitors) {
+  return DecodeRow(in, r, visitors);
+}
+bool Decode(std::string_view in, ChannelRow* r, uint64_t* visitors) {
+  return DecodeRow(in, r, visitors);
+}
+bool Decode(std::string_view in, ReferrerRow* r, uint64_t* visitors) {
+  return DecodeRow(in, r, visitors);
 }
 
 int64_t ReadAsOf(const StateDb& db) {

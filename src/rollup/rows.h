@@ -87,5 +87,10 @@ void Encode(const ReferrerRow& r, std::string* out, std::span<const uint64_t> mo
 [[nodiscard]] bool Decode(std::string_view in, DayCodeRow* r);
 [[nodiscard]] bool Decode(std::string_view in, ChannelRow* r);
 [[nodiscard]] bool Decode(std::string_view in, ReferrerRow* r);
+// The same, the visitors only counted (*visitors: visitors.Count()), not
+// decoded: what publishing needs, without a set per row.
+[[nodiscard]] bool Decode(std::string_view in, DayCodeRow* r, uint64_t* visitors);
+[[nodiscard]] bool Decode(std::string_view in, ChannelRow* r, uint64_t* visitors);
+[[nodiscard]] bool Decode(std::string_view in, ReferrerRow* r, uint64_t* visitors);
 
 }  // namespace refgate::rollup

@@ -139,4 +139,19 @@ bool VisitorSet::DecodeFrom(std::string_view* in) {
   return true;
 }
 
+bool VisitorSet::CountFrom(std::string_view* in, uint64_t* count) {
+  if (!in->empty() && (*in)[0] == 0) {  // exact: its size, as DecodeFrom reads it
+    std::string_view rest = in->substr(1);
+    uint64_t n;
+    if (!GetVarint64(&rest, &n) || n > kExactLimit || rest.size() < n * 8) return false;
+    *in = rest.substr(n * 8);
+    *count = n;
+    return true;
+  }
+  VisitorSet set;
+  if (!set.DecodeFrom(in)) return false;
+  *count = set.Count();
+  return true;
+}
+
 }  // namespace refgate

@@ -37,6 +37,9 @@ class VisitorSet {
   void EncodeUnionTo(std::span<const uint64_t> more, std::string* out) const;
   // False on malformed input.
   [[nodiscard]] bool DecodeFrom(std::string_view* in);
+  // Count() of the set DecodeFrom would decode, and false where it would
+  // fail; an exact set's hashes are skipped, not copied.
+  [[nodiscard]] static bool CountFrom(std::string_view* in, uint64_t* count);
 
  private:
   void Normalize() const;  // sort, dedupe, and turn into a sketch past the limit

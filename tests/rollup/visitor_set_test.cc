@@ -56,6 +56,13 @@ TEST(VisitorSet, RoundTripsBothForms) {
     EXPECT_TRUE(in.empty());
     EXPECT_EQ(back.Count(), s.Count());
     EXPECT_EQ(back.exact(), s.exact());
+    // Counted without decoding: the same count, the same bytes taken.
+    const std::string with_tail = enc + "tail";
+    std::string_view counted(with_tail);
+    uint64_t count = 0;
+    ASSERT_TRUE(VisitorSet::CountFrom(&counted, &count));
+    EXPECT_EQ(count, s.Count());
+    EXPECT_EQ(counted, "tail");
   }
 }
 
@@ -63,8 +70,10 @@ TEST(VisitorSet, RejectsMalformedEncodings) {
   VisitorSet s;
   for (std::string bad : {std::string(""), std::string("\x02"), std::string("\x00\x05", 2),
                           std::string("\x01", 1) + std::string(100, 'x')}) {
-    std::string_view in(bad);
+    std::string_view in(bad), counted(bad);
     EXPECT_FALSE(s.DecodeFrom(&in));
+    uint64_t n;
+    EXPECT_FALSE(VisitorSet::CountFrom(&counted, &n));
   }
 }
 
