@@ -290,7 +290,8 @@ void Aggregate::WriteRows(Out* days, Out* rows, StateDb::Batch* referrers) {
   // The next part knows the last click's date whole where this one did:
   // the state had none of it, or this part knew it whole.
   const uint32_t last = last_date_;
-  keep_known_ = keep_known_ && last != kNone && (date_rows_[last] == nullptr || last == known_date_);
+  keep_known_ =
+      keep_known_ && last != kNone && (date_rows_[last] == nullptr || last == known_date_);
   if (keep_known_) {
     next_known_.date = date_names_.Name(last);
     if (last == known_date_) next_known_.keys = std::move(known_.keys);
