@@ -148,7 +148,8 @@ class Aggregate {
   template <typename Out>
   void WriteRows(Out* days, Out* rows, StateDb::Batch* referrers);
   uint32_t DateOf(int64_t ts_us);
-  // The referrer id of a click on code id `code`; `last`: the code's.
+  // The referrer id of a click on the code whose last click *last is; a
+  // referrer other than that click's resets *last to it, with no date.
   uint32_t RefOf(CodeLast* last, std::string_view referrer);
   // Day row, referrer row and membership of the click `k`, loaded or made.
   Status DayOf(const DayId& k, CodeLast* last, uint32_t* row);
