@@ -62,8 +62,8 @@ Status StateDb::Open(const std::string& dir, bool read_only, std::unique_ptr<Sta
   if (!read_only) {
     // A crash's leftover names of Sorted table files: a name on a live table
     // file would keep its disk space after RocksDB deletes the file.
-    for (int slot = 0; slot < 32; ++slot) {
-      std::remove((dir + "/ingest-s" + std::to_string(slot) + ".sst.tmp").c_str());
+    for (uint32_t slot = 0; slot < state_db_internal::kSortedSlots; ++slot) {
+      std::remove(state_db_internal::SortedTablePath(dir, slot).c_str());
     }
   }
   out->reset(new StateDb(db, opts, dir));

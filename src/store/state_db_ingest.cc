@@ -183,10 +183,10 @@ Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<
 
 std::unique_ptr<StateDb::Sorted> StateDb::NewSorted() {
   const auto slot = static_cast<uint32_t>(std::countr_one(sorted_slots_));
-  if (slot >= 32) std::abort();  // a caller's bug: 32 alive at once
+  if (slot >= state_db_internal::kSortedSlots) std::abort();  // a caller's bug: too many alive
   sorted_slots_ |= uint32_t{1} << slot;
   return std::unique_ptr<Sorted>(new Sorted(
-      opts_.get(), dir_ + "/ingest-s" + std::to_string(slot) + ".sst.tmp", &sorted_slots_, slot));
+      opts_.get(), state_db_internal::SortedTablePath(dir_, slot), &sorted_slots_, slot));
 }
 
 Status StateDb::Commit(std::initializer_list<const Batch*> batches,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -20,6 +21,12 @@ using Ref = uint64_t;
 // in a few runs of ascending keys (a compaction run's row groups), so the
 // runs are merged: n log(runs).
 std::vector<Ref> SortedByKey(std::span<const StateDb::Batch* const> batches);
+
+// A StateDb's Sorted alive at once, and the name of slot i's table file.
+inline constexpr uint32_t kSortedSlots = 32;
+inline std::string SortedTablePath(const std::string& dir, uint32_t slot) {
+  return dir + "/ingest-s" + std::to_string(slot) + ".sst.tmp";
+}
 
 inline rocksdb::Slice ToSlice(std::string_view s) { return {s.data(), s.size()}; }
 
