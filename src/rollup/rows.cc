@@ -133,9 +133,6 @@ bool DecodeRow(std::string_view in, Row* r, uint64_t* visitors) {
 
 }  // namespace
 
-bool Decode(std::string_view in, DayCodeRow* r) { return DecodeRow(in, r, nullptr); }
-bool Decode(std::string_view in, ChannelRow* r) { return DecodeRow(in, r, nullptr); }
-bool Decode(std::string_view in, ReferrerRow* r) { return DecodeRow(in, r, nullptr); }
 bool Decode(std::string_view in, DayCodeRow* r, uint64_t* visitors) {
   return DecodeRow(in, r, visitors);
 }

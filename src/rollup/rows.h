@@ -84,13 +84,10 @@ std::string PendingEventKey(uint64_t seq);
 void Encode(const DayCodeRow& r, std::string* out, std::span<const uint64_t> more = {});
 void Encode(const ChannelRow& r, std::string* out, std::span<const uint64_t> more = {});
 void Encode(const ReferrerRow& r, std::string* out, std::span<const uint64_t> more = {});
-[[nodiscard]] bool Decode(std::string_view in, DayCodeRow* r);
-[[nodiscard]] bool Decode(std::string_view in, ChannelRow* r);
-[[nodiscard]] bool Decode(std::string_view in, ReferrerRow* r);
-// The same, the visitors only counted (*visitors: visitors.Count()), not
-// decoded: what publishing needs, without a set per row.
-[[nodiscard]] bool Decode(std::string_view in, DayCodeRow* r, uint64_t* visitors);
-[[nodiscard]] bool Decode(std::string_view in, ChannelRow* r, uint64_t* visitors);
-[[nodiscard]] bool Decode(std::string_view in, ReferrerRow* r, uint64_t* visitors);
+// With `visitors`, the row's visitors are only counted (*visitors:
+// visitors.Count()), not decoded: what publishing needs, without a set per row.
+[[nodiscard]] bool Decode(std::string_view in, DayCodeRow* r, uint64_t* visitors = nullptr);
+[[nodiscard]] bool Decode(std::string_view in, ChannelRow* r, uint64_t* visitors = nullptr);
+[[nodiscard]] bool Decode(std::string_view in, ReferrerRow* r, uint64_t* visitors = nullptr);
 
 }  // namespace refgate::rollup
