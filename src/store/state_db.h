@@ -132,7 +132,7 @@ class StateDb {
    public:
     ~Sorted();
     void Put(std::string_view key, std::string_view value);
-    size_t size() const { return held_.size() + written_; }
+    size_t size() const { return written_ + filling_.size(); }
     // Past kIngestAtWrites puts, they go to the table file by a thread of its own, this many
     // bytes of keys and values at a time.
     static constexpr size_t kChunkBytes = size_t{8} << 20;
@@ -140,7 +140,7 @@ class StateDb {
    private:
     friend class StateDb;
     Sorted(const rocksdb::Options* opts, std::string path, uint32_t* slots, uint32_t slot);
-    void Spill();  // opens the table file and writes the held puts into it
+    void Spill();  // opens the table file and hands it the puts so far
     // One chunk is written while the next one fills.
     void Hand();      // the filled chunk to the writing thread
     void Join();      // waits for the writing thread; its error becomes status_
@@ -150,13 +150,14 @@ class StateDb {
     const std::string path_;
     uint32_t* const slots_;  // the StateDb's names in use, this one's bit cleared at the end
     const uint32_t slot_;
-    Batch held_;
     std::unique_ptr<rocksdb::SstFileWriter> file_;
-    Batch filling_, writing_;  // chunks: this thread's, the writing thread's
+    // The puts not yet handed to the writing thread (all of them while no
+    // file is open), and those it writes.
+    Batch filling_, writing_;
     std::thread writer_;
     Status write_status_;       // the writing thread's, read after Join
     std::string first_, last_;  // keys
-    size_t written_ = 0;
+    size_t written_ = 0;        // puts handed to the writing thread
     Status status_;
   };
   // At most 32 alive at once (each has a table file name of its own); none

@@ -210,7 +210,7 @@ Status StateDb::Commit(std::initializer_list<const Batch*> batches,
   if (files || writes >= kIngestAtWrites) {
     return Ingest(all, order, std::span<Sorted* const>(sorted.begin(), sorted.size()));
   }
-  for (Sorted* s : sorted) all.push_back(&s->held_);  // small: through the memtable and its log
+  for (Sorted* s : sorted) all.push_back(&s->filling_);  // small: through the memtable and its log
   return CommitAll(all, true);
 }
 
@@ -233,14 +233,12 @@ void StateDb::Sorted::Put(std::string_view key, std::string_view value) {
   }
   if (size() == 0) first_.assign(key);
   last_.assign(key);
-  if (file_) {
-    filling_.Put(key, value);
-    ++written_;
-    if (filling_.bytes() >= kChunkBytes) Hand();
-    return;
+  filling_.Put(key, value);
+  if (!file_) {
+    if (filling_.size() >= kIngestAtWrites) Spill();
+  } else if (filling_.bytes() >= kChunkBytes) {
+    Hand();
   }
-  held_.Put(key, value);
-  if (held_.size() >= kIngestAtWrites) Spill();
 }
 
 void StateDb::Sorted::Spill() {
@@ -252,15 +250,13 @@ void StateDb::Sorted::Spill() {
   file_ = std::make_unique<rocksdb::SstFileWriter>(rocksdb::EnvOptions(), *opts_, nullptr,
                                                    /*invalidate_page_cache=*/false);
   status_ = FromRocks(file_->Open(path_));
-  written_ = held_.size();
-  std::swap(held_, filling_);
-  held_ = Batch();
   Hand();
 }
 
 void StateDb::Sorted::Hand() {
   Join();
   if (!status_.ok()) return;
+  written_ += filling_.size();
   std::swap(filling_, writing_);
   filling_.Clear();
   writer_ = std::thread([this] {
