@@ -275,8 +275,8 @@ class Run {
       if (next.joinable()) next.join();
       buffer_bytes_ = buffers[0].capacity() + buffers[1].capacity();
       *bytes_done += segment.data().size();
-      // Past the memory bound: this part ends at a segment's end, is committed, and the next goes
-      // on.
+      // Past the memory bound: this part ends at a segment's end, is committed, and the next
+      // part goes on from there.
       if (i + 1 < segments_.size() && MemoryBytes() > opt_.max_memory_bytes) {
         more_ = counter->ok() && read_ < max_records_;
         break;
