@@ -74,8 +74,9 @@ class Attribution {
   // not its last (see Finish's body).
   Status Finish(bool last_part = true);
 
-  // The writes that apply this run to the state (after Finish).
-  void Writes(StateDb::Batch* out) const;
+  // The writes that apply this run to the state (after Finish); the
+  // visitors' touches streamed into `touches` where given (TouchLog::Writes).
+  void Writes(StateDb::Batch* out, StateDb::Sorted* touches = nullptr) const;
   void Writes(std::vector<StateDb::Write>* out) const {
     StateDb::Batch batch;
     Writes(&batch);
@@ -83,8 +84,12 @@ class Attribution {
   }
   // About the bytes this run holds: what [rollup] max_memory_mb bounds.
   size_t MemoryBytes() const;
-  // About the number of writes Writes makes.
-  size_t rows() const { return touches_.rows() + codes_.size() + decisions_.size(); }
+  // About the number of writes Writes makes to its batch, with the touches
+  // streamed aside where they can be; and the bytes their streaming takes.
+  size_t rows() const {
+    return (touches_.streams() ? 0 : touches_.rows()) + codes_.size() + decisions_.size();
+  }
+  size_t StreamBytes() const { return touches_.streams() ? touches_.WriteBytes() : 0; }
   // Dates whose events.csv changed.
   const std::set<std::string>& dates() const { return dates_; }
   int64_t as_of_us() const { return as_of_us_; }

@@ -127,7 +127,7 @@ std::vector<const typename Map::value_type*> InKeyOrder(const Map& map) {
 
 // Each group in key order, and the groups by their tags ('!' < 'B' < 'C'
 // < ... < 'q'), so that the commit has few runs to merge.
-void Attribution::Writes(StateDb::Batch* out) const {
+void Attribution::Writes(StateDb::Batch* out, StateDb::Sorted* touches) const {
   std::string v;
   auto put = [&](const auto& map, auto keep) {
     for (const auto* entry : InKeyOrder(map)) {
@@ -153,7 +153,7 @@ void Attribution::Writes(StateDb::Batch* out) const {
   WriteOutbox(out);
   put(sales_, [](const SaleInfo& row) { return !row.event_id.empty(); });
   for (const auto& k : payouts_seen_) out->Put(k, "");
-  touches_.Writes(out);
+  touches_.Writes(out, touches);
   put(earnings_, all);
   for (const auto* entry : InKeyOrder(event_dates_)) out->Put(entry->first, entry->second);
   for (const auto& [k, payload] : still_pending_) out->Put(k, payload);

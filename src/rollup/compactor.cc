@@ -195,12 +195,13 @@ class Run {
     result_->nodes = nodes_;
     if (last_seq_ <= cp->through && attribution_->dates().empty()) return Status::OK();
     // The rows stream into a table file of their own as they are made.
-    std::unique_ptr<StateDb::Sorted> days = db->NewSorted(), rows = db->NewSorted();
+    std::unique_ptr<StateDb::Sorted> days = db->NewSorted(), rows = db->NewSorted(),
+                                     touches = db->NewSorted();
     StateDb::Batch referrers, decisions;
     decisions.Reserve(attribution_->rows(), attribution_->rows() * 64);
     if (more_) agg_->KeepKnown();
     std::thread aggregate([&] { agg_->Writes(days.get(), rows.get(), &referrers); });
-    attribution_->Writes(&decisions);
+    attribution_->Writes(&decisions, touches.get());
     aggregate.join();
     cp->dirty.insert(agg_->dates().begin(), agg_->dates().end());
     cp->dirty.insert(attribution_->dates().begin(), attribution_->dates().end());
@@ -209,7 +210,7 @@ class Run {
     cp->cluster = opt_.cluster;
     cp->nodes = nodes_;
     cp->Writes(&decisions);
-    return db->Commit({&referrers, &decisions}, {days.get(), rows.get()});
+    return db->Commit({&referrers, &decisions}, {days.get(), rows.get(), touches.get()});
   }
 
   // `first_through`: the checkpoint before the first part of this compaction.
@@ -291,10 +292,12 @@ class Run {
   Aggregate::KnownRows TakeKnown() { return agg_ ? agg_->TakeKnown() : Aggregate::KnownRows(); }
   // The segment buffers, the rows, and about what committing them takes:
   // attribution's a Batch entry, key, value and place in the merge (about
-  // 160 bytes a row, measured); the Aggregate's, streamed, their sort.
+  // 160 bytes a row, measured), its touches' streaming; the Aggregate's,
+  // streamed, their sort.
   size_t MemoryBytes() const {
     return buffer_bytes_ + agg_->MemoryBytes() + attribution_->MemoryBytes() +
-           kCommitBytesPerRow * attribution_->rows() + kSortBytesPerRow * agg_->rows();
+           kCommitBytesPerRow * attribution_->rows() + attribution_->StreamBytes() +
+           kSortBytesPerRow * agg_->rows();
   }
   static constexpr size_t kCommitBytesPerRow = 160, kSortBytesPerRow = 32;
 

@@ -3,6 +3,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <boost/unordered/unordered_flat_set.hpp>
 #include <map>
 #include <numeric>
 
@@ -131,39 +132,40 @@ std::vector<uint32_t> TouchLog::ByVisitor(std::vector<uint32_t>* order,
   return grouped;
 }
 
-// One row per bucket and visitor hash, in key order. With touches in more
-// than one bucket, each bucket's rows are built apart (in hash order), then
-// appended bucket after bucket.
-void TouchLog::WriteRows(StateDb::Batch* out) const {
+// One row per bucket and visitor hash, in key order: bucket after bucket,
+// each in hash order. A visitor's touches are sorted by bucket (stably:
+// each bucket's as they came), so that each bucket takes the next of them.
+template <typename Out>
+void TouchLog::WriteRows(Out* out) const {
   if (hits_.empty()) return;
   std::vector<uint32_t> order, begin;
   std::vector<uint32_t> grouped = ByVisitor(&order, &begin);
-  const bool one_bucket = TouchBucket(min_ts_) == TouchBucket(max_ts_);
-  std::map<int64_t, StateDb::Batch> buckets;
-  std::vector<std::pair<int64_t, std::string>> rows;  // of the hash at hand
-  for (size_t r = 0; r < order.size(); ++r) {
-    const Visitor& v = visitors_[order[r]];
-    std::span<uint32_t> hits(grouped.data() + begin[r], begin[r + 1] - begin[r]);
-    while (!hits.empty()) {  // a section per bucket, in order of first appearance
-      const int64_t b = TouchBucket(hits_[hits[0]].ts_us);
-      auto split = std::stable_partition(
-          hits.begin(), hits.end(), [&](uint32_t i) { return TouchBucket(hits_[i].ts_us) == b; });
-      const auto n = static_cast<size_t>(split - hits.begin());
-      auto row = std::find_if(rows.begin(), rows.end(), [&](auto& x) { return x.first == b; });
-      if (row == rows.end()) row = rows.insert(rows.end(), {b, std::string()});
-      EncodeSection(v, hits.first(n), &row->second);
-      hits = hits.subspan(n);
+  auto bucket = [&](uint32_t i) { return TouchBucket(hits_[i].ts_us); };
+  std::vector<int64_t> buckets = {TouchBucket(min_ts_)};
+  if (buckets[0] != TouchBucket(max_ts_)) {
+    boost::unordered_flat_set<int64_t> seen;
+    for (const Hit& h : hits_) seen.insert(TouchBucket(h.ts_us));
+    buckets.assign(seen.begin(), seen.end());
+    std::sort(buckets.begin(), buckets.end());
+    for (size_t r = 0; r < order.size(); ++r) {
+      std::stable_sort(grouped.begin() + begin[r], grouped.begin() + begin[r + 1],
+                       [&](uint32_t a, uint32_t b) { return bucket(a) < bucket(b); });
     }
-    if (r + 1 < order.size() && visitors_[order[r + 1]].hash == v.hash) continue;  // one row
-    std::sort(rows.begin(), rows.end());
-    for (const auto& [b, row] : rows) {
-      if (b < cut_) continue;
-      (one_bucket ? *out : buckets[b]).Merge(TouchRowKey(b, v.hash), row);
-    }
-    rows.clear();
   }
-  for (const auto& [b, batch] : buckets) {
-    for (size_t i = 0; i < batch.size(); ++i) out->Merge(batch.key(i), batch.value(i));
+  std::vector<uint32_t> next(begin.begin(), begin.end() - 1);  // each visitor's first not written
+  std::string row;
+  for (const int64_t b : buckets) {
+    for (size_t r = 0; r < order.size(); ++r) {
+      const uint32_t from = next[r];
+      while (next[r] < begin[r + 1] && bucket(grouped[next[r]]) == b) ++next[r];
+      if (next[r] > from && b >= cut_) {
+        EncodeSection(visitors_[order[r]], {grouped.data() + from, next[r] - from}, &row);
+      }
+      const uint64_t hash = visitors_[order[r]].hash;
+      if (r + 1 < order.size() && visitors_[order[r + 1]].hash == hash) continue;  // one row
+      if (!row.empty()) out->Merge(TouchRowKey(b, hash), row);
+      row.clear();
+    }
   }
 }
 
@@ -208,7 +210,7 @@ Status TouchLog::MoveFormerRows() {
   return Status::OK();
 }
 
-void TouchLog::Writes(StateDb::Batch* out) const {
+void TouchLog::Writes(StateDb::Batch* out, StateDb::Sorted* rows) const {
   for (size_t i = 0; i < prepared_.size(); ++i) {
     if (prepared_.range(i)) {
       out->DeleteRange(prepared_.key(i), prepared_.value(i));
@@ -222,7 +224,18 @@ void TouchLog::Writes(StateDb::Batch* out) const {
     PutFixed64(&mark, static_cast<uint64_t>(cut_));
     out->Put(kTouchesCutKey, mark);
   }
-  WriteRows(out);
+  // The former rows moved merge into keys of these rows: then one stream.
+  if (rows == nullptr || former_) {
+    WriteRows(out);
+  } else {
+    WriteRows(rows);
+  }
+}
+
+// ByVisitor's and WriteRows's indexes, and the Sorted's two chunks.
+size_t TouchLog::WriteBytes() const {
+  return visitors_.size() * 5 * sizeof(uint32_t) + hits_.size() * sizeof(uint32_t) +
+         2 * StateDb::Sorted::kChunkBytes;
 }
 
 size_t TouchLog::MemoryBytes() const {

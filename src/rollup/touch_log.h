@@ -53,9 +53,16 @@ class TouchLog {
   // that ended before it is to be deleted. Reads what Writes needs of the
   // state (the pruning mark, rows of the former layout).
   Status Prepare(int64_t horizon);
-  // This part's rows, the deletions, the former rows moved (after Prepare).
-  void Writes(StateDb::Batch* out) const;
+  // This part's rows, the deletions, the former rows moved (after Prepare);
+  // the rows streamed into `rows` where given (they are written in key
+  // order), unless rows of the former layout are moved into theirs.
+  void Writes(StateDb::Batch* out, StateDb::Sorted* rows = nullptr) const;
 
+  // Whether Writes streams the rows into a Sorted it is given: not while
+  // rows of the former layout are moved into theirs.
+  bool streams() const { return !former_; }
+  // About the bytes Writes takes while it streams the rows.
+  size_t WriteBytes() const;
   size_t touches() const { return hits_.size(); }
   size_t rows() const { return visitors_.size(); }  // about the rows Writes makes
   // About the bytes it holds: what [rollup] max_memory_mb bounds.
@@ -93,7 +100,8 @@ class TouchLog {
   Status FromState(std::string_view visitor, uint64_t hash, int64_t from_us, int64_t to_us,
                    std::vector<Touch>* out) const;
   std::vector<uint32_t> ByVisitor(std::vector<uint32_t>* order, std::vector<uint32_t>* begin) const;
-  void WriteRows(StateDb::Batch* out) const;
+  template <typename Out>  // StateDb::Batch or StateDb::Sorted
+  void WriteRows(Out* out) const;
   Status MoveFormerRows();
   // Appends lp(visitor) n (ts lp(click_id) lp(code))* for these touches.
   void EncodeSection(const Visitor& v, std::span<const uint32_t> hits, std::string* out) const;

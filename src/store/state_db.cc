@@ -174,7 +174,10 @@ Status StateDb::CommitAll(std::span<const Batch* const> all, bool sync) {
   // In key order: the memtable's skiplist then reuses its last insertion
   // point, and a table file can be written straight from the list.
   const std::vector<Ref> sorted = SortedByKey(all);
-  if (sync && sorted.size() >= kIngestAtWrites) return Ingest(all, sorted, {});
+  if (sync && sorted.size() >= kIngestAtWrites) {
+    const std::string_view cuts[] = {"a"};
+    return Ingest(all, state_db_internal::TableParts(all, sorted, cuts), {});
+  }
   rocksdb::WriteBatch wb;
   for (Ref r : sorted) {  // range deletes first: they cover none of this commit's writes
     const Batch& b = *all[r >> 32];

@@ -60,7 +60,7 @@ class StateDb {
   // a later synced commit (or none, after a crash) decides. For an index
   // that can be rebuilt from elsewhere.
   // A synced commit of at least kIngestAtWrites writes is written as table
-  // files (two at once where its keys split, see state_db.cc) and ingested
+  // files (two at once where its keys split at "a") and ingested
   // (cheaper than the memtable and its log by far).
   Status Commit(const std::vector<Write>& writes, bool sync = true);
   static constexpr size_t kIngestAtWrites = 4096;
@@ -123,15 +123,18 @@ class StateDb {
   // last one wins.
   Status Commit(std::initializer_list<const Batch*> batches, bool sync = true);
 
-  // Puts handed over in strictly ascending key order, for a commit too
-  // large to hold in memory: held while fewer than kIngestAtWrites, then
-  // written straight into a table file of its own. Not thread-safe; a
-  // commit takes any number, each filled by one thread. An error (keys
-  // out of order, a failed write) is kept and returned by the Commit.
+  // Puts (and merges) handed over in strictly ascending key order, for a
+  // commit too large to hold in memory: held while fewer than
+  // kIngestAtWrites, then written straight into a table file of its own.
+  // Not thread-safe; a commit takes any number, each filled by one thread.
+  // An error (keys out of order, a failed write) is kept and returned by
+  // the Commit.
   class Sorted {
    public:
     ~Sorted();
-    void Put(std::string_view key, std::string_view value);
+    void Put(std::string_view key, std::string_view value) { Add(key, value, false); }
+    // As Batch::Merge: appended to what earlier commits wrote to the key.
+    void Merge(std::string_view key, std::string_view value) { Add(key, value, true); }
     size_t size() const { return written_ + filling_.size(); }
     // Past kIngestAtWrites puts, they go to the table file by a thread of its own, this many
     // bytes of keys and values at a time.
@@ -140,6 +143,7 @@ class StateDb {
    private:
     friend class StateDb;
     Sorted(const rocksdb::Options* opts, std::string path, uint32_t* slots, uint32_t slot);
+    void Add(std::string_view key, std::string_view value, bool merge);
     void Spill();  // opens the table file and hands it the puts so far
     // One chunk is written while the next one fills.
     void Hand();      // the filled chunk to the writing thread
@@ -164,10 +168,10 @@ class StateDb {
   // may outlive this StateDb.
   std::unique_ptr<Sorted> NewSorted();
   // The batches and the sorted puts as one commit, synced. Each Sorted's
-  // keys must lie outside the others' ranges and the range of each
-  // batch's writes below "a" and of those from "a" on (the two table
-  // files it makes; see state_db.cc): InvalidArgument otherwise, and
-  // nothing is written.
+  // keys must lie outside the others' ranges, and no batch's write (nor a
+  // range deletion) may fall in them: the batches' writes are split into
+  // table files below "a", from "a" on, and around each Sorted's range.
+  // InvalidArgument otherwise, and nothing is written.
   Status Commit(std::initializer_list<const Batch*> batches, std::initializer_list<Sorted*> sorted);
   Status Commit(std::initializer_list<const Batch*> batches, Sorted* sorted) {
     return Commit(batches, {sorted});
@@ -176,8 +180,8 @@ class StateDb {
  private:
   StateDb(rocksdb::DB* db, rocksdb::Options opts, std::string dir);
   Status CommitAll(std::span<const Batch* const> batches, bool sync);
-  Status Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted,
-                std::span<Sorted* const> more);
+  Status Ingest(std::span<const Batch* const> batches,
+                std::span<const std::span<const uint64_t>> parts, std::span<Sorted* const> more);
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<rocksdb::Options> opts_;
   std::string dir_;

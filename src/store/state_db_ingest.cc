@@ -4,6 +4,7 @@
 #include <rocksdb/sst_file_writer.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
 #include <cerrno>
 #include <cstdio>
@@ -19,6 +20,7 @@ namespace refgate {
 
 using state_db_internal::Ref;
 using state_db_internal::SortedByKey;
+using state_db_internal::TableParts;
 using state_db_internal::ToSlice;
 
 namespace {
@@ -79,34 +81,6 @@ rocksdb::Status WriteTable(const rocksdb::Options& opts, const std::string& path
   return s.ok() ? writer.Finish() : s;  // Finish syncs the file
 }
 
-// Where the sorted writes split into two table files with disjoint key
-// ranges, about half and half: at the first key from "a" on (the rollup's
-// row tags are lower case, the rest upper case), unless a range deletion
-// reaches over it. 0: no split.
-size_t SplitPoint(std::span<const StateDb::Batch* const> batches,
-                  std::span<const uint64_t> sorted) {
-  auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
-  const auto at =
-      std::partition_point(sorted.begin(), sorted.end(), [&](uint64_t r) { return key(r) < "a"; });
-  if (at == sorted.begin() || at == sorted.end()) return 0;
-  for (auto it = sorted.begin(); it != at; ++it) {
-    const StateDb::Batch& b = *batches[*it >> 32];
-    const auto i = static_cast<uint32_t>(*it);
-    if (b.range(i) && b.value(i) > key(*at)) return 0;
-  }
-  return static_cast<size_t>(at - sorted.begin());
-}
-
-// The table files of `sorted` (batches' writes in key order): the writes
-// split at SplitPoint, each part nonempty.
-std::vector<std::span<const uint64_t>> TableParts(std::span<const StateDb::Batch* const> batches,
-                                                  std::span<const uint64_t> sorted) {
-  const size_t split = SplitPoint(batches, sorted);
-  if (split > 0) return {sorted.first(split), sorted.subspan(split)};
-  if (sorted.empty()) return {};
-  return {sorted};
-}
-
 // OK when the key ranges [first, last] and [lo, hi] (of `what`) are apart.
 Status Apart(std::string_view first, std::string_view last, std::string_view lo,
              std::string_view hi, std::string_view what) {
@@ -116,13 +90,14 @@ Status Apart(std::string_view first, std::string_view last, std::string_view lo,
                                  std::string(lo) + " to " + std::string(hi));
 }
 
-// OK when no key from `first` to `last` lies in the range of a table file
-// of `sorted`: its first key to its last, or to the end of a range
-// deletion reaching further (taken as included).
-Status Apart(std::span<const StateDb::Batch* const> batches, std::span<const uint64_t> sorted,
-             std::string_view first, std::string_view last) {
+// OK when no key from `first` to `last` lies in the range of one of the
+// batches' table files (TableParts): its first key to its last, or to the
+// end of a range deletion reaching further (taken as included).
+Status Apart(std::span<const StateDb::Batch* const> batches,
+             std::span<const std::span<const uint64_t>> parts, std::string_view first,
+             std::string_view last) {
   auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
-  for (std::span<const uint64_t> part : TableParts(batches, sorted)) {
+  for (std::span<const uint64_t> part : parts) {
     const std::string_view lo = key(part.front());
     std::string_view hi = key(part.back());
     for (uint64_t r : part) {
@@ -137,33 +112,67 @@ Status Apart(std::span<const StateDb::Batch* const> batches, std::span<const uin
 
 }  // namespace
 
-// Table files (two, written at once, where the writes split: see
-// SplitPoint, and the sorted puts' own, where given), synced, then added
+std::vector<std::span<const Ref>> state_db_internal::TableParts(
+    std::span<const StateDb::Batch* const> batches, std::span<const Ref> sorted,
+    std::span<const std::string_view> at) {
+  auto key = [&](uint64_t r) { return batches[r >> 32]->key(static_cast<uint32_t>(r)); };
+  std::vector<size_t> cuts;
+  for (std::string_view from : at) {
+    cuts.push_back(
+        static_cast<size_t>(std::partition_point(sorted.begin(), sorted.end(),
+                                                 [&](uint64_t r) { return key(r) < from; }) -
+                            sorted.begin()));
+  }
+  std::sort(cuts.begin(), cuts.end());
+  std::vector<std::span<const Ref>> parts;
+  std::string_view reach;  // the furthest end of a range deletion before the cut
+  size_t begin = 0, i = 0;
+  for (const size_t cut : cuts) {
+    for (; i < cut; ++i) {
+      const StateDb::Batch& b = *batches[sorted[i] >> 32];
+      const auto j = static_cast<uint32_t>(sorted[i]);
+      if (b.range(j) && b.value(j) > reach) reach = b.value(j);
+    }
+    if (cut > begin && cut < sorted.size() && reach <= key(sorted[cut])) {
+      parts.push_back(sorted.subspan(begin, cut - begin));
+      begin = cut;
+    }
+  }
+  if (begin < sorted.size()) parts.push_back(sorted.subspan(begin));
+  return parts;
+}
+
+// Table files (the batches' parts, TableParts, written two at once, and
+// the sorted puts' own, where given), synced, then added
 // to the database in one atomic, synced step (RocksDB's ingestion: the
 // files and the MANIFEST entry naming them), with a sequence number above
 // every earlier write. The files are linked into the database, then their
 // temporary names unlinked: a crash between the two leaves such a name on
 // a live table file, so the names are unlinked first here, never written
 // through.
-Status StateDb::Ingest(std::span<const Batch* const> batches, const std::vector<uint64_t>& sorted,
+Status StateDb::Ingest(std::span<const Batch* const> batches,
+                       std::span<const std::span<const uint64_t>> parts,
                        std::span<Sorted* const> more) {
-  const std::vector<std::span<const uint64_t>> parts = TableParts(batches, sorted);
-  std::vector<std::string> paths = {dir_ + "/ingest.sst.tmp", dir_ + "/ingest-2.sst.tmp"};
-  for (const std::string& path : paths) {  // a crash's leftover names too
+  std::vector<std::string> paths;
+  for (size_t i = 0; i < state_db_internal::kTableParts; ++i) {  // a crash's leftover names too
+    const std::string path = state_db_internal::TablePartPath(dir_, i);
     if (unlink(path.c_str()) != 0 && errno != ENOENT) {
       return Status::IOError(path + ": unlink: " + std::strerror(errno));
     }
+    if (i < parts.size()) paths.push_back(path);
   }
-  paths.resize(parts.size());
-  rocksdb::Status second;
+  // The odd parts on a thread of their own, the even ones on this one.
+  rocksdb::Status odd, s;
+  auto write = [&](size_t from, rocksdb::Status* out) {
+    for (size_t i = from; out->ok() && i < parts.size(); i += 2) {
+      *out = WriteTable(*opts_, paths[i], batches, parts[i]);
+    }
+  };
   std::thread other;
-  if (parts.size() > 1) {
-    other = std::thread([&] { second = WriteTable(*opts_, paths[1], batches, parts[1]); });
-  }
-  rocksdb::Status s =
-      parts.empty() ? rocksdb::Status::OK() : WriteTable(*opts_, paths[0], batches, parts[0]);
+  if (parts.size() > 1) other = std::thread(write, 1, &odd);
+  write(0, &s);
   if (other.joinable()) other.join();
-  if (s.ok()) s = second;
+  if (s.ok()) s = odd;
   Status status = FromRocks(s);
   for (Sorted* m : more) {
     if (!status.ok() || m->size() == 0) continue;
@@ -195,20 +204,25 @@ Status StateDb::Commit(std::initializer_list<const Batch*> batches,
   const std::vector<Ref> order = SortedByKey(all);
   size_t writes = order.size();
   bool files = false;
+  std::vector<std::string_view> cuts = {"a"};
   for (Sorted* s : sorted) {
     if (!s->status_.ok()) return s->status_;
+    if (s->size() > 0) cuts.push_back(s->first_);
+  }
+  const std::vector<std::span<const Ref>> parts = TableParts(all, order, cuts);
+  for (Sorted* s : sorted) {
     writes += s->size();
     files = files || s->file_;
     if (s->size() == 0) continue;
     // Held to in a small commit too, so that a caller's mistake shows in its small tests.
-    if (Status a = Apart(all, order, s->first_, s->last_); !a.ok()) return a;
+    if (Status a = Apart(all, parts, s->first_, s->last_); !a.ok()) return a;
     for (Sorted* t : sorted) {
       if (t == s || t->size() == 0) continue;
       if (Status a = Apart(s->first_, s->last_, t->first_, t->last_, "others"); !a.ok()) return a;
     }
   }
   if (files || writes >= kIngestAtWrites) {
-    return Ingest(all, order, std::span<Sorted* const>(sorted.begin(), sorted.size()));
+    return Ingest(all, parts, std::span<Sorted* const>(sorted.begin(), sorted.size()));
   }
   for (Sorted* s : sorted) all.push_back(&s->filling_);  // small: through the memtable and its log
   return CommitAll(all, true);
@@ -224,7 +238,7 @@ StateDb::Sorted::~Sorted() {
   *slots_ &= ~(uint32_t{1} << slot_);
 }
 
-void StateDb::Sorted::Put(std::string_view key, std::string_view value) {
+void StateDb::Sorted::Add(std::string_view key, std::string_view value, bool merge) {
   if (!status_.ok()) return;
   if (size() > 0 && key <= std::string_view(last_)) {
     status_ = Status::InvalidArgument("state commit: sorted put " + std::string(key) +
@@ -233,7 +247,7 @@ void StateDb::Sorted::Put(std::string_view key, std::string_view value) {
   }
   if (size() == 0) first_.assign(key);
   last_.assign(key);
-  filling_.Put(key, value);
+  merge ? filling_.Merge(key, value) : filling_.Put(key, value);
   if (!file_) {
     if (filling_.size() >= kIngestAtWrites) Spill();
   } else if (filling_.bytes() >= kChunkBytes) {
@@ -262,7 +276,8 @@ void StateDb::Sorted::Hand() {
   writer_ = std::thread([this] {
     rocksdb::Status s;
     for (size_t i = 0; i < writing_.size() && s.ok(); ++i) {
-      s = file_->Put(ToSlice(writing_.key(i)), ToSlice(writing_.value(i)));
+      const rocksdb::Slice key = ToSlice(writing_.key(i)), value = ToSlice(writing_.value(i));
+      s = writing_.merge(i) ? file_->Merge(key, value) : file_->Put(key, value);
     }
     write_status_ = FromRocks(s);
   });

@@ -123,6 +123,44 @@ TEST_F(TouchLogTest, ARowSharedByTwoVisitorsAndTimesBeforeTheEpoch) {
   EXPECT_TRUE(Of("v1", INT64_MIN, INT64_MIN + kDay).empty());  // no overflow at the edge
 }
 
+// Rows streamed into a Sorted (as a compaction commits them) are the
+// batch's, bucket after bucket: a visitor's touches in three buckets, out
+// of time order, one bucket before the horizon, and a second part's.
+TEST_F(TouchLogTest, RowsStreamedInKeyOrderAreTheBatchsRows) {
+  auto rows = [&](bool stream) {
+    ScratchDir dir;
+    std::unique_ptr<StateDb> db;
+    EXPECT_TRUE(StateDb::Open(dir.path(), false, &db).ok());
+    for (int part = 0; part < 2; ++part) {
+      TouchLog log(db.get(), &codes_);
+      for (int i = 0; i < 3000; ++i) {
+        const int64_t bucket = (i + i / 1000 + part) % 4;  // a visitor's 3 of 4; 0: pruned
+        log.Add("v" + std::to_string(i % 1000), kT0 + bucket * 33 * kDay + i, "id",
+                codes_.Intern("c" + std::to_string(i % 5)));
+      }
+      EXPECT_TRUE(log.Prepare(kT0 + 33 * kDay).ok());
+      StateDb::Batch b;
+      std::unique_ptr<StateDb::Sorted> sorted = db->NewSorted();
+      log.Writes(&b, stream ? sorted.get() : nullptr);
+      EXPECT_EQ(sorted->size(), stream ? 750u * 2 + 250 * 3 : 0u);  // 250 lack bucket 0
+      Status s = db->Commit({&b}, sorted.get());
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+    std::vector<Touch> v7;  // buckets 3, 0, 1 in the first part, 0, 1, 2 in the second
+    EXPECT_TRUE(TouchLog(db.get(), &codes_).Of("v7", kT0, kT0 + 200 * kDay, &v7).ok());
+    EXPECT_EQ(v7.size(), 4u);
+    std::vector<std::pair<std::string, std::string>> all;
+    EXPECT_TRUE(db->Scan("T", [&](std::string_view k, std::string_view v) {
+                    all.emplace_back(k, v);
+                    return true;
+                  }).ok());
+    return all;
+  };
+  const auto batch = rows(false);
+  EXPECT_EQ(batch.size(), 3u * 1000);
+  EXPECT_EQ(rows(true), batch);
+}
+
 TEST_F(TouchLogTest, ADamagedRowIsCorruption) {
   Run({{"v1", kT0, "a"}});
   std::string key;

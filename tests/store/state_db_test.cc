@@ -349,6 +349,32 @@ TEST_F(StateDbTest, SortedPutsThatOverlapABatchOrComeOutOfOrderFailTheCommit) {
   EXPECT_FALSE(std::filesystem::exists(dir_.path() + "/ingest-s0.sst.tmp"));
 }
 
+// A batch's writes below a Sorted's range and above it (both below "a")
+// go to table files on either side of the Sorted's; its merges append to
+// what earlier commits wrote.
+TEST_F(StateDbTest, SortedWritesBetweenABatchsWritesAndMerges) {
+  ASSERT_TRUE(db_->Commit({{"T100001", "old"}}).ok());
+  std::unique_ptr<StateDb::Sorted> sorted = db_->NewSorted();
+  for (size_t i = 0; i < 2 * StateDb::kIngestAtWrites; ++i) {
+    sorted->Merge("T" + std::to_string(100000 + i), "+");
+  }
+  StateDb::Batch b;
+  b.Put("!mark", "below");
+  b.Put("V", "above");
+  b.DeleteRange("A", "B");
+  ASSERT_TRUE(db_->Commit({&b}, sorted.get()).ok());
+  EXPECT_EQ(GetOr(*db_, "T100001"), "old+");
+  EXPECT_EQ(GetOr(*db_, "T100002"), "+");
+  EXPECT_EQ(Keys("T", 100000).size(), 2 * StateDb::kIngestAtWrites);
+  EXPECT_EQ(GetOr(*db_, "!mark"), "below");
+  EXPECT_EQ(GetOr(*db_, "V"), "above");
+  // A range deletion over the Sorted's range fails the commit.
+  sorted = db_->NewSorted();
+  for (size_t i = 0; i < StateDb::kIngestAtWrites; ++i) sorted->Put("T" + std::to_string(i), "");
+  b.DeleteRange("S", "U");
+  EXPECT_TRUE(db_->Commit({&b}, sorted.get()).IsInvalidArgument());
+}
+
 // Several Sorted commit together when their ranges are apart, and fail
 // the commit when they are not.
 TEST_F(StateDbTest, SortedPutsOfSeveralWritersCommitTogetherWhenApart) {
