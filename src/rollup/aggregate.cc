@@ -241,7 +241,7 @@ size_t Aggregate::MemoryBytes() const {
     return map.bucket_count() * (sizeof(typename std::decay_t<decltype(map)>::value_type) + 1);
   };
   return days_.capacity() * sizeof(days_[0]) + channels_.capacity() * sizeof(channels_[0]) +
-         stored_sets_.capacity() * sizeof(VisitorSet) + new_clicks_.capacity() * sizeof(NewClick) +
+         stored_sets_.capacity() * sizeof(VisitorSet) + new_clicks_.MemoryBytes() +
          new_clicks_.size() * sizeof(NewClick) * 2 + index(day_index_) + index(channel_index_) +
          index(members_seen_) + index(known_.keys) + index(next_known_.keys) +
          new_members_.capacity() * sizeof(new_members_[0]) +

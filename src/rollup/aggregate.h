@@ -102,7 +102,7 @@ class Aggregate {
   // referrer: a click counted on a channel row is counted on both).
   class Visits {
    public:
-    void Add(uint32_t row, uint64_t visitor) { pairs_.emplace_back(row, visitor); }
+    void Add(uint32_t row, uint64_t visitor) { pairs_.push_back({row, visitor}); }
     void Group(size_t rows);
     // parent[r]: the row (of `rows`) row r of `from` belongs to.
     template <typename ParentOf>
@@ -110,7 +110,7 @@ class Aggregate {
     // With what grouping takes: the hashes grouped while the pairs are
     // still there, then the days' and the referrers' beside the channels'.
     size_t MemoryBytes() const {
-      return std::max(pairs_.capacity() * sizeof(pairs_[0]), pairs_.size() * 3 * sizeof(uint64_t));
+      return std::max(pairs_.MemoryBytes(), pairs_.size() * 3 * sizeof(uint64_t));
     }
     std::span<const uint64_t> Of(uint32_t row) const {
       return {hashes_.data() + begin_[row], end_[row] - begin_[row]};
@@ -118,7 +118,11 @@ class Aggregate {
 
    private:
     void SortRows(size_t rows);  // sorts each row's hashes, drops repeats
-    HugeVector<std::pair<uint32_t, uint64_t>> pairs_;
+    struct Pair {
+      uint32_t row;
+      uint64_t visitor;
+    };
+    GrowingArray<Pair> pairs_;
     HugeVector<uint64_t> hashes_;
     std::vector<uint32_t> begin_, end_;
   };
@@ -186,7 +190,7 @@ class Aggregate {
   std::vector<ReferrerRow> referrer_rows_;  // by referrer id
   std::vector<bool> referrer_loaded_;
   std::vector<CodeLast> code_last_;  // by code id
-  HugeVector<NewClick> new_clicks_;
+  GrowingArray<NewClick> new_clicks_;
   Visits channel_visits_;  // the days' and referrers' are grouped from these at Writes
   boost::unordered_flat_set<uint64_t> members_seen_;  // referrer id << 32 | code id
   std::vector<std::pair<uint32_t, uint32_t>> new_members_;

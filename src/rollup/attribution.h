@@ -90,6 +90,8 @@ class Attribution {
     return (touches_.streams() ? 0 : touches_.rows()) + codes_.size() + decisions_.size();
   }
   size_t StreamBytes() const { return touches_.streams() ? touches_.WriteBytes() : 0; }
+  // Of MemoryBytes, those Finish frees (the touches' index).
+  size_t IndexBytes() const { return touches_.IndexBytes(); }
   // Dates whose events.csv changed.
   const std::set<std::string>& dates() const { return dates_; }
   int64_t as_of_us() const { return as_of_us_; }

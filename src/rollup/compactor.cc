@@ -1,5 +1,7 @@
 #include "rollup/compactor.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -263,6 +265,7 @@ class Run {
     DurableSegment buffers[2];
     auto open = [&](size_t i) { return buffers[i % 2].Open(clicks_ + "/" + segments_[i].second); };
     Status ahead = first < segments_.size() ? open(first) : Status::OK();
+    size_t held = 0, growth = 0;  // MemoryBytes at the last segment's end, what that one added
     for (size_t i = first; i < segments_.size() && read_ < max_records_ && counter->ok(); ++i) {
       if (!ahead.ok()) return ahead;
       const DurableSegment& segment = buffers[i % 2];
@@ -276,9 +279,12 @@ class Run {
       if (next.joinable()) next.join();
       buffer_bytes_ = buffers[0].capacity() + buffers[1].capacity();
       *bytes_done += segment.data().size();
-      // Past the memory bound: this part ends at a segment's end, is committed, and the next
-      // part goes on from there.
-      if (i + 1 < segments_.size() && MemoryBytes() > opt_.max_memory_bytes) {
+      // Where one more segment like this one would pass the memory bound: this part ends at
+      // this segment's end, is committed, and the next part goes on from there.
+      const size_t now = MemoryBytes();
+      growth = i > first ? now - std::min(now, held) : 0;
+      held = now;
+      if (i + 1 < segments_.size() && held + growth > opt_.max_memory_bytes) {
         more_ = counter->ok() && read_ < max_records_;
         break;
       }
@@ -290,14 +296,17 @@ class Run {
   bool more() const { return more_; }
   uint64_t records_read() const { return read_; }
   Aggregate::KnownRows TakeKnown() { return agg_ ? agg_->TakeKnown() : Aggregate::KnownRows(); }
-  // The segment buffers, the rows, and about what committing them takes:
-  // attribution's a Batch entry, key, value and place in the merge (about
-  // 160 bytes a row, measured), its touches' streaming; the Aggregate's,
-  // streamed, their sort.
+  // The most it holds at once: the rows, and while reading the segment
+  // buffers, or while committing (the buffers and the touches' index
+  // freed) about what committing takes: attribution's a Batch entry, key,
+  // value and place in the merge (about 160 bytes a row, measured), its
+  // touches' streaming; the Aggregate's, streamed, their sort.
   size_t MemoryBytes() const {
-    return buffer_bytes_ + agg_->MemoryBytes() + attribution_->MemoryBytes() +
-           kCommitBytesPerRow * attribution_->rows() + attribution_->StreamBytes() +
-           kSortBytesPerRow * agg_->rows();
+    const size_t commit = kCommitBytesPerRow * attribution_->rows() + attribution_->StreamBytes() +
+                          kSortBytesPerRow * agg_->rows();
+    const size_t freed = attribution_->IndexBytes();
+    return agg_->MemoryBytes() + attribution_->MemoryBytes() - freed +
+           std::max(buffer_bytes_ + freed, commit);
   }
   static constexpr size_t kCommitBytesPerRow = 160, kSortBytesPerRow = 32;
 
@@ -369,7 +378,8 @@ Status Compact(const CompactOptions& opt, CompactResult* result) {
     if (run) {
       left -= run->records_read();
       known = run->TakeKnown();
-      run.reset();  // before the next part's memory
+      run.reset();     // before the next part's memory
+      malloc_trim(0);  // and what the heap keeps of it, back to the system
       cp = Checkpoint();
       if (s = cp.Load(*db); !s.ok()) return s;
     }

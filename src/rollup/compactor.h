@@ -45,8 +45,9 @@ struct CompactOptions {
   bool progress = false;                // a progress line on stderr
   std::string currency = "EUR";         // [rewards] currency, for rewards.csv
   AttributionOptions attribution = {};  // the [rewards] rules (click_key is loaded by the run)
-  // [rollup] max_memory_mb: a run whose rows would pass this (checked at
-  // each segment's end) commits what it has and goes on in a new part.
+  // [rollup] max_memory_mb: a run whose rows would pass this with one more
+  // segment like the last (checked at each segment's end) commits what it
+  // has and goes on in a new part.
   size_t max_memory_bytes = size_t{1024} << 20;
   // For tests: stop reading after this many records (a run that ends early).
   uint64_t max_records = UINT64_MAX;

@@ -46,8 +46,8 @@ TouchLog::Hash128 TouchLog::HashOf(std::string_view visitor) {
 uint64_t TouchLog::Append(std::string_view s) {
   const uint64_t at = text_.size();
   char len[kMaxVarint64Bytes];
-  text_.insert(text_.end(), len, EncodeVarint64(len, s.size()));
-  text_.insert(text_.end(), s.begin(), s.end());
+  text_.append(len, EncodeVarint64(len, s.size()) - len);
+  text_.append(s.data(), s.size());
   return at;
 }
 
@@ -70,6 +70,7 @@ void TouchLog::Add(std::string_view visitor, int64_t ts_us, std::string_view cli
 
 Status TouchLog::Of(std::string_view visitor, int64_t from_us, int64_t to_us,
                     std::vector<Touch>* out) const {
+  if (prepared_once_) return Status::InvalidArgument("touches looked up after the part was prepared");
   out->clear();
   const Hash128 h = HashOf(visitor);
   if (auto it = by_hash_.find(h); it != by_hash_.end()) {
@@ -170,6 +171,8 @@ void TouchLog::WriteRows(Out* out) const {
 }
 
 Status TouchLog::Prepare(int64_t horizon) {
+  by_hash_ = {};
+  prepared_once_ = true;
   cut_ = horizon == INT64_MIN ? INT64_MIN : TouchBucket(horizon);  // before it: ended before
   prune_ = false;
   prepared_ = StateDb::Batch();
@@ -239,8 +242,11 @@ size_t TouchLog::WriteBytes() const {
 }
 
 size_t TouchLog::MemoryBytes() const {
-  return hits_.capacity() * sizeof(Hit) + visitors_.capacity() * sizeof(Visitor) +
-         by_hash_.bucket_count() * (sizeof(std::pair<Hash128, Head>) + 1) + text_.capacity();
+  return hits_.MemoryBytes() + visitors_.MemoryBytes() + IndexBytes() + text_.MemoryBytes();
+}
+
+size_t TouchLog::IndexBytes() const {
+  return by_hash_.bucket_count() * (sizeof(std::pair<Hash128, Head>) + 1);
 }
 
 }  // namespace refgate::rollup

@@ -51,7 +51,8 @@ class TouchLog {
 
   // Once the part is read: with `horizon` above INT64_MIN, every bucket
   // that ended before it is to be deleted. Reads what Writes needs of the
-  // state (the pruning mark, rows of the former layout).
+  // state (the pruning mark, rows of the former layout) and frees the
+  // visitors' index: no Add or Of after it.
   Status Prepare(int64_t horizon);
   // This part's rows, the deletions, the former rows moved (after Prepare);
   // the rows streamed into `rows` where given (they are written in key
@@ -65,8 +66,10 @@ class TouchLog {
   size_t WriteBytes() const;
   size_t touches() const { return hits_.size(); }
   size_t rows() const { return visitors_.size(); }  // about the rows Writes makes
-  // About the bytes it holds: what [rollup] max_memory_mb bounds.
+  // About the bytes it holds: what [rollup] max_memory_mb bounds; and of
+  // them, those Prepare frees.
   size_t MemoryBytes() const;
+  size_t IndexBytes() const;
 
  private:
   struct Hit {
@@ -110,19 +113,19 @@ class TouchLog {
   const Interner* codes_;
   const bool stored_;  // the state holds touches
   const bool former_;  // the state holds rows of the former layout
-  HugeVector<Hit> hits_;
-  HugeVector<Visitor> visitors_;
+  GrowingArray<Hit> hits_;
+  GrowingArray<Visitor> visitors_;
   // Visitors by their 128-bit hash (two ids with one are taken for one:
   // odds near 1e-26 among 2^32 visitors); rows by the low half, with ids.
   boost::unordered_flat_map<Hash128, Head, Hash128Hash, std::equal_to<Hash128>,
                             HugePageAllocator<std::pair<const Hash128, Head>>>
       by_hash_;
-  HugeVector<char> text_;                            // lp(visitor), lp(click_id)
+  GrowingArray<char> text_;                          // lp(visitor), lp(click_id)
   int64_t min_ts_ = INT64_MAX, max_ts_ = INT64_MIN;  // of the touches
   // From Prepare: the first bucket kept (INT64_MIN: every one), whether to
   // delete the ones before it, the former rows in this layout.
   int64_t cut_ = INT64_MIN;
-  bool prune_ = false;
+  bool prune_ = false, prepared_once_ = false;
   StateDb::Batch prepared_;
 };
 

@@ -9,9 +9,13 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <new>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace refgate {
@@ -60,5 +64,66 @@ struct HugePageAllocator {
 
 template <typename T>
 using HugeVector = std::vector<T, HugePageAllocator<T>>;
+
+// An array of trivially copyable elements that only grows, for the largest
+// of a run (its clicks' touches and visitors): it grows by mremap(2), so
+// that growing copies nothing and never holds the old and the new block at
+// once; what it holds in memory is its size (rounded up to a huge page),
+// whatever its capacity, for the kernel backs only the pages written.
+template <typename T>
+class GrowingArray {
+  static_assert(std::is_trivially_copyable_v<T>);
+
+ public:
+  GrowingArray() = default;
+  GrowingArray(GrowingArray&& o) noexcept { *this = std::move(o); }
+  GrowingArray& operator=(GrowingArray&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    std::swap(bytes_, o.bytes_);
+    return *this;
+  }
+  ~GrowingArray() {
+    if (data_ != nullptr) munmap(data_, bytes_);
+  }
+
+  void push_back(const T& v) {
+    if (size_ == capacity()) Grow(size_ + 1);
+    data_[size_++] = v;
+  }
+  template <typename... Args>
+  void emplace_back(Args&&... args) {
+    push_back(T{std::forward<Args>(args)...});
+  }
+  void append(const T* p, size_t n) {
+    if (n == 0) return;
+    if (size_ + n > capacity()) Grow(size_ + n);
+    std::memcpy(data_ + size_, p, n * sizeof(T));
+    size_ += n;
+  }
+  T& operator[](size_t i) { return data_[i]; }
+  const T& operator[](size_t i) const { return data_[i]; }
+  T* data() { return data_; }
+  const T* data() const { return data_; }
+  const T* begin() const { return data_; }
+  const T* end() const { return data_ + size_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // The bytes in memory: those written, in whole huge pages.
+  size_t MemoryBytes() const { return HugeRounded(size_ * sizeof(T)); }
+
+ private:
+  size_t capacity() const { return bytes_ / sizeof(T); }
+  void Grow(size_t at_least) {
+    const size_t bytes = HugeRounded(std::max(at_least * sizeof(T), 2 * bytes_));
+    void* p = data_ == nullptr ? TryMapHuge(bytes) : mremap(data_, bytes_, bytes, MREMAP_MAYMOVE);
+    if (p == nullptr || p == MAP_FAILED) throw std::bad_alloc();
+    madvise(p, bytes, MADV_HUGEPAGE);
+    data_ = static_cast<T*>(p);
+    bytes_ = bytes;
+  }
+  T* data_ = nullptr;
+  size_t size_ = 0, bytes_ = 0;  // bytes_: mapped
+};
 
 }  // namespace refgate

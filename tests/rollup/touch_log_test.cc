@@ -176,5 +176,27 @@ TEST_F(TouchLogTest, ADamagedRowIsCorruption) {
   EXPECT_TRUE(log.Of("v1", kT0 - kDay, kT0 + kDay, &out).IsCorruption());
 }
 
+// Prepare frees the visitors' index (the largest of a run's maps after
+// its touches): what the memory bound counts drops by it, and a look-up
+// after it is an error rather than an answer without this run's touches.
+TEST_F(TouchLogTest, PrepareFreesTheIndexAndLookUpsAfterItFail) {
+  TouchLog log(db_.get(), &codes_);
+  const uint32_t code = codes_.Intern("a");
+  for (int i = 0; i < 10'000; ++i) log.Add("v" + std::to_string(i), kT0 + i, "id", code);
+  std::vector<Touch> out;
+  ASSERT_TRUE(log.Of("v7", kT0, kT0 + kDay, &out).ok());
+  EXPECT_EQ(out.size(), 1u);
+  const size_t before = log.MemoryBytes(), index = log.IndexBytes();
+  EXPECT_GE(index, 10'000 * 24u);
+  ASSERT_TRUE(log.Prepare(INT64_MIN).ok());
+  EXPECT_EQ(log.IndexBytes(), 0u);
+  EXPECT_EQ(log.MemoryBytes(), before - index);
+  EXPECT_TRUE(log.Of("v7", kT0, kT0 + kDay, &out).IsInvalidArgument());
+  StateDb::Batch b;
+  log.Writes(&b);  // the rows are still all there
+  ASSERT_TRUE(db_->Commit(b).ok());
+  EXPECT_EQ(Keys("T"), 10'000u);
+}
+
 }  // namespace
 }  // namespace refgate::rollup
