@@ -70,7 +70,8 @@ void TouchLog::Add(std::string_view visitor, int64_t ts_us, std::string_view cli
 
 Status TouchLog::Of(std::string_view visitor, int64_t from_us, int64_t to_us,
                     std::vector<Touch>* out) const {
-  if (prepared_once_) return Status::InvalidArgument("touches looked up after the part was prepared");
+  if (prepared_once_)
+    return Status::InvalidArgument("touches looked up after the part was prepared");
   out->clear();
   const Hash128 h = HashOf(visitor);
   if (auto it = by_hash_.find(h); it != by_hash_.end()) {
@@ -117,18 +118,17 @@ void TouchLog::EncodeSection(const Visitor& v, std::span<const uint32_t> hits,
 
 // The touches' indices grouped by visitor in hash order (a counting sort:
 // each visitor's as they came); *begin: where each group starts.
-std::vector<uint32_t> TouchLog::ByVisitor(std::vector<uint32_t>* order,
-                                          std::vector<uint32_t>* begin) const {
+TouchLog::Indexes TouchLog::ByVisitor(Indexes* order, Indexes* begin) const {
   order->resize(visitors_.size());
   std::iota(order->begin(), order->end(), 0);
   std::sort(order->begin(), order->end(),
             [&](uint32_t a, uint32_t b) { return visitors_[a].hash < visitors_[b].hash; });
-  std::vector<uint32_t> rank(visitors_.size());
+  Indexes rank(visitors_.size());
   for (uint32_t r = 0; r < order->size(); ++r) rank[(*order)[r]] = r;
   begin->assign(visitors_.size() + 1, 0);
   for (const Hit& h : hits_) ++(*begin)[rank[h.visitor] + 1];
   for (size_t r = 0; r < visitors_.size(); ++r) (*begin)[r + 1] += (*begin)[r];
-  std::vector<uint32_t> at(begin->begin(), begin->end() - 1), grouped(hits_.size());
+  Indexes at(begin->begin(), begin->end() - 1), grouped(hits_.size());
   for (uint32_t i = 0; i < hits_.size(); ++i) grouped[at[rank[hits_[i].visitor]]++] = i;
   return grouped;
 }
@@ -139,8 +139,8 @@ std::vector<uint32_t> TouchLog::ByVisitor(std::vector<uint32_t>* order,
 template <typename Out>
 void TouchLog::WriteRows(Out* out) const {
   if (hits_.empty()) return;
-  std::vector<uint32_t> order, begin;
-  std::vector<uint32_t> grouped = ByVisitor(&order, &begin);
+  Indexes order, begin;
+  Indexes grouped = ByVisitor(&order, &begin);
   auto bucket = [&](uint32_t i) { return TouchBucket(hits_[i].ts_us); };
   std::vector<int64_t> buckets = {TouchBucket(min_ts_)};
   if (buckets[0] != TouchBucket(max_ts_)) {
@@ -153,7 +153,7 @@ void TouchLog::WriteRows(Out* out) const {
                        [&](uint32_t a, uint32_t b) { return bucket(a) < bucket(b); });
     }
   }
-  std::vector<uint32_t> next(begin.begin(), begin.end() - 1);  // each visitor's first not written
+  Indexes next(begin.begin(), begin.end() - 1);  // each visitor's first not written
   std::string row;
   for (const int64_t b : buckets) {
     for (size_t r = 0; r < order.size(); ++r) {

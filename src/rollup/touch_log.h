@@ -102,7 +102,10 @@ class TouchLog {
   static Hash128 HashOf(std::string_view visitor);
   Status FromState(std::string_view visitor, uint64_t hash, int64_t from_us, int64_t to_us,
                    std::vector<Touch>* out) const;
-  std::vector<uint32_t> ByVisitor(std::vector<uint32_t>* order, std::vector<uint32_t>* begin) const;
+  // Writes's indexes: on their own pages, handed back when freed, so that
+  // the heap keeps none of them through the rest of the commit.
+  using Indexes = HugeVector<uint32_t>;
+  Indexes ByVisitor(Indexes* order, Indexes* begin) const;
   template <typename Out>  // StateDb::Batch or StateDb::Sorted
   void WriteRows(Out* out) const;
   Status MoveFormerRows();
