@@ -124,7 +124,7 @@ class Aggregate {
     };
     GrowingArray<Pair> pairs_;
     HugeVector<uint64_t> hashes_;
-    std::vector<uint32_t> begin_, end_;
+    HugeVector<uint32_t> begin_, end_;
   };
   // A channel row: what earlier runs kept of it is its clicks, here, and
   // its visitors, in stored_sets_ (most rows are new: no set to carry).

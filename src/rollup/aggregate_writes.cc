@@ -25,8 +25,8 @@ struct Ranked {
   uint32_t row;
 };
 template <typename KeyOf>
-std::vector<Ranked> SortedBy(size_t n, KeyOf key) {
-  std::vector<Ranked> order(n);
+HugeVector<Ranked> SortedBy(size_t n, KeyOf key) {
+  HugeVector<Ranked> order(n);
   for (uint32_t i = 0; i < n; ++i) {
     const auto [hi, lo] = key(i);
     order[i] = {hi, lo, i};
@@ -278,7 +278,7 @@ class Aggregate::RowWriter {
   const std::vector<uint32_t> date_, ref_, code_, channel_;  // ranks by id
   std::vector<uint32_t> channel_ids_;                        // ids by rank
   Visits state_days_, referrer_visits_;
-  std::vector<Ranked> state_order_;
+  HugeVector<Ranked> state_order_;
   HugeVector<NewRec> new_;
   std::vector<NewChannel> channels_;    // of the day at hand
   std::vector<uint64_t> visits_, day_;  // of the day at hand

@@ -91,14 +91,17 @@ Status Attribution::SweepBindings() {
 }
 
 size_t Attribution::MemoryBytes() const {
-  constexpr size_t kNode = 256;  // a row of an unordered_map with its key and strings, about
+  constexpr size_t kNode = 256;     // a row of an unordered_map with its key and strings, about
+  constexpr size_t kNotice = 1024;  // a notice with its JSON data, about
   size_t pending = 0;
   for (const auto& [seq, payload] : pending_) pending += payload.size();
   for (const auto& [key, payload] : still_pending_) pending += payload.size();
-  return click_codes_.MemoryBytes() + touches_.MemoryBytes() + pending +
+  return click_codes_.MemoryBytes() + touches_.MemoryBytes() + pending + kNotice * notices_.size() +
          kNode * (codes_.size() + bindings_.size() + sales_.size() + decisions_.size() +
                   event_dates_.size() + earnings_.size() + campaigns_.size() + lines_.size() +
-                  code_by_hash_.size());
+                  code_by_hash_.size() + new_hashes_.size() + conversions_.size() +
+                  pending_done_.size() + payouts_seen_.size() + bound_now_.size() +
+                  expired_.size() + ended_.size() + expired_notices_.size());
 }
 
 Status Attribution::CreditConversions() {

@@ -296,19 +296,22 @@ class Run {
   bool more() const { return more_; }
   uint64_t records_read() const { return read_; }
   Aggregate::KnownRows TakeKnown() { return agg_ ? agg_->TakeKnown() : Aggregate::KnownRows(); }
-  // The most it holds at once: the rows, and while reading the segment
-  // buffers, or while committing (the buffers and the touches' index
-  // freed) about what committing takes: attribution's a Batch entry, key,
-  // value and place in the merge (about 160 bytes a row, measured), its
-  // touches' streaming; the Aggregate's, streamed, their sort.
+  // The most it holds at once: the process's own (RocksDB's caches, the
+  // heap's slack: about 64 MiB, measured), the rows, and while reading the
+  // segment buffers, or while committing (the buffers and the touches'
+  // index freed) about what committing takes: attribution's a Batch entry,
+  // key, value and place in the merge (about 160 bytes a row, measured),
+  // its touches' streaming; the Aggregate's, streamed, their sort and
+  // their table files' filters (about 40 bytes a row).
   size_t MemoryBytes() const {
     const size_t commit = kCommitBytesPerRow * attribution_->rows() + attribution_->StreamBytes() +
                           kSortBytesPerRow * agg_->rows();
     const size_t freed = attribution_->IndexBytes();
-    return agg_->MemoryBytes() + attribution_->MemoryBytes() - freed +
+    return kProcessBytes + agg_->MemoryBytes() + attribution_->MemoryBytes() - freed +
            std::max(buffer_bytes_ + freed, commit);
   }
-  static constexpr size_t kCommitBytesPerRow = 160, kSortBytesPerRow = 32;
+  static constexpr size_t kProcessBytes = size_t{64} << 20;
+  static constexpr size_t kCommitBytesPerRow = 160, kSortBytesPerRow = 40;
 
   // OK, or why the run stopped at a record it must not pass (what came
   // before it is committed and published all the same).
