@@ -242,7 +242,7 @@ size_t Aggregate::MemoryBytes() const {
   };
   return days_.capacity() * sizeof(days_[0]) + channels_.capacity() * sizeof(channels_[0]) +
          stored_sets_.capacity() * sizeof(VisitorSet) + new_clicks_.MemoryBytes() +
-         new_clicks_.size() * sizeof(NewClick) * 2 + index(day_index_) + index(channel_index_) +
+         new_clicks_.size() * kSortedNewClickBytes + index(day_index_) + index(channel_index_) +
          index(members_seen_) + index(known_.keys) + index(next_known_.keys) +
          new_members_.capacity() * sizeof(new_members_[0]) +
          referrer_rows_.capacity() * sizeof(ReferrerRow) +

@@ -69,6 +69,8 @@ class Aggregate {
     return days_.size() + channels_.size() + new_clicks_.size() + new_members_.size() +
            referrer_rows_.size();
   }
+  // A new click as its day's rows are written, sorted (aggregate_writes.cc).
+  static constexpr size_t kSortedNewClickBytes = 24;
   // About the bytes this run holds (rows, indexes, visitors, names): what
   // [rollup] max_memory_mb bounds.
   size_t MemoryBytes() const;

@@ -11,7 +11,6 @@
 // which its channels first came: the first kMaxChannelRows keep their
 // rows, the clicks of the later ones count in "(other)".
 #include <algorithm>
-#include <tuple>
 
 #include "rollup/aggregate.h"
 
@@ -39,13 +38,15 @@ HugeVector<Ranked> SortedBy(size_t n, KeyOf key) {
 
 uint64_t Pack(uint32_t high, uint32_t low) { return uint64_t{high} << 32 | low; }
 
-// A channel click of a date new to the state, in key order: (date, ref),
-// (code, channel) ranks, then the visitor; `at`: its place among the
-// clicks (first appearances decide folding).
+// A channel click of a date new to the state, in key order: its day row's
+// rank among the day rows (high half) and its channel's rank, then the
+// visitor; `at`: its place among the clicks (first appearances decide
+// folding).
 struct NewRec {
-  uint64_t hi, lo, visitor;
-  uint32_t day, at;
+  uint64_t key, visitor;
+  uint32_t at;
 };
+static_assert(sizeof(NewRec) == Aggregate::kSortedNewClickBytes);
 
 // One channel of a new day: its records, its distinct visitors in visits.
 struct NewChannel {
@@ -103,12 +104,13 @@ class Aggregate::RowWriter {
 
   template <typename Out>
   void Days(Out* days, Out* rows) {
+    const HugeVector<Ranked> order =
+        SortedBy(a_.days_.size(), [&](uint32_t i) { return DayRank(a_.days_[i].first); });
     PrepareStateChannels();
-    PrepareNewClicks();
+    PrepareNewClicks(order);
     size_t next_state = 0, next_new = 0;
-    for (const Ranked& r :
-         SortedBy(a_.days_.size(), [&](uint32_t i) { return DayRank(a_.days_[i].first); })) {
-      const uint32_t d = r.row;
+    for (uint32_t rank = 0; rank < order.size(); ++rank) {
+      const uint32_t d = order[rank].row;
       std::span<const uint64_t> visitors;
       if (a_.date_rows_[a_.days_[d].first.date] != nullptr) {
         for (; next_state < state_order_.size(); ++next_state) {
@@ -122,7 +124,7 @@ class Aggregate::RowWriter {
         visitors = state_days_.Of(d);
       } else {
         size_t end = next_new;
-        while (end < new_.size() && new_[end].day == d) ++end;
+        while (end < new_.size() && new_[end].key >> 32 == rank) ++end;
         visitors = NewChannels(d, next_new, end, rows);
         next_new = end;
       }
@@ -181,16 +183,19 @@ class Aggregate::RowWriter {
     });
   }
 
-  void PrepareNewClicks() {
+  // `order`: the day rows in key order.
+  void PrepareNewClicks(const HugeVector<Ranked>& order) {
+    HugeVector<uint32_t> rank(a_.days_.size());
+    for (uint32_t r = 0; r < order.size(); ++r) rank[order[r].row] = r;
     new_.resize(a_.new_clicks_.size());
     for (uint32_t i = 0; i < new_.size(); ++i) {
       const NewClick& c = a_.new_clicks_[i];
-      auto [hi, lo] = DayRank(a_.days_[c.day].first);
-      new_[i] = {hi, lo | channel_[c.channel], c.visitor, c.day, i};
+      new_[i] = {Pack(rank[c.day], channel_[c.channel]), c.visitor, i};
     }
     a_.new_clicks_ = {};
+    rank = {};
     std::sort(new_.begin(), new_.end(), [](const NewRec& x, const NewRec& y) {
-      return std::tie(x.hi, x.lo, x.visitor) < std::tie(y.hi, y.lo, y.visitor);
+      return x.key != y.key ? x.key < y.key : x.visitor < y.visitor;
     });
   }
 
@@ -202,8 +207,8 @@ class Aggregate::RowWriter {
     channels_.clear();
     for (size_t i = begin; i < end;) {
       NewChannel c{0, new_[i].at, 0, visits_.size(), 0};
-      const uint64_t lo = new_[i].lo;
-      for (; i < end && new_[i].lo == lo; ++i) {
+      const uint64_t key = new_[i].key;  // the day's, so in effect the channel's
+      for (; i < end && new_[i].key == key; ++i) {
         ++c.clicks;
         c.first = std::min(c.first, new_[i].at);
         if (visits_.size() == c.begin || visits_.back() != new_[i].visitor) {
@@ -211,7 +216,7 @@ class Aggregate::RowWriter {
         }
       }
       c.end = visits_.size();
-      c.channel = ChannelIdOf(lo);
+      c.channel = ChannelIdOf(key);
       channels_.push_back(c);
     }
     // Every channel of a day new to the state is a new row: counted, up to the limit.
@@ -230,13 +235,13 @@ class Aggregate::RowWriter {
     return day_;
   }
 
-  // The channel id of a NewRec's low word: its rank back to the id.
-  uint32_t ChannelIdOf(uint64_t lo) {
+  // The channel id of a NewRec's key: its rank (the low half) back to the id.
+  uint32_t ChannelIdOf(uint64_t key) {
     if (channel_ids_.empty()) {
       channel_ids_.resize(channel_.size());
       for (uint32_t id = 0; id < channel_.size(); ++id) channel_ids_[channel_[id]] = id;
     }
-    return channel_ids_[static_cast<uint32_t>(lo)];
+    return channel_ids_[static_cast<uint32_t>(key)];
   }
 
   // More channels than a day row keeps: the first kMaxChannelRows to come
