@@ -104,9 +104,9 @@ class Aggregate::RowWriter {
 
   template <typename Out>
   void Days(Out* days, Out* rows) {
+    PrepareStateChannels();
     const HugeVector<Ranked> order =
         SortedBy(a_.days_.size(), [&](uint32_t i) { return DayRank(a_.days_[i].first); });
-    PrepareStateChannels();
     PrepareNewClicks(order);
     size_t next_state = 0, next_new = 0;
     for (uint32_t rank = 0; rank < order.size(); ++rank) {
@@ -185,15 +185,16 @@ class Aggregate::RowWriter {
 
   // `order`: the day rows in key order.
   void PrepareNewClicks(const HugeVector<Ranked>& order) {
-    HugeVector<uint32_t> rank(a_.days_.size());
-    for (uint32_t r = 0; r < order.size(); ++r) rank[order[r].row] = r;
     new_.resize(a_.new_clicks_.size());
-    for (uint32_t i = 0; i < new_.size(); ++i) {
-      const NewClick& c = a_.new_clicks_[i];
-      new_[i] = {Pack(rank[c.day], channel_[c.channel]), c.visitor, i};
+    {
+      HugeVector<uint32_t> rank(a_.days_.size());  // freed before the sort
+      for (uint32_t r = 0; r < order.size(); ++r) rank[order[r].row] = r;
+      for (uint32_t i = 0; i < new_.size(); ++i) {
+        const NewClick& c = a_.new_clicks_[i];
+        new_[i] = {Pack(rank[c.day], channel_[c.channel]), c.visitor, i};
+      }
     }
     a_.new_clicks_ = {};
-    rank = {};
     std::sort(new_.begin(), new_.end(), [](const NewRec& x, const NewRec& y) {
       return x.key != y.key ? x.key < y.key : x.visitor < y.visitor;
     });

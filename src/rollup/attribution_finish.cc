@@ -100,8 +100,7 @@ size_t Attribution::MemoryBytes() const {
          kNode * (codes_.size() + bindings_.size() + sales_.size() + decisions_.size() +
                   event_dates_.size() + earnings_.size() + campaigns_.size() + lines_.size() +
                   code_by_hash_.size() + new_hashes_.size() + conversions_.size() +
-                  pending_done_.size() + payouts_seen_.size() + bound_now_.size() +
-                  expired_.size() + ended_.size() + expired_notices_.size());
+                  payouts_seen_.size());
 }
 
 Status Attribution::CreditConversions() {

@@ -171,7 +171,7 @@ void TouchLog::WriteRows(Out* out) const {
 }
 
 Status TouchLog::Prepare(int64_t horizon) {
-  by_hash_ = {};
+  by_hash_ = decltype(by_hash_)();  // freed: a map's clear() keeps its buckets
   prepared_once_ = true;
   cut_ = horizon == INT64_MIN ? INT64_MIN : TouchBucket(horizon);  // before it: ended before
   prune_ = false;

@@ -102,8 +102,8 @@ class TouchLog {
   static Hash128 HashOf(std::string_view visitor);
   Status FromState(std::string_view visitor, uint64_t hash, int64_t from_us, int64_t to_us,
                    std::vector<Touch>* out) const;
-  // Writes's indexes: on their own pages, handed back when freed, so that
-  // the heap keeps none of them through the rest of the commit.
+  // Writes's indexes: the large ones on pages of their own, handed back
+  // when freed, so that the heap keeps none of them through the commit.
   using Indexes = HugeVector<uint32_t>;
   Indexes ByVisitor(Indexes* order, Indexes* begin) const;
   template <typename Out>  // StateDb::Batch or StateDb::Sorted

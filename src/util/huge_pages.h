@@ -87,7 +87,7 @@ class GrowingArray {
     if (data_ != nullptr) munmap(data_, bytes_);
   }
 
-  void push_back(const T& v) {
+  void push_back(T v) {  // by value: growing may move what a reference points to
     if (size_ == capacity()) Grow(size_ + 1);
     data_[size_++] = v;
   }
@@ -95,6 +95,7 @@ class GrowingArray {
   void emplace_back(Args&&... args) {
     push_back(T{std::forward<Args>(args)...});
   }
+  // REQUIRES: p is not in this array.
   void append(const T* p, size_t n) {
     if (n == 0) return;
     if (size_ + n > capacity()) Grow(size_ + n);

@@ -17,7 +17,7 @@ struct Row {
 
 TEST(GrowingArrayTest, KeepsWhatWasWrittenAcrossGrowths) {
   GrowingArray<Row> rows;
-  constexpr uint32_t kRows = 1'000'000;  // 16 MB: grows from one huge page four times
+  constexpr uint32_t kRows = 1'000'000;  // 16 MB: grows from one huge page three times
   for (uint32_t i = 0; i < kRows; ++i) rows.push_back({uint64_t{i} * 7, i, ~i});
   ASSERT_EQ(rows.size(), kRows);
   for (uint32_t i = 0; i < kRows; ++i) {
@@ -36,8 +36,9 @@ TEST(GrowingArrayTest, AppendsRunsAndNothing) {
   for (int i = 0; i < 400'000; ++i) text.append(word.data(), word.size());  // 2.8 MB
   text.append(nullptr, 0);
   ASSERT_EQ(text.size(), 400'000 * word.size());
-  EXPECT_EQ(std::string_view(text.data(), word.size()), word);
-  EXPECT_EQ(std::string_view(text.data() + text.size() - word.size(), word.size()), word);
+  for (size_t at = 0; at < text.size(); at += word.size()) {
+    ASSERT_EQ(std::string_view(text.data() + at, word.size()), word) << at;
+  }
 }
 
 TEST(GrowingArrayTest, CountsItsSizeInHugePagesAndMovesOut) {
