@@ -91,10 +91,6 @@ class GrowingArray {
     if (size_ == capacity()) Grow(size_ + 1);
     data_[size_++] = v;
   }
-  template <typename... Args>
-  void emplace_back(Args&&... args) {
-    push_back(T{std::forward<Args>(args)...});
-  }
   // REQUIRES: p is not in this array.
   void append(const T* p, size_t n) {
     if (n == 0) return;
@@ -119,7 +115,7 @@ class GrowingArray {
     const size_t bytes = HugeRounded(std::max(at_least * sizeof(T), 2 * bytes_));
     void* p = data_ == nullptr ? TryMapHuge(bytes) : mremap(data_, bytes_, bytes, MREMAP_MAYMOVE);
     if (p == nullptr || p == MAP_FAILED) throw std::bad_alloc();
-    madvise(p, bytes, MADV_HUGEPAGE);
+    if (data_ != nullptr) madvise(p, bytes, MADV_HUGEPAGE);  // TryMapHuge advises its own
     data_ = static_cast<T*>(p);
     bytes_ = bytes;
   }
